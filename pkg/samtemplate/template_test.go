@@ -1,0 +1,202 @@
+package samtemplate_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acme/customers/pkg/dynamolocal"
+	"github.com/acme/customers/pkg/samtemplate"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/awslabs/goformation/v7"
+)
+
+// root is the module root, where template.yaml, the Makefile, functions/ and events/ live.
+const root = "../.."
+
+func loadTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// Every function must be buildable by `sam build` and runnable by the local runner.
+func TestTemplateFunctions(t *testing.T) {
+	tmpl := loadTemplate(t)
+	if len(tmpl.Functions) == 0 {
+		t.Fatal("template declares no functions")
+	}
+	routes := map[string]string{}
+	for _, fn := range tmpl.Functions {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			if fn.BuildMethod != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %q, want makefile", fn.BuildMethod)
+			}
+			if fn.Runtime != "provided.al2023" {
+				t.Errorf("Runtime = %q, want provided.al2023", fn.Runtime)
+			}
+			if !slices.Equal(fn.Architectures, []string{"arm64"}) {
+				t.Errorf("Architectures = %v, want [arm64]", fn.Architectures)
+			}
+			if fn.Handler != "bootstrap" {
+				t.Errorf("Handler = %q, want bootstrap", fn.Handler)
+			}
+			if len(fn.Routes) != 1 {
+				t.Errorf("%d HttpApi events, want exactly one", len(fn.Routes))
+			} else if other, dup := routes[fn.RouteKey]; dup {
+				t.Errorf("route %s also served by %s", fn.RouteKey, other)
+			} else {
+				routes[fn.RouteKey] = fn.LogicalID
+			}
+			if _, err := os.Stat(filepath.Join(root, fn.Dir, "main.go")); err != nil {
+				t.Errorf("no main package for the function: %v", err)
+			}
+			event := filepath.Join("events", filepath.Base(fn.Dir)+".json")
+			if _, err := os.Stat(filepath.Join(root, event)); err != nil {
+				t.Errorf("no event fixture: %v", err)
+			}
+			cmd := exec.Command("make", "-n", "build-"+fn.LogicalID, "ARTIFACTS_DIR=/tmp/artifacts")
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("make -n build-%s: %v\n%s", fn.LogicalID, err, out)
+			} else if !strings.Contains(string(out), "./"+fn.Dir+"\n") || !strings.Contains(string(out), "/tmp/artifacts/bootstrap") {
+				t.Errorf("make -n build-%s does not build ./%s into $(ARTIFACTS_DIR)/bootstrap:\n%s", fn.LogicalID, fn.Dir, out)
+			}
+		})
+	}
+}
+
+// The template must satisfy goformation's SAM schema too, not only this package.
+func TestTemplateGoformation(t *testing.T) {
+	cf, err := goformation.Open(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatalf("goformation.Open: %v", err)
+	}
+	fns := cf.GetAllServerlessFunctionResources()
+	if len(fns) != len(loadTemplate(t).Functions) {
+		t.Errorf("goformation sees %d functions, samtemplate %d", len(fns), len(loadTemplate(t).Functions))
+	}
+}
+
+func TestTemplateParameters(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for _, name := range []string{"ClientSecret", "SigningKey"} {
+		if p, ok := tmpl.Parameters[name]; !ok || !p.NoEcho {
+			t.Errorf("parameter %s must exist with NoEcho", name)
+		}
+	}
+	if tmpl.Api == nil || tmpl.Api.Cors == nil {
+		t.Fatal("the HttpApi has no CorsConfiguration")
+	}
+	if _, err := tmpl.ResolveList(tmpl.Api.Cors.AllowOrigins, nil); err != nil {
+		t.Errorf("AllowOrigins: %v", err)
+	}
+	values := samtemplate.Values{
+		"ClientId": "local-client", "ClientSecret": "local-client-secret",
+		"SigningKey": strings.Repeat("k", 32), tmpl.Table.LogicalID: "customers",
+	}
+	for _, fn := range tmpl.Functions {
+		if _, err := tmpl.Environment(&fn, values); err != nil {
+			t.Errorf("environment: %v", err)
+		}
+	}
+}
+
+// The table created from the template in DynamoDB Local has the template's keys and indexes.
+func TestCreateTable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	endpoint, stop, err := dynamolocal.Endpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	client, err := dynamolocal.Client(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := loadTemplate(t)
+	name := "samtemplate-test-" + time.Now().Format("150405.000000")
+	if err := tmpl.CreateTable(ctx, client, name); err != nil {
+		t.Fatal(err)
+	}
+	defer client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := out.Table
+	if desc.TableStatus != types.TableStatusActive {
+		t.Errorf("status %s", desc.TableStatus)
+	}
+	if want := keys(tmpl.Table.KeySchema); !slices.Equal(describedKeys(desc.KeySchema), want) {
+		t.Errorf("key schema %v, want %v", describedKeys(desc.KeySchema), want)
+	}
+	if tmpl.Table.BillingMode == "PAY_PER_REQUEST" &&
+		(desc.BillingModeSummary == nil || desc.BillingModeSummary.BillingMode != types.BillingModePayPerRequest) {
+		t.Errorf("billing mode %+v", desc.BillingModeSummary)
+	}
+	got := map[string]types.GlobalSecondaryIndexDescription{}
+	for _, g := range desc.GlobalSecondaryIndexes {
+		got[aws.ToString(g.IndexName)] = g
+	}
+	if len(got) != len(tmpl.Table.GlobalSecondaryIndexes) {
+		t.Errorf("%d indexes, want %d", len(got), len(tmpl.Table.GlobalSecondaryIndexes))
+	}
+	for _, ix := range tmpl.Table.GlobalSecondaryIndexes {
+		g, ok := got[ix.IndexName]
+		if !ok {
+			t.Errorf("index %s missing", ix.IndexName)
+			continue
+		}
+		if !slices.Equal(describedKeys(g.KeySchema), keys(ix.KeySchema)) {
+			t.Errorf("index %s keys %v, want %v", ix.IndexName, describedKeys(g.KeySchema), keys(ix.KeySchema))
+		}
+		if string(g.Projection.ProjectionType) != ix.Projection.ProjectionType {
+			t.Errorf("index %s projection %s, want %s", ix.IndexName, g.Projection.ProjectionType, ix.Projection.ProjectionType)
+		}
+	}
+	if ttl := tmpl.Table.TimeToLiveSpecification; ttl != nil && ttl.Enabled {
+		d, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := d.TimeToLiveDescription; s.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(s.AttributeName) != ttl.AttributeName {
+			t.Errorf("time to live %s on %q, want ENABLED on %q", s.TimeToLiveStatus, aws.ToString(s.AttributeName), ttl.AttributeName)
+		}
+	}
+
+	// EnsureTable accepts the existing table.
+	created, err := tmpl.EnsureTable(ctx, client, name)
+	if err != nil || created {
+		t.Errorf("EnsureTable on an existing table = %v, %v", created, err)
+	}
+}
+
+func keys(ks []samtemplate.KeyElement) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, k.AttributeName+" "+k.KeyType)
+	}
+	return out
+}
+
+func describedKeys(ks []types.KeySchemaElement) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
+	}
+	return out
+}
