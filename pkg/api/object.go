@@ -1,0 +1,46 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+)
+
+// errNotString reports a member that is present but not a JSON string.
+var errNotString = errors.New("not a string")
+
+// Has reports whether the member is present (null included).
+func (o Object) Has(key string) bool { _, ok := o[key]; return ok }
+
+// IsNull reports whether the member is present and JSON null.
+func (o Object) IsNull(key string) bool {
+	raw, ok := o[key]
+	return ok && bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+// String returns a string member. ok is false when the member is absent; err is set when
+// it is present but not a string (null included).
+func (o Object) String(key string) (s string, ok bool, err error) {
+	raw, present := o[key]
+	if !present {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(raw, &s); err != nil || !isJSONString(raw) {
+		return "", true, errNotString
+	}
+	return s, true, nil
+}
+
+func isJSONString(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '"'
+}
+
+// Keys returns the member names.
+func (o Object) Keys() []string {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	return keys
+}

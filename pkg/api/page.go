@@ -1,0 +1,163 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Paging limits from the contract.
+const (
+	MaxLimit  = 100
+	MaxOffset = 10000
+)
+
+// Page is a request's page[limit] and page[offset].
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// ParsePage reads page[limit] (default def, 0..100) and page[offset] (0..10000).
+func ParsePage(r *Request, def int) (Page, error) {
+	p := Page{Limit: def}
+	var err error
+	if p.Limit, err = intParam(r, "page[limit]", def, MaxLimit); err != nil {
+		return p, err
+	}
+	if p.Offset, err = intParam(r, "page[offset]", 0, MaxOffset); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func intParam(r *Request, name string, def, max int) (int, error) {
+	v, ok, err := r.Query(name)
+	if err != nil || !ok {
+		return def, err
+	}
+	n, convErr := strconv.Atoi(v)
+	if convErr != nil || n < 0 || strings.HasPrefix(v, "+") {
+		return 0, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request",
+			Detail: name + " must be a whole number from 0 to " + strconv.Itoa(max), Source: name}
+	}
+	if n > max {
+		return 0, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request",
+			Detail: name + " must not be greater than " + strconv.Itoa(max), Source: name}
+	}
+	return n, nil
+}
+
+// Sort is a parsed sort parameter: a field and a direction.
+type Sort struct {
+	Field string
+	Desc  bool
+}
+
+// ParseSort reads sort=[-]field, allowing only the listed fields.
+func ParseSort(r *Request, allowed []string, def Sort) (Sort, error) {
+	v, ok, err := r.Query("sort")
+	if err != nil || !ok {
+		return def, err
+	}
+	s := Sort{Field: strings.TrimPrefix(v, "-"), Desc: strings.HasPrefix(v, "-")}
+	for _, a := range allowed {
+		if s.Field == a {
+			return s, nil
+		}
+	}
+	return s, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "sort",
+		Detail: "sort must be one of " + strings.Join(allowed, ", ") + " (prefix - for descending)"}
+}
+
+// ListMeta is the "meta" and "links" of a list response.
+type ListMeta struct {
+	Links Links `json:"links"`
+	Meta  Meta  `json:"meta"`
+}
+
+// Links are absolute URLs of the neighbouring pages; nil where there is no such page.
+type Links struct {
+	Current *string `json:"current"`
+	First   *string `json:"first"`
+	Last    *string `json:"last"`
+	Next    *string `json:"next"`
+	Prev    *string `json:"prev"`
+}
+
+// Meta carries the page and result counts.
+type Meta struct {
+	Page struct {
+		Limit   int `json:"limit"`
+		Offset  int `json:"offset"`
+		Current int `json:"current"`
+		Total   int `json:"total"`
+	} `json:"page"`
+	Results struct {
+		Total int `json:"total"`
+	} `json:"results"`
+}
+
+// List renders a list response: {"data": items, "links": ..., "meta": ...}. The links keep
+// the request's sort and filter and its limit.
+func List[T any](r *Request, items []T, p Page, total int) (Response, error) {
+	if items == nil {
+		items = []T{}
+	}
+	lm := listMeta(r, p, total)
+	return JSON(200, struct {
+		Data []T `json:"data"`
+		ListMeta
+	}{items, lm})
+}
+
+func listMeta(r *Request, p Page, total int) ListMeta {
+	var m ListMeta
+	m.Meta.Page.Limit, m.Meta.Page.Offset = p.Limit, p.Offset
+	m.Meta.Results.Total = total
+	pages := 0
+	if p.Limit > 0 {
+		pages = (total + p.Limit - 1) / p.Limit
+	}
+	m.Meta.Page.Total = pages
+	m.Meta.Page.Current = 1
+	if p.Limit > 0 {
+		m.Meta.Page.Current = p.Offset/p.Limit + 1
+	}
+	link := func(offset int) *string {
+		s := pageURL(r, p.Limit, offset)
+		return &s
+	}
+	m.Links.Current = link(p.Offset)
+	m.Links.First = link(0)
+	if pages > 0 {
+		m.Links.Last = link((pages - 1) * p.Limit)
+	}
+	if p.Limit > 0 && p.Offset+p.Limit < total && p.Offset+p.Limit <= MaxOffset {
+		m.Links.Next = link(p.Offset + p.Limit)
+	}
+	if p.Offset > 0 {
+		m.Links.Prev = link(max(0, p.Offset-p.Limit))
+	}
+	return m
+}
+
+// pageURL builds an absolute link with the request's sort and filter kept as sent.
+func pageURL(r *Request, limit, offset int) string {
+	var b strings.Builder
+	b.WriteString(r.BaseURL())
+	b.WriteString(r.Path)
+	b.WriteString("?page[limit]=" + strconv.Itoa(limit) + "&page[offset]=" + strconv.Itoa(offset))
+	for _, name := range []string{"sort", "filter"} {
+		if v, ok := r.query[name]; ok && len(v) == 1 {
+			b.WriteString("&" + name + "=" + escapeQueryValue(v[0]))
+		}
+	}
+	return b.String()
+}
+
+// escapeQueryValue encodes only what would break the URL, keeping filters readable.
+func escapeQueryValue(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", " ", "%20").Replace(s)
+}

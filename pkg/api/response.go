@@ -1,0 +1,97 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Response is what a handler returns: a status and a value rendered as JSON.
+type Response = events.APIGatewayV2HTTPResponse
+
+const contentTypeJSON = "application/json; charset=utf-8"
+
+// statuses is the one table that maps problem kinds to HTTP statuses.
+var statuses = map[problem.Kind]int{
+	problem.Internal:         http.StatusInternalServerError,
+	problem.BadRequest:       http.StatusBadRequest,
+	problem.Unauthorized:     http.StatusUnauthorized,
+	problem.Forbidden:        http.StatusForbidden,
+	problem.NotFound:         http.StatusNotFound,
+	problem.MethodNotAllowed: http.StatusMethodNotAllowed,
+	problem.Conflict:         http.StatusConflict,
+	problem.TooLarge:         http.StatusRequestEntityTooLarge,
+	problem.UnsupportedMedia: http.StatusUnsupportedMediaType,
+	problem.Unprocessable:    http.StatusUnprocessableEntity,
+	problem.TooManyRequests:  http.StatusTooManyRequests,
+	problem.Unavailable:      http.StatusServiceUnavailable,
+}
+
+// Status is the HTTP status of a problem kind.
+func Status(k problem.Kind) int { return statuses[k] }
+
+// JSON renders v with the given status.
+func JSON(status int, v any) (Response, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": contentTypeJSON},
+		Body:       string(body),
+	}, nil
+}
+
+// Data renders {"data": v}.
+func Data(status int, v any) (Response, error) {
+	return JSON(status, struct {
+		Data any `json:"data"`
+	}{v})
+}
+
+// NoContent is a 204 without a body.
+func NoContent() (Response, error) {
+	return Response{StatusCode: http.StatusNoContent}, nil
+}
+
+type errorEntry struct {
+	Status    int    `json:"status"`
+	Title     string `json:"title"`
+	Detail    string `json:"detail,omitempty"`
+	Source    string `json:"source,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// errorResponse renders the contract's error envelope. Internal errors become a 500 that
+// names only the request id.
+func errorResponse(err error, requestID string) Response {
+	list, ok := problem.Problems(err)
+	if !ok {
+		list = problem.List{{Kind: problem.Internal, Title: "Internal Server Error",
+			Detail: "an unexpected error occurred; quote the request id when reporting it"}}
+	}
+	status := statuses[list[0].Kind]
+	entries := make([]errorEntry, len(list))
+	var retry int
+	for i, e := range list {
+		entries[i] = errorEntry{Status: statuses[e.Kind], Title: e.Title, Detail: e.Detail, Source: e.Source}
+		if e.Kind == problem.Internal || e.Kind == problem.Unavailable {
+			entries[i].RequestID = requestID
+		}
+		if s := int((e.RetryAfter + 999_999_999) / 1_000_000_000); s > retry {
+			retry = s
+		}
+	}
+	resp, _ := JSON(status, struct {
+		Errors []errorEntry `json:"errors"`
+	}{entries})
+	if retry > 0 {
+		resp.Headers["Retry-After"] = strconv.Itoa(retry)
+	}
+	return resp
+}

@@ -1,0 +1,76 @@
+// Package app wires a function: it reads the configuration, builds the clients once per
+// cold start, and hands them to the endpoint's handler constructor. Every
+// functions/<name>/main.go is a call to Start.
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/config"
+	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/store"
+)
+
+// Deps is what handlers are built from.
+type Deps struct {
+	Config    config.Config
+	Tokens    *auth.Tokens
+	Client    auth.Client
+	Customers *customers.Service
+}
+
+// New builds Deps from a configuration and a DynamoDB client.
+func New(cfg config.Config, db store.API) (*Deps, error) {
+	tokens, err := auth.NewTokens(cfg.SigningKey, cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	passwords, err := auth.NewPasswords(cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(db, cfg.TableName)
+	return &Deps{
+		Config:    cfg,
+		Tokens:    tokens,
+		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
+		Customers: customers.NewService(st, passwords, tokens, cfg.MaxLoginFailures, cfg.LoginWindow),
+	}, nil
+}
+
+// FromEnv builds Deps from the environment: the configuration and a DynamoDB client from
+// the standard AWS settings (AWS_ENDPOINT_URL_DYNAMODB points it at DynamoDB Local).
+func FromEnv(ctx context.Context) (*Deps, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("app: loading AWS configuration: %w", err)
+	}
+	return New(cfg, dynamodb.NewFromConfig(awsCfg))
+}
+
+// Endpoint builds an endpoint's handler from Deps.
+type Endpoint func(*Deps) api.HandlerFunc
+
+// Start is a function's main: it wires the endpoint and serves it through the Lambda
+// runtime. Configuration errors end the process at cold start, with a clear message.
+func Start(e Endpoint) {
+	d, err := FromEnv(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(api.Handle(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), e(d)))
+}
+

@@ -1,0 +1,125 @@
+// Package customers is the customer domain: the Customer type, its validation rules, and
+// the Service that signs customers up, reads, updates and deletes them, and logs them in.
+// It does not know about HTTP or DynamoDB: handlers call it, and package store implements
+// its Store.
+package customers
+
+import (
+	"context"
+	"time"
+
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Authentication mechanisms.
+const (
+	MechanismPassword = "password"
+	MechanismOIDC     = "oidc"
+)
+
+// Customer is a stored customer.
+type Customer struct {
+	ID            string
+	Name          string
+	Email         string // as the customer typed it (trimmed)
+	ExternalRef   *string
+	AuthMechanism string
+	// PasswordHash is the bcrypt hash, empty without a password or when the customer was
+	// read from a list (indexes do not carry it). It never leaves the service: responses
+	// carry only HasPassword.
+	PasswordHash string
+	HasPassword  bool
+	// TokenGen is the credential generation. Customer tokens carry the generation they were
+	// issued at; changing the password increments it, which kills older tokens.
+	TokenGen  int64
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Deleted marks a customer deleted but not yet erased by the cleanup.
+	Deleted bool
+}
+
+// Patch is a partial update: nil fields stay as they are.
+type Patch struct {
+	Name         *string
+	Email        *string
+	PasswordHash *string
+	// ExternalRef is set when the body names external_ref; ExternalRefValue nil clears it.
+	SetExternalRef bool
+	ExternalRef    *string
+}
+
+// SortField is a field a customer list can be ordered by.
+type SortField string
+
+const (
+	SortCreatedAt SortField = "created_at"
+	SortUpdatedAt SortField = "updated_at"
+	SortEmail     SortField = "email"
+	SortName      SortField = "name"
+	SortID        SortField = "id"
+)
+
+// ListQuery is one page of a customer list.
+type ListQuery struct {
+	Sort   SortField
+	Desc   bool
+	Limit  int
+	Offset int
+}
+
+// Guard is what a write must still find true when it lands: the version read (for a
+// read-modify-write), and for a customer acting on their own record, the generation of
+// their token.
+type Guard struct {
+	Version  int64 // 0: any version
+	TokenGen *int64
+}
+
+// LoginRecord is what a login attempt needs: the customer an email belongs to (nil when
+// none) and the recent failures for that email.
+type LoginRecord struct {
+	Customer *Customer
+	Failures int
+	// WindowStart is when the current failure window began.
+	WindowStart time.Time
+}
+
+// Store keeps customers. Package store implements it on DynamoDB.
+type Store interface {
+	// Create stores a new customer and claims its email, atomically. ErrEmailTaken when
+	// another customer holds the email.
+	Create(ctx context.Context, c *Customer) error
+	// Get reads a customer, deleted or not. ErrNotFound when there is no record.
+	Get(ctx context.Context, id string) (*Customer, error)
+	// Update applies p to the customer (not deleted) if g holds, and returns the result.
+	// ErrNotFound when there is no live customer, ErrStale when g does not hold.
+	Update(ctx context.Context, id string, p Patch, now time.Time, g Guard) (*Customer, error)
+	// ChangeEmail is Update for a patch that moves the customer to another email: it frees
+	// the old email and claims the new one in the same transaction as the update. cur is the
+	// customer as read; the write is conditional on its version.
+	ChangeEmail(ctx context.Context, cur *Customer, p Patch, now time.Time) (*Customer, error)
+	// Delete marks the customer deleted and frees its email, conditional on cur's version.
+	Delete(ctx context.Context, cur *Customer, now time.Time) error
+	// List returns a page of live customers and the number of live customers.
+	List(ctx context.Context, q ListQuery) ([]*Customer, int, error)
+	// Login reads the customer an email (normalised) belongs to and its failure count.
+	Login(ctx context.Context, emailKey string) (LoginRecord, error)
+	// LoginFailed counts one failed login for the email within window.
+	LoginFailed(ctx context.Context, emailKey string, now time.Time, window time.Duration) error
+	// LoginSucceeded clears the email's failure count.
+	LoginSucceeded(ctx context.Context, emailKey string) error
+}
+
+// Errors a Store returns.
+var (
+	ErrNotFound   = problem.Missing("customer")
+	ErrEmailTaken = &problem.Error{Kind: problem.Conflict, Title: "Conflict",
+		Detail: "a customer with this email already exists", Source: "data.email"}
+	ErrStale = &problem.Error{Kind: problem.Conflict, Title: "Conflict",
+		Detail: "the customer changed while this request was processed; retry it"}
+)
+
+// ErrRevoked is returned when a customer token's generation no longer matches the
+// customer's (the password changed after it was issued).
+var ErrRevoked = &problem.Error{Kind: problem.Forbidden, Title: "Forbidden", Detail: "the customer token is not valid"}

@@ -1,0 +1,194 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Service carries out the customer endpoints' rules.
+type Service struct {
+	store     Store
+	passwords *auth.Passwords
+	tokens    *auth.Tokens
+	now       func() time.Time
+	// Login throttling.
+	maxFailures int
+	window      time.Duration
+}
+
+// NewService wires a Service.
+func NewService(s Store, p *auth.Passwords, t *auth.Tokens, maxFailures int, window time.Duration) *Service {
+	return &Service{store: s, passwords: p, tokens: t, now: func() time.Time { return time.Now().UTC() },
+		maxFailures: maxFailures, window: window}
+}
+
+var errNeedsCustomerToken = problem.Denied("this needs a client_credentials token, or a customer token for this customer")
+
+// authorize decides whether caller may act on customer id: an administrator on any, a
+// customer on their own record only. It answers the same for ids that exist and ids that
+// do not, so a customer token cannot probe for other customers.
+func authorize(c auth.Caller, customerID string) error {
+	if c.Admin() || (c.CustomerID != "" && c.CustomerID == customerID) {
+		return nil
+	}
+	return errNeedsCustomerToken
+}
+
+// guard is the write condition for caller.
+func guard(c auth.Caller, version int64) Guard {
+	g := Guard{Version: version}
+	if c.CustomerID != "" {
+		gen := c.Gen
+		g.TokenGen = &gen
+	}
+	return g
+}
+
+// checkLive turns a read customer into what caller may see: a customer token must still be
+// current (same generation, customer not deleted); anyone else gets 404 for a deleted one.
+func checkLive(c auth.Caller, cust *Customer, err error) (*Customer, error) {
+	if c.CustomerID != "" {
+		if errors.Is(err, ErrNotFound) || (err == nil && (cust.Deleted || cust.TokenGen != c.Gen)) {
+			return nil, ErrRevoked
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cust.Deleted {
+		return nil, ErrNotFound
+	}
+	return cust, nil
+}
+
+// Create signs a customer up. Any access token may (a storefront registers shoppers with
+// its implicit token).
+func (s *Service) Create(ctx context.Context, o api.Object) (*Customer, error) {
+	in, err := ParseInput(o, true, "")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c := &Customer{
+		ID:            id.New(),
+		Name:          *in.Name,
+		Email:         *in.Email,
+		ExternalRef:   in.ExternalRef,
+		AuthMechanism: MechanismPassword,
+		Version:       1,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if in.Password != nil {
+		if c.PasswordHash, err = s.passwords.Hash(*in.Password); err != nil {
+			return nil, err
+		}
+		c.HasPassword = true
+	}
+	if err := s.store.Create(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Get reads one customer.
+func (s *Service) Get(ctx context.Context, caller auth.Caller, customerID string) (*Customer, error) {
+	if err := authorize(caller, customerID); err != nil {
+		return nil, err
+	}
+	if !id.Valid(customerID) {
+		return nil, ErrNotFound
+	}
+	return s.live(ctx, caller, customerID)
+}
+
+// live reads a customer as caller may see it (see checkLive).
+func (s *Service) live(ctx context.Context, caller auth.Caller, customerID string) (*Customer, error) {
+	c, err := s.store.Get(ctx, customerID)
+	return checkLive(caller, c, err)
+}
+
+// Update applies a partial update. A new email goes through the same uniqueness claim as
+// sign-up; a new password kills the customer's older tokens.
+func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID string, o api.Object) (*Customer, error) {
+	if err := authorize(caller, customerID); err != nil {
+		return nil, err
+	}
+	if !id.Valid(customerID) {
+		return nil, ErrNotFound
+	}
+	in, err := ParseInput(o, false, customerID)
+	if err != nil {
+		return nil, err
+	}
+	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef}
+	if in.Password != nil {
+		h, err := s.passwords.Hash(*in.Password)
+		if err != nil {
+			return nil, err
+		}
+		p.PasswordHash = &h
+	}
+	if p.Email == nil {
+		return s.update(ctx, caller, customerID, p, 0)
+	}
+	// The email may move to another uniqueness key: read first to know the old one.
+	cur, err := s.live(ctx, caller, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if EmailKey(cur.Email) == EmailKey(*p.Email) {
+		return s.update(ctx, caller, customerID, p, cur.Version)
+	}
+	out, err := s.store.ChangeEmail(ctx, cur, p, s.now())
+	if errors.Is(err, ErrStale) && caller.CustomerID != "" {
+		// The record changed under us; if the token died meanwhile, say so.
+		if _, lerr := s.live(ctx, caller, customerID); lerr != nil {
+			return nil, lerr
+		}
+	}
+	return out, err
+}
+
+func (s *Service) update(ctx context.Context, caller auth.Caller, customerID string, p Patch, version int64) (*Customer, error) {
+	out, err := s.store.Update(ctx, customerID, p, s.now(), guard(caller, version))
+	if errors.Is(err, ErrNotFound) && caller.CustomerID != "" {
+		return nil, ErrRevoked
+	}
+	return out, err
+}
+
+// Delete deletes a customer at once: it disappears, its email is free again and its tokens
+// stop working. The scheduled cleanup erases what belonged to it later.
+func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID string) error {
+	if err := authorize(caller, customerID); err != nil {
+		return err
+	}
+	if !id.Valid(customerID) {
+		return ErrNotFound
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := s.live(ctx, caller, customerID)
+		if err != nil {
+			return err
+		}
+		err = s.store.Delete(ctx, cur, s.now())
+		if !errors.Is(err, ErrStale) || attempt == 2 {
+			return err
+		}
+	}
+}
+
+// List returns a page of customers. Only an administrator may list.
+func (s *Service) List(ctx context.Context, caller auth.Caller, q ListQuery) ([]*Customer, int, error) {
+	if !caller.Admin() {
+		return nil, 0, problem.Denied("listing customers needs a client_credentials token")
+	}
+	return s.store.List(ctx, q)
+}

@@ -1,0 +1,196 @@
+package customers
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Field limits.
+const (
+	MaxNameLen        = 255  // characters
+	MaxEmailLen       = 254  // bytes (RFC 5321)
+	MaxEmailLocalLen  = 64   // bytes
+	MaxExternalRefLen = 2048 // characters
+)
+
+// Input is a validated customer body.
+type Input struct {
+	Name, Email *string
+	Password    *string
+	// ExternalRef is meaningful when SetExternalRef: nil means null.
+	SetExternalRef bool
+	ExternalRef    *string
+}
+
+// echoed are members the API itself outputs; a client that sends a customer back as it
+// read it may include them, and they are ignored (never stored).
+var echoed = map[string]bool{"id": true, "meta": true, "links": true, "relationships": true,
+	"authentication_mechanism": true}
+
+// ParseInput validates a customer body. create requires name and email; pathID, when set,
+// must match a data.id the body carries. Every invalid member is reported, one error each.
+func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
+	var in Input
+	var errs problem.List
+	if t, ok, err := o.String("type"); !ok || err != nil || t != "customer" {
+		if !ok {
+			errs = append(errs, problem.Invalid("data.type", "The data.type field is required."))
+		} else {
+			errs = append(errs, problem.Invalid("data.type", `The data.type field must be "customer".`))
+		}
+	}
+	str := func(name string, required bool) *string {
+		s, ok, err := o.String(name)
+		switch {
+		case !ok && required:
+			errs = append(errs, problem.Invalid("data."+name, "The data."+name+" field is required."))
+		case err != nil:
+			errs = append(errs, problem.Invalid("data."+name, "The data."+name+" field must be a string."))
+		case ok:
+			return &s
+		}
+		return nil
+	}
+	if in.Name = str("name", create); in.Name != nil {
+		if err := checkName(*in.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if in.Email = str("email", create); in.Email != nil {
+		e := strings.TrimSpace(*in.Email)
+		in.Email = &e
+		if err := CheckEmail(e, "data.email"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if in.Password = str("password", false); in.Password != nil {
+		if err := CheckPassword(*in.Password, "data.password"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.Has("external_ref") {
+		in.SetExternalRef = true
+		if !o.IsNull("external_ref") {
+			if in.ExternalRef = str("external_ref", false); in.ExternalRef != nil &&
+				utf8.RuneCountInString(*in.ExternalRef) > MaxExternalRefLen {
+				errs = append(errs, problem.Invalid("data.external_ref", "The data.external_ref field must be at most 2048 characters."))
+			}
+		}
+	}
+	if pathID != "" && o.Has("id") {
+		if s, _, err := o.String("id"); err != nil || s != pathID {
+			errs = append(errs, problem.Invalid("data.id", "The data.id field must match the id in the path."))
+		}
+	}
+	for _, k := range o.Keys() {
+		switch {
+		case k == "type" || k == "name" || k == "email" || k == "password" || k == "external_ref" || echoed[k]:
+		default:
+			errs = append(errs, problem.Invalid("data."+k, "The data."+k+" field is not a customer attribute."))
+		}
+	}
+	return in, errs.Err()
+}
+
+func checkName(s string) *problem.Error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return problem.Invalid("data.name", "The data.name field is required.")
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return problem.Invalid("data.name", "The data.name field must be at most 255 characters.")
+	case hasControl(s):
+		return problem.Invalid("data.name", "The data.name field must not contain control characters.")
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// CheckEmail validates an email address: ASCII only (internationalised domains in their
+// xn-- form), a local part of at most 64 bytes without leading, trailing or doubled dots,
+// and a domain of at least two labels. Refusing non-ASCII addresses removes Unicode
+// case-mapping collisions (ı, ſ, K) from the uniqueness key altogether.
+func CheckEmail(e, source string) *problem.Error {
+	bad := problem.Invalid(source, "The "+source+" field must be a valid email address.")
+	if e == "" {
+		return problem.Invalid(source, "The "+source+" field is required.")
+	}
+	if len(e) > MaxEmailLen {
+		return problem.Invalid(source, "The "+source+" field must be at most 254 characters.")
+	}
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || len(local) > MaxEmailLocalLen || strings.Contains(domain, "@") {
+		return bad
+	}
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return bad
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),:;<>[\]`, c) >= 0 {
+			return bad
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return bad
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return bad
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+				return bad
+			}
+		}
+	}
+	return nil
+}
+
+// EmailKey is the normalised form of a valid email that uniqueness and look-ups use.
+func EmailKey(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// CheckPassword enforces the length limits in bytes; the password is otherwise taken
+// exactly as sent (no trimming, no normalisation).
+func CheckPassword(p, source string) *problem.Error {
+	switch {
+	case len(p) < auth.MinPasswordLen:
+		return problem.Invalid(source, "The "+source+" field must be at least 8 bytes.")
+	case len(p) > auth.MaxPasswordLen:
+		return problem.Invalid(source, "The "+source+" field must be at most 72 bytes.")
+	}
+	return nil
+}
+
+// Apply returns c with the patch applied, as a store would write it.
+func (p Patch) Apply(c *Customer, now time.Time) *Customer {
+	n := *c
+	if p.Name != nil {
+		n.Name = *p.Name
+	}
+	if p.Email != nil {
+		n.Email = *p.Email
+	}
+	if p.PasswordHash != nil {
+		n.PasswordHash, n.HasPassword = *p.PasswordHash, true
+		n.TokenGen++
+	}
+	if p.SetExternalRef {
+		n.ExternalRef = p.ExternalRef
+	}
+	n.Version++
+	n.UpdatedAt = now
+	return &n
+}

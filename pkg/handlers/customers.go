@@ -1,0 +1,185 @@
+// Package handlers holds one constructor per endpoint. Each reads like the endpoint's
+// description: authenticate, call the domain service, render. The plumbing (envelope,
+// errors, paging links) is package api's.
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// customerView is a customer as the API shows it. The password hash never leaves; only
+// whether one is set.
+type customerView struct {
+	Type                    string     `json:"type"`
+	ID                      string     `json:"id"`
+	Name                    string     `json:"name"`
+	Email                   string     `json:"email"`
+	Password                bool       `json:"password"`
+	ExternalRef             *string    `json:"external_ref"`
+	AuthenticationMechanism string     `json:"authentication_mechanism"`
+	Meta                    timestamps `json:"meta"`
+}
+
+type timestamps struct {
+	Timestamps struct {
+		CreatedAt string `json:"created_at"`
+		UpdatedAt string `json:"updated_at"`
+	} `json:"timestamps"`
+}
+
+func metaOf(created, updated time.Time) timestamps {
+	var m timestamps
+	m.Timestamps.CreatedAt = created.UTC().Format(time.RFC3339Nano)
+	m.Timestamps.UpdatedAt = updated.UTC().Format(time.RFC3339Nano)
+	return m
+}
+
+func viewCustomer(c *customers.Customer) customerView {
+	return customerView{
+		Type:                    "customer",
+		ID:                      c.ID,
+		Name:                    c.Name,
+		Email:                   c.Email,
+		Password:                c.HasPassword,
+		ExternalRef:             c.ExternalRef,
+		AuthenticationMechanism: c.AuthMechanism,
+		Meta:                    metaOf(c.CreatedAt, c.UpdatedAt),
+	}
+}
+
+// CreateCustomer is POST /v2/customers.
+func CreateCustomer(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		if _, err := d.Tokens.Access(r); err != nil {
+			return api.Response{}, err
+		}
+		body, err := api.DecodeData(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		c, err := d.Customers.Create(ctx, body)
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(http.StatusCreated, viewCustomer(c))
+	}
+}
+
+// GetCustomer is GET /v2/customers/{customerId}.
+func GetCustomer(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		caller, err := d.Tokens.Caller(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		c, err := d.Customers.Get(ctx, caller, r.Param("customerId"))
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(http.StatusOK, viewCustomer(c))
+	}
+}
+
+// UpdateCustomer is PUT /v2/customers/{customerId}, a partial update.
+func UpdateCustomer(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		caller, err := d.Tokens.Caller(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		body, err := api.DecodeData(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		c, err := d.Customers.Update(ctx, caller, r.Param("customerId"), body)
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(http.StatusOK, viewCustomer(c))
+	}
+}
+
+// DeleteCustomer is DELETE /v2/customers/{customerId}.
+func DeleteCustomer(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		caller, err := d.Tokens.Caller(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		if err := d.Customers.Delete(ctx, caller, r.Param("customerId")); err != nil {
+			return api.Response{}, err
+		}
+		return api.NoContent()
+	}
+}
+
+var customerSorts = []string{
+	string(customers.SortCreatedAt), string(customers.SortEmail), string(customers.SortID),
+	string(customers.SortName), string(customers.SortUpdatedAt),
+}
+
+// defaultPageLength is the page size when page[limit] is absent.
+const defaultPageLength = 25
+
+// ListCustomers is GET /v2/customers.
+func ListCustomers(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		caller, err := d.Tokens.Caller(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		if _, ok, err := r.Query("filter"); err != nil || ok {
+			return api.Response{}, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
+				Detail: "filtering customers is not supported yet"}
+		}
+		page, err := api.ParsePage(r, defaultPageLength)
+		if err != nil {
+			return api.Response{}, err
+		}
+		sort, err := api.ParseSort(r, customerSorts, api.Sort{Field: string(customers.SortCreatedAt), Desc: true})
+		if err != nil {
+			return api.Response{}, err
+		}
+		list, total, err := d.Customers.List(ctx, caller, customers.ListQuery{
+			Sort: customers.SortField(sort.Field), Desc: sort.Desc, Limit: page.Limit, Offset: page.Offset})
+		if err != nil {
+			return api.Response{}, err
+		}
+		views := make([]customerView, len(list))
+		for i, c := range list {
+			views[i] = viewCustomer(c)
+		}
+		return api.List(r, views, page, total)
+	}
+}
+
+// CreateCustomerToken is POST /v2/customers/tokens: log-in with email and password.
+func CreateCustomerToken(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		if _, err := d.Tokens.Access(r); err != nil {
+			return api.Response{}, err
+		}
+		body, err := api.DecodeData(r)
+		if err != nil {
+			return api.Response{}, err
+		}
+		c, tok, err := d.Customers.Login(ctx, body)
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(http.StatusOK, struct {
+			Type       string `json:"type"`
+			ID         string `json:"id"`
+			CustomerID string `json:"customer_id"`
+			Token      string `json:"token"`
+			Expires    int64  `json:"expires"`
+		}{"token", tok.ID, c.ID, tok.Value, tok.Expires.Unix()})
+	}
+}

@@ -1,0 +1,432 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/acme/customers/pkg/customers"
+)
+
+// customerItem is a customer as stored. The password hash lives only here: the indexes
+// project the public attributes alone (see template.yaml).
+type customerItem struct {
+	key
+	Type          string  `dynamodbav:"type"`
+	ID            string  `dynamodbav:"id"`
+	Name          string  `dynamodbav:"name,omitempty"`
+	Email         string  `dynamodbav:"email,omitempty"`
+	EmailKey      string  `dynamodbav:"email_key,omitempty"`
+	ExternalRef   *string `dynamodbav:"external_ref,omitempty"`
+	AuthMechanism string  `dynamodbav:"authentication_mechanism"`
+	PasswordHash  string  `dynamodbav:"password_hash,omitempty"`
+	HasPassword   bool    `dynamodbav:"has_password"`
+	TokenGen      int64   `dynamodbav:"token_gen"`
+	Version       int64   `dynamodbav:"version"`
+	CreatedAt     string  `dynamodbav:"created_at"`
+	UpdatedAt     string  `dynamodbav:"updated_at"`
+	DeletedAt     string  `dynamodbav:"deleted_at,omitempty"`
+	GSI1PK        string  `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK        string  `dynamodbav:"GSI1SK,omitempty"`
+	GSI2PK        string  `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK        string  `dynamodbav:"GSI2SK,omitempty"`
+	GSI3PK        string  `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK        string  `dynamodbav:"GSI3SK,omitempty"`
+	GSI4PK        string  `dynamodbav:"GSI4PK,omitempty"`
+	GSI4SK        string  `dynamodbav:"GSI4SK,omitempty"`
+	GSI5PK        string  `dynamodbav:"GSI5PK,omitempty"`
+	GSI5SK        string  `dynamodbav:"GSI5SK,omitempty"`
+}
+
+// emailItem claims an email (normalised) for one customer.
+type emailItem struct {
+	key
+	Type       string `dynamodbav:"type"`
+	CustomerID string `dynamodbav:"customer_id"`
+}
+
+const typeCustomer = "customer"
+
+func newCustomerItem(c *customers.Customer) customerItem {
+	created, updated := timeKey(c.CreatedAt), timeKey(c.UpdatedAt)
+	return customerItem{
+		key:           customerKey(c.ID),
+		Type:          typeCustomer,
+		ID:            c.ID,
+		Name:          c.Name,
+		Email:         c.Email,
+		EmailKey:      customers.EmailKey(c.Email),
+		ExternalRef:   c.ExternalRef,
+		AuthMechanism: c.AuthMechanism,
+		PasswordHash:  c.PasswordHash,
+		HasPassword:   c.HasPassword,
+		TokenGen:      c.TokenGen,
+		Version:       c.Version,
+		CreatedAt:     created,
+		UpdatedAt:     updated,
+		GSI1PK:        partCustomers, GSI1SK: sortKey(created, c.ID),
+		GSI2PK: partCustomers, GSI2SK: sortKey(customers.EmailKey(c.Email), c.ID),
+		GSI3PK: partCustomers, GSI3SK: sortKey(c.Name, c.ID),
+		GSI4PK: partCustomers, GSI4SK: sortKey(updated, c.ID),
+		GSI5PK: partCustomers, GSI5SK: c.ID,
+	}
+}
+
+func (it *customerItem) customer() *customers.Customer {
+	c := &customers.Customer{
+		ID:            it.ID,
+		Name:          it.Name,
+		Email:         it.Email,
+		ExternalRef:   it.ExternalRef,
+		AuthMechanism: it.AuthMechanism,
+		PasswordHash:  it.PasswordHash,
+		HasPassword:   it.HasPassword,
+		TokenGen:      it.TokenGen,
+		Version:       it.Version,
+		Deleted:       it.DeletedAt != "",
+	}
+	c.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
+	c.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
+	return c
+}
+
+func (s *Store) countUpdate(delta int) *types.Update {
+	k, _ := attributevalue.MarshalMap(countKey(rand.N(countShards)))
+	return &types.Update{
+		TableName:                 &s.table,
+		Key:                       k,
+		UpdateExpression:          aws.String("ADD #n :d"),
+		ExpressionAttributeNames:  map[string]string{"#n": "count"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
+	}
+}
+
+func (s *Store) putEmail(email, customerID string) *types.Put {
+	item, _ := attributevalue.MarshalMap(emailItem{key: emailKey(customers.EmailKey(email)), Type: "email", CustomerID: customerID})
+	return &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}
+}
+
+func (s *Store) deleteEmail(email, customerID string) *types.Delete {
+	k, _ := attributevalue.MarshalMap(emailKey(customers.EmailKey(email)))
+	return &types.Delete{TableName: &s.table, Key: k,
+		ConditionExpression:       aws.String("customer_id = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: customerID}}}
+}
+
+// Create implements customers.Store: one transaction puts the customer, claims the email
+// and counts the customer.
+func (s *Store) Create(ctx context.Context, c *customers.Customer) error {
+	item, err := attributevalue.MarshalMap(newCustomerItem(c))
+	if err != nil {
+		return fail("create customer", err)
+	}
+	reasons, err := s.transact(ctx, "create customer", func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			{Put: s.putEmail(c.Email, c.ID)},
+			{Update: s.countUpdate(1)},
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if reasons != nil {
+		if reasons[1] == "ConditionalCheckFailed" {
+			return customers.ErrEmailTaken
+		}
+		return customers.ErrStale // an id collision: vanishingly rare, and safe to retry
+	}
+	return nil
+}
+
+// Get implements customers.Store with one strongly consistent read.
+func (s *Store) Get(ctx context.Context, id string) (*customers.Customer, error) {
+	k, _ := attributevalue.MarshalMap(customerKey(id))
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fail("get customer", err)
+	}
+	if out.Item == nil {
+		return nil, customers.ErrNotFound
+	}
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, fail("get customer", err)
+	}
+	return it.customer(), nil
+}
+
+// patchUpdate is the update expression shared by Update and ChangeEmail.
+func patchUpdate(p customers.Patch, now time.Time, id string) expression.UpdateBuilder {
+	ts := timeKey(now)
+	u := expression.Set(expression.Name("updated_at"), expression.Value(ts)).
+		Set(expression.Name("GSI4SK"), expression.Value(sortKey(ts, id))).
+		Add(expression.Name("version"), expression.Value(1))
+	if p.Name != nil {
+		u = u.Set(expression.Name("name"), expression.Value(*p.Name)).
+			Set(expression.Name("GSI3SK"), expression.Value(sortKey(*p.Name, id)))
+	}
+	if p.Email != nil {
+		u = u.Set(expression.Name("email"), expression.Value(*p.Email)).
+			Set(expression.Name("email_key"), expression.Value(customers.EmailKey(*p.Email))).
+			Set(expression.Name("GSI2SK"), expression.Value(sortKey(customers.EmailKey(*p.Email), id)))
+	}
+	if p.PasswordHash != nil {
+		u = u.Set(expression.Name("password_hash"), expression.Value(*p.PasswordHash)).
+			Set(expression.Name("has_password"), expression.Value(true)).
+			Add(expression.Name("token_gen"), expression.Value(1))
+	}
+	if p.SetExternalRef {
+		if p.ExternalRef == nil {
+			u = u.Remove(expression.Name("external_ref"))
+		} else {
+			u = u.Set(expression.Name("external_ref"), expression.Value(*p.ExternalRef))
+		}
+	}
+	return u
+}
+
+func guardCondition(g customers.Guard) expression.ConditionBuilder {
+	c := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.AttributeNotExists(expression.Name("deleted_at")))
+	if g.Version != 0 {
+		c = c.And(expression.Name("version").Equal(expression.Value(g.Version)))
+	}
+	if g.TokenGen != nil {
+		c = c.And(expression.Name("token_gen").Equal(expression.Value(*g.TokenGen)))
+	}
+	return c
+}
+
+// guardFailure explains a failed guard from the item as it was.
+func guardFailure(old map[string]types.AttributeValue, g customers.Guard) error {
+	var it customerItem
+	if len(old) == 0 || attributevalue.UnmarshalMap(old, &it) != nil || it.DeletedAt != "" {
+		return customers.ErrNotFound
+	}
+	if g.TokenGen != nil && it.TokenGen != *g.TokenGen {
+		return customers.ErrRevoked
+	}
+	return customers.ErrStale
+}
+
+// Update implements customers.Store with one conditional UpdateItem that returns the new
+// item.
+func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now time.Time, g customers.Guard) (*customers.Customer, error) {
+	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, id)).WithCondition(guardCondition(g)).Build()
+	if err != nil {
+		return nil, fail("update customer", err)
+	}
+	k, _ := attributevalue.MarshalMap(customerKey(id))
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 k,
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return nil, guardFailure(ccf.Item, g)
+		}
+		return nil, fail("update customer", err)
+	}
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return nil, fail("update customer", err)
+	}
+	return it.customer(), nil
+}
+
+// ChangeEmail implements customers.Store: the update, the release of the old email and the
+// claim of the new one succeed or fail together.
+func (s *Store) ChangeEmail(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
+	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, cur.ID)).
+		WithCondition(guardCondition(customers.Guard{Version: cur.Version})).Build()
+	if err != nil {
+		return nil, fail("change email", err)
+	}
+	k, _ := attributevalue.MarshalMap(customerKey(cur.ID))
+	reasons, err := s.transact(ctx, "change email", func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
+				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+				ExpressionAttributeValues: expr.Values()}},
+			{Delete: s.deleteEmail(cur.Email, cur.ID)},
+			{Put: s.putEmail(*p.Email, cur.ID)},
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case reasons == nil:
+	case reasons[2] == "ConditionalCheckFailed":
+		return nil, customers.ErrEmailTaken
+	default:
+		return nil, customers.ErrStale
+	}
+	return p.Apply(cur, now), nil
+}
+
+// Delete implements customers.Store: the customer becomes a tombstone without personal data
+// (queued for the cleanup on GSI1), its email is freed and the count drops, in one
+// transaction.
+func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Time) error {
+	ts := timeKey(now)
+	u := expression.Set(expression.Name("deleted_at"), expression.Value(ts)).
+		Set(expression.Name("GSI1PK"), expression.Value(partDeleted)).
+		Set(expression.Name("GSI1SK"), expression.Value(sortKey(ts, cur.ID))).
+		Add(expression.Name("version"), expression.Value(1))
+	for _, a := range []string{"name", "email", "email_key", "password_hash", "external_ref",
+		"GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK"} {
+		u = u.Remove(expression.Name(a))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(u).
+		WithCondition(guardCondition(customers.Guard{Version: cur.Version})).Build()
+	if err != nil {
+		return fail("delete customer", err)
+	}
+	k, _ := attributevalue.MarshalMap(customerKey(cur.ID))
+	reasons, err := s.transact(ctx, "delete customer", func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
+				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+				ExpressionAttributeValues: expr.Values()}},
+			{Delete: s.deleteEmail(cur.Email, cur.ID)},
+			{Update: s.countUpdate(-1)},
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if reasons != nil {
+		return customers.ErrStale
+	}
+	return nil
+}
+
+var sortIndexes = map[customers.SortField]string{
+	customers.SortCreatedAt: indexCreated,
+	customers.SortEmail:     indexEmail,
+	customers.SortName:      indexName,
+	customers.SortUpdatedAt: indexUpdated,
+	customers.SortID:        indexID,
+}
+
+// List implements customers.Store. The page comes from one Query on the index of the sort
+// field (a second, count-only Query first skips page[offset] rows); the total comes from
+// the count shards, read at the same time.
+func (s *Store) List(ctx context.Context, q customers.ListQuery) ([]*customers.Customer, int, error) {
+	type count struct {
+		n   int
+		err error
+	}
+	counted := make(chan count, 1)
+	go func() {
+		n, err := s.countCustomers(ctx)
+		counted <- count{n, err}
+	}()
+	items, err := s.page(ctx, q)
+	c := <-counted
+	if err != nil {
+		return nil, 0, err
+	}
+	if c.err != nil {
+		return nil, 0, c.err
+	}
+	return items, c.n, nil
+}
+
+func (s *Store) page(ctx context.Context, q customers.ListQuery) ([]*customers.Customer, error) {
+	if q.Limit == 0 {
+		return nil, nil
+	}
+	index := sortIndexes[q.Sort]
+	pkName := index + "PK"
+	input := func(limit int, start map[string]types.AttributeValue, countOnly bool) *dynamodb.QueryInput {
+		in := &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			IndexName:                 &index,
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": pkName},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: partCustomers}},
+			ScanIndexForward:          aws.Bool(!q.Desc),
+			Limit:                     aws.Int32(int32(limit)),
+			ExclusiveStartKey:         start,
+		}
+		if countOnly {
+			in.Select = types.SelectCount
+		}
+		return in
+	}
+	var start map[string]types.AttributeValue
+	for skip := q.Offset; skip > 0; {
+		out, err := s.db.Query(ctx, input(skip, start, true))
+		if err != nil {
+			return nil, fail("list customers", err)
+		}
+		skip -= int(out.Count)
+		start = out.LastEvaluatedKey
+		if start == nil {
+			return nil, nil // fewer rows than the offset
+		}
+	}
+	var list []*customers.Customer
+	for len(list) < q.Limit {
+		out, err := s.db.Query(ctx, input(q.Limit-len(list), start, false))
+		if err != nil {
+			return nil, fail("list customers", err)
+		}
+		for _, raw := range out.Items {
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, fail("list customers", err)
+			}
+			list = append(list, it.customer())
+		}
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	return list, nil
+}
+
+// countCustomers sums the count shards with one BatchGetItem.
+func (s *Store) countCustomers(ctx context.Context) (int, error) {
+	keys := make([]map[string]types.AttributeValue, countShards)
+	for i := range keys {
+		keys[i], _ = attributevalue.MarshalMap(countKey(i))
+	}
+	total := 0
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for len(req) > 0 {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return 0, fail("count customers", err)
+		}
+		for _, raw := range out.Responses[s.table] {
+			var shard struct {
+				Count int `dynamodbav:"count"`
+			}
+			if err := attributevalue.UnmarshalMap(raw, &shard); err != nil {
+				return 0, fail("count customers", err)
+			}
+			total += shard.Count
+		}
+		req = out.UnprocessedKeys
+	}
+	return max(total, 0), nil
+}

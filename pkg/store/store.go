@@ -1,0 +1,149 @@
+// Package store keeps the service's data in one DynamoDB table. It owns the key patterns
+// (keys.go), the item shapes and every DynamoDB call; the rest of the service sees domain
+// types and the errors the domain packages define.
+package store
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/acme/customers/pkg/problem"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the DynamoDB implementation of the domain stores.
+type Store struct {
+	db    API
+	table string
+}
+
+// New returns a store on table.
+func New(db API, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+// fail turns a DynamoDB error into what the handlers should answer: throttling that
+// outlasted the SDK's retries, and an exhausted client retry quota, become a 503 with
+// Retry-After; everything else stays internal.
+func fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr smithy.APIError
+	var quota ratelimit.QuotaExceededError
+	if errors.As(err, &quota) {
+		return unavailable(op, err)
+	}
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"LimitExceededException", "TransactionInProgressException", "InternalServerError", "ServiceUnavailable":
+			return unavailable(op, err)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(op, err)
+	}
+	return &opError{op: op, err: err}
+}
+
+func unavailable(op string, err error) error {
+	return &problem.Error{Kind: problem.Unavailable, Title: "Service Unavailable",
+		Detail: "the service is busy; retry shortly", RetryAfter: time.Second, Cause: &opError{op: op, err: err}}
+}
+
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return "store: " + e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
+
+// cancelReasons returns the per-action reason codes of a cancelled transaction, in the
+// order of its actions ("None" for those that did not fail), or nil for other errors.
+func cancelReasons(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		if r.Code != nil {
+			codes[i] = *r.Code
+		}
+	}
+	return codes
+}
+
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// transactAttempts bounds retries of a transaction cancelled by a conflicting concurrent
+// transaction (the SDK does not retry those).
+const transactAttempts = 5
+
+// transact runs the transaction that build returns, building a fresh input for every
+// attempt: the SDK fills ClientRequestToken into the input it is given, and reusing that
+// token would make DynamoDB treat a new write as a replay and skip its conditions. It
+// returns the cancellation reasons of a transaction that failed a condition.
+func (s *Store) transact(ctx context.Context, op string, build func() []types.TransactWriteItem) ([]string, error) {
+	for attempt := 1; ; attempt++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: build()})
+		if err == nil {
+			return nil, nil
+		}
+		reasons := cancelReasons(err)
+		if reasons == nil {
+			return nil, fail(op, err)
+		}
+		conflict := false
+		for _, r := range reasons {
+			if r == "ConditionalCheckFailed" {
+				return reasons, nil
+			}
+			if r == "TransactionConflict" {
+				conflict = true
+			}
+		}
+		if !conflict || attempt == transactAttempts {
+			if conflict {
+				return nil, &problem.Error{Kind: problem.Conflict, Title: "Conflict",
+					Detail: "write conflict detected; retry the request", Cause: err}
+			}
+			return nil, fail(op, err)
+		}
+		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + rand.N(20*time.Millisecond)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil, fail(op, ctx.Err())
+		}
+	}
+}
+
+var errUnprocessed = errors.New("unprocessed keys")
+
+func numberAV(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
