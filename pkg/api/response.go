@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -36,14 +37,16 @@ func Status(k problem.Kind) int { return statuses[k] }
 
 // JSON renders v with the given status.
 func JSON(status int, v any) (Response, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // links hold '&'; escaping it as \u0026 is valid but unreadable
+	if err := enc.Encode(v); err != nil {
 		return Response{}, err
 	}
 	return Response{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": contentTypeJSON},
-		Body:       string(body),
+		Body:       strings.TrimSuffix(b.String(), "\n"),
 	}, nil
 }
 

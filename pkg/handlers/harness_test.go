@@ -1,0 +1,238 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/config"
+	"github.com/acme/customers/pkg/testenv"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !testing.Verbose() {
+		api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	testenv.Main(m)
+}
+
+const (
+	testClientID     = "test-client"
+	testClientSecret = "test-client-secret"
+	testPassword     = "correct horse battery"
+)
+
+// endpoints maps route keys to handler constructors, as template.yaml does to functions.
+var endpoints = map[string]app.Endpoint{
+	"POST /oauth/access_token":          AccessToken,
+	"POST /v2/customers":                CreateCustomer,
+	"GET /v2/customers":                 ListCustomers,
+	"GET /v2/customers/{customerId}":    GetCustomer,
+	"PUT /v2/customers/{customerId}":    UpdateCustomer,
+	"DELETE /v2/customers/{customerId}": DeleteCustomer,
+	"POST /v2/customers/tokens":         CreateCustomerToken,
+}
+
+// harness runs handlers in-process against a fresh DynamoDB Local table.
+type harness struct {
+	t        *testing.T
+	db       *testenv.DB
+	deps     *app.Deps
+	handlers map[string]api.HandlerFunc
+	admin    string // a client_credentials access token
+	implicit string // an implicit access token
+}
+
+func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
+	t.Helper()
+	db := testenv.NewDB(t)
+	cfg := config.Config{
+		TableName:        db.Table,
+		SigningKey:       []byte("test-signing-key-0123456789abcdef0123"),
+		Issuer:           config.DefaultIssuer,
+		ClientID:         testClientID,
+		ClientSecret:     testClientSecret,
+		BcryptCost:       10,
+		MaxLoginFailures: 5,
+		LoginWindow:      time.Minute,
+	}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	deps, err := app.New(cfg, db.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, db: db, deps: deps, handlers: map[string]api.HandlerFunc{}}
+	for route, e := range endpoints {
+		h.handlers[route] = e(deps)
+	}
+	h.admin = h.accessToken("client_credentials")
+	h.implicit = h.accessToken("implicit")
+	return h
+}
+
+// response is a handler's answer with its body parsed.
+type response struct {
+	Status  int
+	Headers map[string]string
+	Body    string
+	JSON    map[string]any
+}
+
+// req describes one request.
+type req struct {
+	route   string // route key, e.g. "GET /v2/customers/{customerId}"
+	path    map[string]string
+	query   string
+	headers map[string]string
+	body    string
+}
+
+func (h *harness) do(r req) response {
+	h.t.Helper()
+	method, tmpl, _ := strings.Cut(r.route, " ")
+	handler, ok := h.handlers[r.route]
+	if !ok {
+		h.t.Fatalf("no handler for %q", r.route)
+	}
+	rawPath := tmpl
+	for k, v := range r.path {
+		rawPath = strings.ReplaceAll(rawPath, "{"+k+"}", v)
+	}
+	headers := map[string]string{}
+	if r.body != "" {
+		headers["content-type"] = "application/json"
+	}
+	for k, v := range r.headers {
+		if v == "" {
+			delete(headers, strings.ToLower(k))
+			continue
+		}
+		headers[strings.ToLower(k)] = v
+	}
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       r.route,
+		RawPath:        rawPath,
+		RawQueryString: r.query,
+		Headers:        headers,
+		PathParameters: r.path,
+		Body:           r.body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			DomainName: "api.example.test",
+			RequestID:  "req-1",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: rawPath},
+		},
+	}
+	if q, err := url.ParseQuery(r.query); err == nil && len(q) > 0 {
+		ev.QueryStringParameters = map[string]string{}
+		for k, v := range q {
+			ev.QueryStringParameters[k] = strings.Join(v, ",")
+		}
+	}
+	out, err := api.Handle(r.route, handler)(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("%s: handler returned an error: %v", r.route, err)
+	}
+	resp := response{Status: out.StatusCode, Headers: out.Headers, Body: out.Body}
+	if out.Body != "" {
+		if err := json.Unmarshal([]byte(out.Body), &resp.JSON); err != nil {
+			h.t.Fatalf("%s: body is not a JSON object: %q", r.route, out.Body)
+		}
+		if ct := out.Headers["Content-Type"]; ct != "application/json; charset=utf-8" {
+			h.t.Errorf("%s: Content-Type %q", r.route, ct)
+		}
+	}
+	return resp
+}
+
+func (h *harness) accessToken(grant string) string {
+	h.t.Helper()
+	form := "grant_type=" + grant + "&client_id=" + testClientID
+	if grant == "client_credentials" {
+		form += "&client_secret=" + testClientSecret
+	}
+	r := h.do(req{route: "POST /oauth/access_token", body: form,
+		headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}})
+	if r.Status != 200 {
+		h.t.Fatalf("access token: %d %s", r.Status, r.Body)
+	}
+	return r.JSON["access_token"].(string)
+}
+
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+func withCustomer(access, customerToken string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + access, "X-Moltin-Customer-Token": customerToken}
+}
+
+// createCustomer signs a customer up with a password and returns its id.
+func (h *harness) createCustomer(name, email string) string {
+	h.t.Helper()
+	r := h.do(req{route: "POST /v2/customers", headers: bearer(h.admin),
+		body: `{"data":{"type":"customer","name":"` + name + `","email":"` + email + `","password":"` + testPassword + `"}}`})
+	if r.Status != 201 {
+		h.t.Fatalf("create %s: %d %s", email, r.Status, r.Body)
+	}
+	return data(r)["id"].(string)
+}
+
+// login returns a customer token.
+func (h *harness) login(email, password string) response {
+	h.t.Helper()
+	return h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
+		body: `{"data":{"type":"token","email":"` + email + `","password":"` + password + `","authentication_mechanism":"password"}}`})
+}
+
+func (h *harness) customerToken(email string) string {
+	h.t.Helper()
+	r := h.login(email, testPassword)
+	if r.Status != 200 {
+		h.t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
+	}
+	return data(r)["token"].(string)
+}
+
+func data(r response) map[string]any {
+	d, _ := r.JSON["data"].(map[string]any)
+	return d
+}
+
+// errorsOf returns the error entries of an error response.
+func errorsOf(t *testing.T, r response) []map[string]any {
+	t.Helper()
+	list, ok := r.JSON["errors"].([]any)
+	if !ok || len(list) == 0 {
+		t.Fatalf("no errors in %d %s", r.Status, r.Body)
+	}
+	out := make([]map[string]any, len(list))
+	for i, e := range list {
+		out[i] = e.(map[string]any)
+		if st, ok := out[i]["status"].(float64); !ok || int(st) == 0 {
+			t.Errorf("error entry without an integer status: %v", out[i])
+		}
+	}
+	return out
+}
+
+// expect checks a status, printing the body when it differs.
+func expect(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+}

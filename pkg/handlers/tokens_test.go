@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/acme/customers/pkg/config"
+)
+
+func TestCustomerToken(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron+shop@example.com")
+	expect(t, h.do(req{route: "POST /v2/customers", headers: bearer(h.admin),
+		body: `{"data":{"type":"customer","name":"No Password","email":"nopass@example.com"}}`}), 201)
+	gone := h.createCustomer("Gone", "gone@example.com")
+	expect(t, h.do(req{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": gone}, headers: bearer(h.admin)}), 204)
+
+	t.Run("success", func(t *testing.T) {
+		r := h.login("RON+SHOP@example.com", testPassword)
+		expect(t, r, 200)
+		d := data(r)
+		if d["type"] != "token" || d["customer_id"] != ron || d["token"] == "" || d["id"] == "" {
+			t.Errorf("unexpected token %s", r.Body)
+		}
+		exp := int64(d["expires"].(float64))
+		if want := time.Now().Add(24 * time.Hour).Unix(); exp < want-60 || exp > want+60 {
+			t.Errorf("expires %d, want about %d", exp, want)
+		}
+	})
+	t.Run("mechanism may be omitted", func(t *testing.T) {
+		expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
+			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
+	})
+	t.Run("every failure looks the same", func(t *testing.T) {
+		var first string
+		for _, c := range []struct{ email, password string }{
+			{"ron+shop@example.com", "wrong password"},
+			{"nobody@example.com", testPassword},
+			{"nopass@example.com", testPassword},
+			{"gone@example.com", testPassword},
+		} {
+			r := h.login(c.email, c.password)
+			expect(t, r, 401)
+			if first == "" {
+				first = r.Body
+			} else if r.Body != first {
+				t.Errorf("%s: body %s differs from %s", c.email, r.Body, first)
+			}
+		}
+	})
+	for _, c := range []struct {
+		name, body string
+		status     int
+	}{
+		{"missing email and password", `{"data":{"type":"token"}}`, 422},
+		{"wrong type", `{"data":{"type":"customer","email":"a@example.com","password":"x"}}`, 422},
+		{"unknown mechanism", `{"data":{"type":"token","authentication_mechanism":"magic","email":"a@example.com","password":"x"}}`, 422},
+		{"oidc is not configured", `{"data":{"type":"token","authentication_mechanism":"oidc","oauth_authorization_code":"c"}}`, 400},
+		{"malformed", `{"data":{`, 400},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit), body: c.body}), c.status)
+		})
+	}
+	t.Run("needs an access token", func(t *testing.T) {
+		expect(t, h.do(req{route: "POST /v2/customers/tokens",
+			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 401)
+	})
+}
+
+func TestLoginThrottle(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.MaxLoginFailures = 3; c.LoginWindow = 2 * time.Second })
+	h.createCustomer("Ron", "ron@example.com")
+	for _, email := range []string{"ron@example.com", "nobody@example.com"} {
+		t.Run(email, func(t *testing.T) {
+			for i := 0; i < 3; i++ {
+				expect(t, h.login(email, "wrong password"), 401)
+			}
+			// Throttled now, even with the right password; the same for unknown emails.
+			r := h.login(email, testPassword)
+			expect(t, r, 429)
+			if s, err := strconv.Atoi(r.Headers["Retry-After"]); err != nil || s < 1 || s > 2 {
+				t.Errorf("Retry-After %q", r.Headers["Retry-After"])
+			}
+			// Another email is not affected.
+			expect(t, h.login("other-"+email, "wrong password"), 401)
+		})
+	}
+	time.Sleep(2100 * time.Millisecond) // the window ends: the owner gets in
+	expect(t, h.login("ron@example.com", testPassword), 200)
+	// A success clears the count.
+	for i := 0; i < 2; i++ {
+		expect(t, h.login("ron@example.com", "wrong password"), 401)
+	}
+	expect(t, h.login("ron@example.com", testPassword), 200)
+	expect(t, h.login("ron@example.com", "wrong password"), 401)
+	expect(t, h.login("ron@example.com", testPassword), 200)
+}

@@ -1,0 +1,133 @@
+// Package testenv gives tests a real DynamoDB: DynamoDB Local (started once per test
+// binary unless DYNAMODB_ENDPOINT names a running one) and a fresh table per test, created
+// from template.yaml's definition. It also counts the DynamoDB calls a test makes, so tests
+// can hold each request to its round-trip budget. If DynamoDB Local cannot start, the tests
+// fail; they never skip.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/acme/customers/pkg/dynamolocal"
+	"github.com/acme/customers/pkg/samtemplate"
+)
+
+var (
+	endpoint string
+	tpl      *samtemplate.Template
+	tables   atomic.Int64
+)
+
+// Main starts DynamoDB Local for the package's tests and stops it afterwards. Call it from
+// TestMain.
+func Main(m *testing.M) {
+	ctx := context.Background()
+	ep, stop, err := dynamolocal.Endpoint(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv: DynamoDB Local is required:", err)
+		os.Exit(1)
+	}
+	endpoint = ep
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// Template returns the project's parsed template.yaml.
+func Template(t testing.TB) *samtemplate.Template {
+	t.Helper()
+	if tpl == nil {
+		root, err := dynamolocal.ModuleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tpl, err = samtemplate.Load(filepath.Join(root, "template.yaml")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tpl
+}
+
+// DB is a client on a fresh table, counting the calls made through it.
+type DB struct {
+	*dynamodb.Client
+	Table string
+	calls *Calls
+}
+
+// Calls counts DynamoDB operations by name.
+type Calls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Reset forgets what was counted.
+func (c *Calls) Reset() { c.mu.Lock(); c.n = map[string]int{}; c.mu.Unlock() }
+
+// Total is the number of calls since the last Reset.
+func (c *Calls) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := 0
+	for _, n := range c.n {
+		t += n
+	}
+	return t
+}
+
+// ByOp returns a copy of the counts per operation.
+func (c *Calls) ByOp() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := make(map[string]int, len(c.n))
+	for k, v := range c.n {
+		m[k] = v
+	}
+	return m
+}
+
+func (c *Calls) add(op string) { c.mu.Lock(); c.n[op]++; c.mu.Unlock() }
+
+// Calls returns the counter of this client.
+func (d *DB) Calls() *Calls { return d.calls }
+
+// NewDB creates a fresh table from the template and returns a counting client on it.
+func NewDB(t testing.TB) *DB {
+	t.Helper()
+	if endpoint == "" {
+		t.Fatal("testenv: call testenv.Main from TestMain")
+	}
+	calls := &Calls{n: map[string]int{}}
+	count := middleware.InitializeMiddlewareFunc("countCalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		calls.add(middleware.GetOperationName(ctx))
+		return next.HandleInitialize(ctx, in)
+	})
+	base, err := dynamolocal.Client(context.Background(), endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(count, middleware.After)
+		})
+	})
+	name := fmt.Sprintf("test-%d-%d", os.Getpid(), tables.Add(1))
+	if err := Template(t).CreateTable(context.Background(), base, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = base.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	calls.Reset()
+	return &DB{Client: client, Table: name, calls: calls}
+}
