@@ -73,4 +73,3 @@ func Start(e Endpoint) {
 	}
 	lambda.Start(api.Handle(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), e(d)))
 }
-

@@ -31,7 +31,7 @@ func (s *Service) Login(ctx context.Context, o api.Object) (*Customer, auth.Toke
 	if rec.Failures >= s.maxFailures {
 		if wait := rec.WindowStart.Add(s.window).Sub(now); wait > 0 {
 			return nil, auth.Token{}, &problem.Error{Kind: problem.TooManyRequests, Title: "Too Many Requests",
-				Detail: "too many failed log-ins for this email; retry after " + strconv.Itoa(int(wait.Seconds())+1) + " seconds",
+				Detail:     "too many failed log-ins for this email; retry after " + strconv.Itoa(int(wait.Seconds())+1) + " seconds",
 				RetryAfter: wait}
 		}
 	}

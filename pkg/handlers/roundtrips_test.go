@@ -12,27 +12,27 @@ func TestRoundTrips(t *testing.T) {
 	h.createCustomer("Leslie", "leslie@example.com")
 	id := map[string]string{"customerId": ron}
 	cases := []struct {
-		name string
+		name   string
 		req    req
 		want   map[string]int
 		status int // when not 2xx
 	}{
 		{"access token", req{route: "POST /oauth/access_token", body: "grant_type=implicit&client_id=" + testClientID,
-			headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}, map[string]int{}},
+			headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}, map[string]int{}, 0},
 		{"create", req{route: "POST /v2/customers", headers: bearer(h.admin),
 			body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com","password":"` + testPassword + `"}}`},
-			map[string]int{"TransactWriteItems": 1}},
-		{"get", req{route: "GET /v2/customers/{customerId}", path: id, headers: bearer(h.admin)}, map[string]int{"GetItem": 1}},
+			map[string]int{"TransactWriteItems": 1}, 0},
+		{"get", req{route: "GET /v2/customers/{customerId}", path: id, headers: bearer(h.admin)}, map[string]int{"GetItem": 1}, 0},
 		{"update", req{route: "PUT /v2/customers/{customerId}", path: id, headers: bearer(h.admin),
-			body: `{"data":{"type":"customer","name":"Ronald","password":"another password"}}`}, map[string]int{"UpdateItem": 1}},
+			body: `{"data":{"type":"customer","name":"Ronald","password":"another password"}}`}, map[string]int{"UpdateItem": 1}, 0},
 		{"update email", req{route: "PUT /v2/customers/{customerId}", path: id, headers: bearer(h.admin),
-			body: `{"data":{"type":"customer","email":"ronald@example.com"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
-		{"list", req{route: "GET /v2/customers", headers: bearer(h.admin)}, map[string]int{"Query": 1, "BatchGetItem": 1}},
+			body: `{"data":{"type":"customer","email":"ronald@example.com"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0},
+		{"list", req{route: "GET /v2/customers", headers: bearer(h.admin)}, map[string]int{"Query": 1, "BatchGetItem": 1}, 0},
 		{"list at an offset", req{route: "GET /v2/customers", query: "page[offset]=1", headers: bearer(h.admin)},
-			map[string]int{"Query": 2, "BatchGetItem": 1}},
+			map[string]int{"Query": 2, "BatchGetItem": 1}, 0},
 		{"log-in", req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
 			body: `{"data":{"type":"token","email":"ann@example.com","password":"` + testPassword + `"}}`},
-			map[string]int{"BatchGetItem": 1, "GetItem": 1}},
+			map[string]int{"BatchGetItem": 1, "GetItem": 1}, 0},
 		{"failed log-in", req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
 			body: `{"data":{"type":"token","email":"ann@example.com","password":"wrong password"}}`},
 			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401},
@@ -40,7 +40,7 @@ func TestRoundTrips(t *testing.T) {
 			body: `{"data":{"type":"token","email":"nobody@example.com","password":"wrong password"}}`},
 			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401},
 		{"delete", req{route: "DELETE /v2/customers/{customerId}", path: id, headers: bearer(h.admin)},
-			map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -53,8 +53,8 @@ type key struct {
 	SK string `dynamodbav:"SK"`
 }
 
-func customerKey(id string) key    { return key{"CUSTOMER#" + id, skProfile} }
-func emailKey(email string) key    { return key{"EMAIL#" + email, skEmail} }
+func customerKey(id string) key     { return key{"CUSTOMER#" + id, skProfile} }
+func emailKey(email string) key     { return key{"EMAIL#" + email, skEmail} }
 func loginFailKey(email string) key { return key{"LOGINFAIL#" + email, skLoginFail} }
 func countKey(shard int) key        { return key{"COUNT#customers", fmt.Sprintf("%02d", shard)} }
 
