@@ -32,13 +32,34 @@ const (
 )
 
 // FromEnv reads the configuration from environment variables.
-func FromEnv() (Config, error) {
+func FromEnv() (Config, error) { return FromLookup(os.Getenv) }
+
+// FromLookup reads the configuration through getenv (tools use it with a function's
+// environment as template.yaml gives it).
+func FromLookup(getenv func(string) string) (Config, error) {
+	envOr := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(name string, def int) (int, error) {
+		v := getenv(name)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("config: %s must be a whole number, got %q", name, v)
+		}
+		return n, nil
+	}
 	c := Config{
-		TableName:    os.Getenv("TABLE_NAME"),
-		SigningKey:   []byte(os.Getenv("SIGNING_KEY")),
+		TableName:    getenv("TABLE_NAME"),
+		SigningKey:   []byte(getenv("SIGNING_KEY")),
 		Issuer:       envOr("TOKEN_ISSUER", DefaultIssuer),
-		ClientID:     os.Getenv("CLIENT_ID"),
-		ClientSecret: os.Getenv("CLIENT_SECRET"),
+		ClientID:     getenv("CLIENT_ID"),
+		ClientSecret: getenv("CLIENT_SECRET"),
 	}
 	var err error
 	if c.BcryptCost, err = envInt("BCRYPT_COST", DefaultBcryptCost); err != nil {
@@ -63,23 +84,4 @@ func FromEnv() (Config, error) {
 		return c, fmt.Errorf("config: LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS must be positive")
 	}
 	return c, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("config: %s must be a whole number, got %q", name, v)
-	}
-	return n, nil
 }
