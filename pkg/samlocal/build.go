@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 )
 
 // Build runs `make build-<LogicalId> ARTIFACTS_DIR=<buildDir>/<LogicalId> GOARCH=<host>`
@@ -46,6 +47,9 @@ func buildOne(ctx context.Context, root, buildDir, id string) error {
 	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "build-"+id,
 		"ARTIFACTS_DIR="+artifacts, "GOARCH="+runtime.GOARCH)
 	cmd.Dir = root
+	// Own process group, so that cancelling kills make and the go build it runs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

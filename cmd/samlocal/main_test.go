@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acme/customers/pkg/dynamolocal"
+)
+
+// The runner's own test template: every function runs pkg/samlocal/testdata/echo.
+const testTemplate = "../../pkg/samlocal/testdata/template.yaml"
+
+// endpoint is a DynamoDB Local shared by the tests that need one.
+var endpoint string
+
+func TestMain(m *testing.M) {
+	ep, stop, err := dynamolocal.Endpoint(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	endpoint = ep
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func useDynamoDB(t *testing.T) {
+	t.Setenv("DYNAMODB_ENDPOINT", endpoint)
+	t.Setenv("TABLE_NAME", "cmd-test-"+strings.ToLower(t.Name()))
+}
+
+func TestUsage(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), nil, nil, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage") {
+		t.Errorf("no arguments: %d %q", code, stderr.String())
+	}
+	if code := run(context.Background(), []string{"nope"}, nil, io.Discard, io.Discard); code != 2 {
+		t.Errorf("unknown command: %d", code)
+	}
+}
+
+func TestExec(t *testing.T) {
+	t.Run("given endpoint and exit status", func(t *testing.T) {
+		t.Setenv("DYNAMODB_ENDPOINT", "http://127.0.0.1:1")
+		code := run(context.Background(), []string{"exec", "--", "sh", "-c", `test "$DYNAMODB_ENDPOINT" = http://127.0.0.1:1 && exit 7`}, nil, io.Discard, io.Discard)
+		if code != 7 {
+			t.Errorf("exit status %d, want 7", code)
+		}
+	})
+	t.Run("starts DynamoDB Local", func(t *testing.T) {
+		t.Setenv("DYNAMODB_ENDPOINT", "")
+		var stdout bytes.Buffer
+		code := run(context.Background(), []string{"exec", "sh", "-c", `echo "$DYNAMODB_ENDPOINT"`}, nil, &stdout, io.Discard)
+		ep := strings.TrimSpace(stdout.String())
+		if code != 0 || !strings.HasPrefix(ep, "http://127.0.0.1:") {
+			t.Fatalf("exit %d, endpoint %q", code, ep)
+		}
+		// DynamoDB Local is stopped once the command is done.
+		if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(ep, "http://"), time.Second); err == nil {
+			conn.Close()
+			t.Errorf("DynamoDB Local at %s still runs", ep)
+		}
+	})
+}
+
+func TestInvoke(t *testing.T) {
+	useDynamoDB(t)
+	buildDir := t.TempDir()
+	event := filepath.Join(t.TempDir(), "event.json")
+	tests := []struct {
+		name, body string
+		code       int
+		want       string
+	}{
+		{"success", `{"version":"2.0","rawPath":"/echo/7","pathParameters":{"id":"7"}}`, 0, `"statusCode":200`},
+		{"function error", `{"rawPath":"/any/error"}`, 1, `"errorMessage":"boom"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(event, []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr syncBuffer
+			code := run(context.Background(), []string{"invoke", "-t", testTemplate, "-b", buildDir, "EchoFunction", event}, nil, &stdout, &stderr)
+			if code != tt.code || !strings.Contains(stdout.String(), tt.want) {
+				t.Errorf("exit %d, stdout %s\nstderr %s", code, stdout.String(), stderr.String())
+			}
+			if tt.code == 0 && !json.Valid([]byte(stdout.String())) {
+				t.Errorf("stdout is not JSON: %s", stdout.String())
+			}
+		})
+	}
+	if code := run(context.Background(), []string{"invoke", "-t", testTemplate, "EchoFunction"}, nil, io.Discard, io.Discard); code != 2 {
+		t.Errorf("invoke without an event: exit %d, want 2", code)
+	}
+}
+
+func TestStartAPI(t *testing.T) {
+	useDynamoDB(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("PORT", addr[strings.LastIndex(addr, ":")+1:])
+	t.Setenv("CLIENT_ID", "cmd-test-client")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"start-api", "-t", testTemplate, "-b", t.TempDir()}, nil, &stdout, &stderr)
+	}()
+
+	url := "http://" + addr + "/echo/1"
+	var resp *http.Response
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		if resp, err = http.Get(url); err == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("start-api exited with %d:\n%s", code, stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("API never answered: %v\n%s", err, stderr.String())
+		}
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /echo/1: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"http://" + addr, "GET /echo/{id}", "cmd-test-client", endpoint} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
+		}
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("start-api exited with %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("start-api did not stop")
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Error("the API still answers after stopping")
+	}
+}

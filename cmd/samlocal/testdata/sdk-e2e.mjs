@@ -1,0 +1,86 @@
+// End-to-end check with the official JavaScript SDK (@moltin/sdk), unchanged, against the
+// local runner. Run by cmd/samlocal's TestSDKEndToEnd with API_HOST, CLIENT_ID and
+// CLIENT_SECRET set; exits non-zero on the first failed expectation.
+import { gateway, MemoryStorageFactory } from '@moltin/sdk'
+import assert from 'node:assert/strict'
+
+const { API_HOST: host, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret } = process.env
+console.info = () => {} // the SDK logs every token check
+
+const client = (secret) => gateway({
+  client_id: clientId, client_secret: secret, host, protocol: 'http',
+  storage: new MemoryStorageFactory(), disableCart: true, retryDelay: 10, retryJitter: 1,
+})
+const admin = client(clientSecret)
+const shop = client(undefined) // implicit, like a storefront
+
+// rejected returns what the SDK rejects with (the parsed error body).
+async function rejected(promise) {
+  try { await promise } catch (body) { return body }
+  assert.fail('expected the call to fail')
+}
+const step = (name) => process.stdout.write(`ok - ${name}\n`)
+
+const auth = await admin.Authenticate()
+assert.equal(auth.identifier, 'client_credentials')
+assert.equal(auth.token_type, 'Bearer')
+assert.ok(auth.expires > Date.now() / 1000)
+step('authenticate (client_credentials)')
+
+const email = `ron.swanson+${Date.now()}@example.com`
+const created = await shop.Customers.Create({ name: 'Ron Swanson', email, password: 'mysecretpassword' })
+assert.equal(created.data.type, 'customer')
+assert.equal(created.data.email, email)
+assert.equal(created.data.password, true)
+const id = created.data.id
+step('sign up with the implicit token')
+
+const dup = await rejected(shop.Customers.Create({ name: 'Other', email: email.toUpperCase(), password: 'mysecretpassword' }))
+assert.equal(dup.errors[0].status, 409)
+step('duplicate email is 409')
+
+const token = await shop.Customers.TokenViaPassword(email, 'mysecretpassword')
+assert.equal(token.data.type, 'token')
+assert.equal(token.data.customer_id, id)
+assert.ok(token.data.expires > Date.now() / 1000 + 23 * 3600)
+const customerToken = token.data.token
+step('customer token')
+
+const bad = await rejected(shop.Customers.TokenViaPassword(email, 'wrong password'))
+assert.equal(bad.errors[0].status, 401)
+step('wrong password is 401')
+
+const got = await shop.Customers.Get(id, customerToken)
+assert.equal(got.data.id, id)
+assert.equal(got.data.name, 'Ron Swanson')
+step('read own record with the customer token')
+
+const updated = await shop.Customers.Update(id, { name: 'Ron', external_ref: 'crm-1' }, customerToken)
+assert.equal(updated.data.name, 'Ron')
+assert.equal(updated.data.external_ref, 'crm-1')
+assert.equal(updated.data.email, email)
+step('update own record with the customer token')
+
+const other = await admin.Customers.Create({ name: 'Leslie Knope', email: `leslie+${Date.now()}@example.com` })
+const denied = await rejected(shop.Customers.Get(other.data.id, customerToken))
+assert.equal(denied.errors[0].status, 403)
+step("another customer's record is 403")
+
+const list = await admin.Customers.Sort('-created_at').Limit(1).All()
+assert.equal(list.data.length, 1)
+assert.equal(list.meta.page.limit, 1)
+assert.ok(list.meta.results.total >= 2)
+assert.ok(list.links.next.startsWith(`http://${host}/v2/customers?`))
+step('list with sort and limit')
+
+const deleted = await admin.Customers.Delete(id)
+assert.equal(deleted, '{}')
+const gone = await rejected(admin.Customers.Get(id))
+assert.equal(gone.errors[0].status, 404)
+const dead = await rejected(shop.Customers.Get(id, customerToken))
+assert.equal(dead.errors[0].status, 403)
+step('delete: 404 afterwards, the token is dead')
+
+const again = await shop.Customers.Create({ name: 'Ron again', email, password: 'mysecretpassword' })
+assert.notEqual(again.data.id, id)
+step('the email is free again')
