@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +10,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/acme/customers/pkg/fixtures"
 	"github.com/acme/customers/pkg/samlocal"
 )
 
-// invoke runs one function with one event, like `sam local invoke -e`, and prints the
+// invoke runs one function with one event, like `sam local invoke -e`, after filling the
+// event's placeholders with pkg/fixtures, and prints the
 // function's response (or its error document) on stdout. It fails when the invocation does.
 func invoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, rest, err := parseFlags("invoke", args, stderr)
@@ -44,6 +47,15 @@ func invoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err := l.runner.Build(ctx, id); err != nil {
 		return report(stderr, err)
 	}
+	if usesFixtures(event) {
+		prep, err := fixtures.ForRunner(ctx, l.runner, l.endpoint)
+		if err == nil {
+			event, err = prep.Prepare(ctx, event)
+		}
+		if err != nil {
+			return report(stderr, err)
+		}
+	}
 	out, err := l.runner.Invoke(ctx, id, event)
 	if len(out) > 0 {
 		fmt.Fprintf(stdout, "%s\n", out)
@@ -54,4 +66,10 @@ func invoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return 1
 	}
 	return report(stderr, err)
+}
+
+// usesFixtures reports whether an event needs pkg/fixtures: it has placeholders such as
+// {{client_credentials_token}} (see events/README.md) or acts on the example customer.
+func usesFixtures(event []byte) bool {
+	return bytes.Contains(event, []byte("{{")) || bytes.Contains(event, []byte(fixtures.Email))
 }

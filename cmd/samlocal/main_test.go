@@ -119,6 +119,14 @@ func TestInvoke(t *testing.T) {
 			}
 		})
 	}
+	// The project's own event, placeholders filled by pkg/fixtures, as `make invoke` runs it.
+	t.Run("events/access-token.json", func(t *testing.T) {
+		var stdout, stderr syncBuffer
+		code := run(context.Background(), []string{"invoke", "-b", buildDir, "AccessTokenFunction", "../../events/access-token.json"}, nil, &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), `"statusCode":200`) {
+			t.Errorf("exit %d, stdout %s\nstderr %s", code, stdout.String(), stderr.String())
+		}
+	})
 	if code := run(context.Background(), []string{"invoke", "-t", testTemplate, "EchoFunction"}, nil, io.Discard, io.Discard); code != 2 {
 		t.Errorf("invoke without an event: exit %d, want 2", code)
 	}
