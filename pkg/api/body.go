@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/acme/customers/pkg/problem"
 )
@@ -97,7 +99,7 @@ func checkJSON(b []byte) error {
 			continue
 		case string:
 			if top != nil && top.object && top.key {
-				k := strings.ToLower(t)
+				k := foldKey(t)
 				if _, dup := top.seen[k]; dup {
 					return problem.Bad("Bad Request", "the body repeats the key \""+t+"\"")
 				}
@@ -121,4 +123,35 @@ func checkJSON(b []byte) error {
 		return problem.Bad("Bad Request", "the body has data after the JSON value")
 	}
 	return nil
+}
+
+// foldKey maps key to a form shared by every key encoding/json would match to the same
+// struct field: each rune becomes the smallest rune of its Unicode simple-fold orbit, the
+// equivalence bytes.EqualFold (and so encoding/json) uses. strings.ToLower is not enough:
+// "paſſword" (U+017F) matches a field named "password" but does not lower-case to it.
+func foldKey(key string) string {
+	var b strings.Builder
+	b.Grow(len(key))
+	for _, r := range key {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteRune(r)
+			continue
+		}
+		for {
+			f := unicode.SimpleFold(r)
+			if f <= r {
+				r = f
+				break
+			}
+			r = f
+		}
+		if r < utf8.RuneSelf && 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 )
 
 // errNotString reports a member that is present but not a JSON string.
@@ -36,11 +37,13 @@ func isJSONString(raw json.RawMessage) bool {
 	return len(raw) > 0 && raw[0] == '"'
 }
 
-// Keys returns the member names.
+// Keys returns the member names, sorted so that errors listed per member come out in the
+// same order on every request.
 func (o Object) Keys() []string {
 	keys := make([]string, 0, len(o))
 	for k := range o {
 		keys = append(keys, k)
 	}
+	slices.Sort(keys)
 	return keys
 }

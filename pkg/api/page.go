@@ -121,8 +121,10 @@ func listMeta(r *Request, p Page, total int) ListMeta {
 		pages = (total + p.Limit - 1) / p.Limit
 	}
 	m.Meta.Page.Total = pages
+	// An empty result (or limit 0) has no pages: current is 1 and there is no last, next or
+	// previous page, whatever the offset.
 	m.Meta.Page.Current = 1
-	if p.Limit > 0 {
+	if pages > 0 {
 		m.Meta.Page.Current = p.Offset/p.Limit + 1
 	}
 	link := func(offset int) *string {
@@ -132,12 +134,18 @@ func listMeta(r *Request, p Page, total int) ListMeta {
 	m.Links.Current = link(p.Offset)
 	m.Links.First = link(0)
 	if pages > 0 {
-		m.Links.Last = link((pages - 1) * p.Limit)
+		// The last page a client can ask for starts at or before MaxOffset: a link past it
+		// would only earn a 400.
+		last := (pages - 1) * p.Limit
+		if last > MaxOffset {
+			last = MaxOffset - MaxOffset%p.Limit
+		}
+		m.Links.Last = link(last)
 	}
-	if p.Limit > 0 && p.Offset+p.Limit < total && p.Offset+p.Limit <= MaxOffset {
+	if pages > 0 && p.Offset+p.Limit < total && p.Offset+p.Limit <= MaxOffset {
 		m.Links.Next = link(p.Offset + p.Limit)
 	}
-	if p.Offset > 0 {
+	if pages > 0 && p.Offset > 0 {
 		m.Links.Prev = link(max(0, p.Offset-p.Limit))
 	}
 	return m

@@ -40,9 +40,11 @@ func (p *Passwords) Hash(password string) (string, error) {
 
 // Check reports whether password matches hash. With an empty hash (no such customer, or a
 // customer without a password) it compares against a dummy hash of the same cost, so that
-// every failure takes as long as a real comparison.
+// every failure takes as long as a real comparison. A password longer than MaxPasswordLen
+// never matches: bcrypt's comparison reads only the first 72 bytes, so without this check
+// any suffix appended to the right password would be accepted.
 func (p *Passwords) Check(hash, password string) bool {
-	if hash == "" {
+	if hash == "" || len(password) > MaxPasswordLen {
 		p.dummyOnce.Do(func() {
 			p.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for timing"), p.cost)
 		})

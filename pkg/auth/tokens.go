@@ -153,6 +153,10 @@ func (t *Tokens) parse(raw string, claims jwt.Claims, key []byte, aud string) er
 	if err != nil {
 		return ErrInvalidToken
 	}
+	// WithIssuedAt checks iat only when it is present; every token we issue carries one.
+	if iat, err := claims.GetIssuedAt(); err != nil || iat == nil {
+		return ErrInvalidToken
+	}
 	return nil
 }
 
@@ -192,4 +196,3 @@ func (t *Tokens) VerifyCustomer(raw string) (CustomerClaims, error) {
 	}
 	return CustomerClaims{CustomerID: c.Subject, Gen: c.Gen}, nil
 }
-
