@@ -132,30 +132,44 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
-func TestStartAPI(t *testing.T) {
+// serveAPI runs `samlocal start-api` with args in-process on a free port until the test
+// ends, and returns its address and what it printed.
+func serveAPI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
+	t.Helper()
 	useDynamoDB(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	addr = ln.Addr().String()
 	ln.Close()
 	t.Setenv("PORT", addr[strings.LastIndex(addr, ":")+1:])
-	t.Setenv("CLIENT_ID", "cmd-test-client")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
+	stdout = &syncBuffer{}
+	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"start-api", "-t", testTemplate, "-b", t.TempDir()}, nil, &stdout, &stderr)
+		done <- run(ctx, append([]string{"start-api"}, args...), nil, stdout, &stderr)
 	}()
-
-	url := "http://" + addr + "/echo/1"
-	var resp *http.Response
-	for deadline := time.Now().Add(2 * time.Minute); ; {
-		if resp, err = http.Get(url); err == nil {
-			break
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("start-api exited with %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("start-api did not stop")
+		}
+		if _, err := http.Get("http://" + addr + "/"); err == nil {
+			t.Error("the API still answers after stopping")
+		}
+	})
+	for deadline := time.Now().Add(3 * time.Minute); ; {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr, stdout
 		}
 		select {
 		case code := <-done:
@@ -163,8 +177,17 @@ func TestStartAPI(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("API never answered: %v\n%s", err, stderr.String())
+			t.Fatalf("API never answered:\n%s", stderr.String())
 		}
+	}
+}
+
+func TestStartAPI(t *testing.T) {
+	t.Setenv("CLIENT_ID", "cmd-test-client")
+	addr, stdout := serveAPI(t, "-t", testTemplate, "-b", t.TempDir())
+	resp, err := http.Get("http://" + addr + "/echo/1")
+	if err != nil {
+		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -174,18 +197,5 @@ func TestStartAPI(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
-	}
-
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("start-api exited with %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("start-api did not stop")
-	}
-	if _, err := http.Get(url); err == nil {
-		t.Error("the API still answers after stopping")
 	}
 }
