@@ -69,6 +69,11 @@ func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 			errs = append(errs, err)
 		}
 	}
+	// A customer read from the API says "password": true|false; sent back as it was read,
+	// that boolean is the output form and is ignored. A new password is a string.
+	if isBool(o["password"]) {
+		delete(o, "password")
+	}
 	if in.Password = str("password", false); in.Password != nil {
 		if err := CheckPassword(*in.Password, "data.password"); err != nil {
 			errs = append(errs, err)
@@ -96,6 +101,11 @@ func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 		}
 	}
 	return in, errs.Err()
+}
+
+func isBool(raw []byte) bool {
+	t := strings.TrimSpace(string(raw))
+	return t == "true" || t == "false"
 }
 
 func checkName(s string) *problem.Error {

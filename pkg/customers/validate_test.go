@@ -438,3 +438,12 @@ func FuzzCheckEmail(f *testing.F) {
 		}
 	})
 }
+
+func TestPasswordFlagIsIgnored(t *testing.T) {
+	for _, v := range []string{"true", "false"} {
+		in, err := customers.ParseInput(api.Object{"type": []byte(`"customer"`), "password": []byte(v)}, false, "")
+		if err != nil || in.Password != nil {
+			t.Errorf("password %s: %+v %v", v, in, err)
+		}
+	}
+}
