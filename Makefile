@@ -29,9 +29,9 @@ test: deps
 	go vet ./...
 	go run ./cmd/samlocal exec -- go test -count=1 ./...
 
-## bench: handler latency next to bare DynamoDB calls, and binary sizes (writes bench/REPORT.md)
+## bench: handler latency next to bare DynamoDB calls, and binary sizes (prints a markdown report, also saved to .aws-sam/bench-report.md)
 bench: deps
-	go run ./cmd/samlocal exec -- go run ./cmd/bench
+	go run ./cmd/samlocal exec -- go run ./cmd/bench -o .aws-sam/bench-report.md
 
 clean:
 	rm -rf .aws-sam

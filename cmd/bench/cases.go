@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/handlers"
+)
+
+// benchCase is one endpoint scenario: the handler side and the bare side (nil when the
+// endpoint makes no DynamoDB call); bcrypt-bound cases also get a bare side that does the
+// handler's bcrypt work. Each constructor writes the fixtures its side needs.
+type benchCase struct {
+	name     string
+	hashes   int // bcrypt hashes per handler call
+	compares int // bcrypt comparisons per handler call
+	handler  func(context.Context, *env) (*op, error)
+	bare     func(ctx context.Context, e *env, withBcrypt bool) (*op, error)
+}
+
+func (c benchCase) bcryptBound() bool { return c.hashes+c.compares > 0 }
+
+// listOffset is the page[offset] of the "list at an offset" case; seedCustomers makes sure
+// a full page exists there.
+const (
+	listOffset    = 50
+	seedCustomers = 100
+)
+
+var cases = []benchCase{
+	{name: "access token (client_credentials)", handler: accessToken},
+	{name: "create customer", hashes: 1, handler: createCustomer, bare: bareCreate},
+	{name: "get customer", handler: getCustomer, bare: bareGet},
+	{name: "update (name + password)", hashes: 1, handler: updateCustomer(true), bare: bareUpdate(true)},
+	{name: "update (name only)", handler: updateCustomer(false), bare: bareUpdate(false)},
+	{name: "update email", handler: updateEmail, bare: bareUpdateEmail},
+	{name: "delete customer", handler: deleteCustomer, bare: bareDelete},
+	{name: "list, offset 0", handler: listCustomers(0), bare: bareList(0)},
+	{name: fmt.Sprintf("list, offset %d", listOffset), handler: listCustomers(listOffset), bare: bareList(listOffset)},
+	{name: "log-in, success", compares: 1, handler: login(true, false), bare: bareLogin(true, false)},
+	{name: "log-in, failure (first in window)", compares: 1, handler: login(false, true), bare: bareLogin(false, true)},
+	{name: "log-in, failure (repeated)", compares: 1, handler: login(false, false), bare: bareLogin(false, false)},
+}
+
+// request describes one API Gateway request.
+type request struct {
+	route   string // route key, e.g. "GET /v2/customers/{customerId}"
+	path    map[string]string
+	query   string
+	headers map[string]string
+	body    string
+}
+
+// event builds the HTTP API payload v2 event API Gateway would send.
+func event(r request) events.APIGatewayV2HTTPRequest {
+	method, rawPath, _ := strings.Cut(r.route, " ")
+	for k, v := range r.path {
+		rawPath = strings.ReplaceAll(rawPath, "{"+k+"}", v)
+	}
+	headers := map[string]string{"host": "api.example.test", "user-agent": "bench"}
+	if r.body != "" {
+		headers["content-type"] = "application/json"
+	}
+	for k, v := range r.headers {
+		headers[strings.ToLower(k)] = v
+	}
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       r.route,
+		RawPath:        rawPath,
+		RawQueryString: r.query,
+		Headers:        headers,
+		PathParameters: r.path,
+		Body:           r.body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			DomainName: "api.example.test",
+			RequestID:  "bench",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: rawPath},
+		},
+	}
+	if q, err := url.ParseQuery(r.query); err == nil && len(q) > 0 {
+		ev.QueryStringParameters = map[string]string{}
+		for k, v := range q {
+			ev.QueryStringParameters[k] = strings.Join(v, ",")
+		}
+	}
+	return ev
+}
+
+// handlerOp calls the endpoint's handler the way the Lambda runtime does (api.Handle is
+// what app.Start passes to lambda.Start) with the event next builds, and checks the status.
+func handlerOp(e *env, function string, ep app.Endpoint, want int, next func(context.Context) (request, error)) *op {
+	h := api.Handle(function, ep(e.deps))
+	var ev events.APIGatewayV2HTTPRequest
+	return &op{
+		prepare: func(ctx context.Context) error {
+			r, err := next(ctx)
+			ev = event(r)
+			return err
+		},
+		run: func(ctx context.Context) error {
+			out, err := h(ctx, ev)
+			if err != nil {
+				return fmt.Errorf("%s: %w", function, err)
+			}
+			if out.StatusCode != want {
+				return fmt.Errorf("%s: status %d, want %d: %s", function, out.StatusCode, want, out.Body)
+			}
+			return nil
+		},
+	}
+}
+
+func fixed(r request) func(context.Context) (request, error) {
+	return func(context.Context) (request, error) { return r, nil }
+}
+
+func bearer(token string) map[string]string {
+	return map[string]string{"authorization": "Bearer " + token}
+}
+
+func accessToken(_ context.Context, e *env) (*op, error) {
+	return handlerOp(e, "AccessTokenFunction", handlers.AccessToken, 200, fixed(request{
+		route:   "POST /oauth/access_token",
+		headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+		body:    "grant_type=client_credentials&client_id=" + clientID + "&client_secret=" + clientSecret,
+	})), nil
+}
+
+func createCustomer(_ context.Context, e *env) (*op, error) {
+	return handlerOp(e, "CreateCustomerFunction", handlers.CreateCustomer, 201, func(context.Context) (request, error) {
+		return request{route: "POST /v2/customers", headers: bearer(e.admin),
+			body: `{"data":{"type":"customer","name":"Ann Perkins","email":"` + e.email("create") +
+				`","password":"` + fixturePassword + `"}}`}, nil
+	}), nil
+}
+
+func getCustomer(ctx context.Context, e *env) (*op, error) {
+	c, err := e.customer(ctx, "get")
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "GetCustomerFunction", handlers.GetCustomer, 200, fixed(request{
+		route: "GET /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID}, headers: bearer(e.admin),
+	})), nil
+}
+
+func updateCustomer(password bool) func(context.Context, *env) (*op, error) {
+	return func(ctx context.Context, e *env) (*op, error) {
+		c, err := e.customer(ctx, "update")
+		if err != nil {
+			return nil, err
+		}
+		body := `{"data":{"type":"customer","name":"Ronald Swanson"}}`
+		if password {
+			body = `{"data":{"type":"customer","name":"Ronald Swanson","password":"another password"}}`
+		}
+		return handlerOp(e, "UpdateCustomerFunction", handlers.UpdateCustomer, 200, fixed(request{
+			route: "PUT /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID},
+			headers: bearer(e.admin), body: body,
+		})), nil
+	}
+}
+
+func updateEmail(ctx context.Context, e *env) (*op, error) {
+	c, err := e.customer(ctx, "email")
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "UpdateCustomerFunction", handlers.UpdateCustomer, 200, func(context.Context) (request, error) {
+		return request{route: "PUT /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID},
+			headers: bearer(e.admin), body: `{"data":{"type":"customer","email":"` + e.email("email") + `"}}`}, nil
+	}), nil
+}
+
+func deleteCustomer(_ context.Context, e *env) (*op, error) {
+	return handlerOp(e, "DeleteCustomerFunction", handlers.DeleteCustomer, 204, func(ctx context.Context) (request, error) {
+		c, err := e.customer(ctx, "delete")
+		if err != nil {
+			return request{}, err
+		}
+		return request{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID},
+			headers: bearer(e.admin)}, nil
+	}), nil
+}
+
+func listCustomers(offset int) func(context.Context, *env) (*op, error) {
+	return func(_ context.Context, e *env) (*op, error) {
+		q := ""
+		if offset > 0 {
+			q = fmt.Sprintf("page[offset]=%d", offset)
+		}
+		return handlerOp(e, "ListCustomersFunction", handlers.ListCustomers, 200, fixed(request{
+			route: "GET /v2/customers", query: q, headers: bearer(e.admin),
+		})), nil
+	}
+}
+
+// login logs a fixture customer in with the right or a wrong password; reset clears the
+// customer's failure count before every call, so each failure is the first of its window.
+func login(ok, reset bool) func(context.Context, *env) (*op, error) {
+	return func(ctx context.Context, e *env) (*op, error) {
+		c, err := e.customer(ctx, "login")
+		if err != nil {
+			return nil, err
+		}
+		password, want := fixturePassword, 200
+		if !ok {
+			password, want = "wrong password", 401
+		}
+		o := handlerOp(e, "CreateCustomerTokenFunction", handlers.CreateCustomerToken, want, fixed(request{
+			route: "POST /v2/customers/tokens", headers: bearer(e.implicit),
+			body: `{"data":{"type":"token","email":"` + c.Email + `","password":"` + password +
+				`","authentication_mechanism":"password"}}`,
+		}))
+		if reset {
+			o.prepare = chain(func(ctx context.Context) error { return clearFailures(ctx, e, c.Email) }, o.prepare)
+		}
+		return o, nil
+	}
+}
+
+func chain(fs ...func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for _, f := range fs {
+			if err := f(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

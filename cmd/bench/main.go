@@ -1,0 +1,183 @@
+// Command bench measures the service and prints a markdown report: for each endpoint, the
+// handler's in-process latency against DynamoDB Local next to the bare DynamoDB calls that
+// endpoint makes (so the cost of our code shows), allocations per call, bcrypt alone, and
+// the size of each function's binary next to a minimal Lambda's. `make bench` runs it.
+//
+// It uses the DynamoDB Local at $DYNAMODB_ENDPOINT, or starts one, and works on a fresh
+// table made from template.yaml, deleted afterwards. Progress goes to stderr, the report to
+// stdout (and to -o).
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/dynamolocal"
+	"github.com/acme/customers/pkg/samtemplate"
+)
+
+type options struct {
+	n, nBcrypt, warm, warmBcrypt int
+	out                          string
+	latency, sizes               bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.n, "n", 200, "timed calls per side and endpoint")
+	flag.IntVar(&o.nBcrypt, "n-bcrypt", 50, "timed calls per side for bcrypt-bound endpoints and bcrypt alone")
+	flag.IntVar(&o.warm, "warmup", 50, "warm-up calls per side and endpoint")
+	flag.IntVar(&o.warmBcrypt, "warmup-bcrypt", 5, "warm-up calls for bcrypt-bound endpoints")
+	flag.StringVar(&o.out, "o", "", "also write the report to this file")
+	flag.BoolVar(&o.latency, "latency", true, "measure latency (needs DynamoDB Local)")
+	flag.BoolVar(&o.sizes, "sizes", true, "build the functions and report their sizes")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return err
+	}
+	r := &report{
+		started: time.Now(),
+		load:    [2]string{loadAverage()},
+		root:    root,
+		warm:    [2]int{o.warm, o.warmBcrypt},
+		iters:   [2]int{o.n, o.nBcrypt},
+		command: "`" + strings.Join(append([]string{"go run ./cmd/bench"}, os.Args[1:]...), " ") + "`",
+	}
+	if os.Getenv("MAKELEVEL") != "" {
+		r.command = "`make bench`, which runs " + r.command
+	}
+	if o.latency {
+		e, closeEnv, err := newEnv(ctx, root, tpl)
+		if err != nil {
+			return err
+		}
+		defer closeEnv()
+		r.env = e
+		if err := latency(ctx, e, o, r); err != nil {
+			return err
+		}
+	}
+	if o.sizes {
+		if r.binaries, err = buildSizes(ctx, root, tpl); err != nil {
+			return err
+		}
+	}
+	r.elapsed, r.load[1] = time.Since(r.started), loadAverage()
+	var buf bytes.Buffer
+	r.write(&buf)
+	if _, err := os.Stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(o.out, buf.Bytes(), 0o644)
+	}
+	return nil
+}
+
+// latency measures every case and bcrypt alone.
+func latency(ctx context.Context, e *env, o options, r *report) error {
+	// The handlers' access log is formatted as in production but not written.
+	api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local at %s, table %s; seeding %d customers\n", e.endpoint, e.table, seedCustomers)
+	for range seedCustomers {
+		if _, err := e.customer(ctx, "seed"); err != nil {
+			return err
+		}
+	}
+	// sides[i] is case i's handler, then its bare side, then its bare side with bcrypt.
+	sides := make([][]*op, len(cases))
+	for i, c := range cases {
+		h, err := c.handler(ctx, e)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		sides[i] = []*op{h}
+		for _, withBcrypt := range []bool{false, true} {
+			if c.bare == nil || (withBcrypt && !c.bcryptBound()) {
+				continue
+			}
+			b, err := c.bare(ctx, e, withBcrypt)
+			if err != nil {
+				return fmt.Errorf("%s (bare): %w", c.name, err)
+			}
+			sides[i] = append(sides[i], b)
+		}
+	}
+	iters := func(c benchCase) (warm, n int) {
+		if c.bcryptBound() {
+			return o.warmBcrypt, o.nBcrypt
+		}
+		return o.warm, o.n
+	}
+	// A first pass warms DynamoDB Local's JIT up on every kind of request.
+	fmt.Fprintln(os.Stderr, "bench: warm-up pass")
+	for i, c := range cases {
+		warm, _ := iters(c)
+		if _, err := measure(ctx, e.calls, sides[i], warm, 0); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	for i, c := range cases {
+		warm, n := iters(c)
+		fmt.Fprintf(os.Stderr, "bench: %s (%d calls per side)\n", c.name, n)
+		s, err := measure(ctx, e.calls, sides[i], warm, n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		cr := caseResult{c: c, handler: s[0]}
+		if len(s) > 1 {
+			cr.bare = &s[1]
+		}
+		if len(s) > 2 {
+			cr.bareBcrypt = &s[2]
+		}
+		r.cases = append(r.cases, cr)
+	}
+	fmt.Fprintln(os.Stderr, "bench: bcrypt alone")
+	hash := &op{run: func(context.Context) error {
+		_, err := e.hashPassword(fixturePassword)
+		return err
+	}}
+	compare := &op{run: func(context.Context) error {
+		if !e.comparePassword(fixturePassword) {
+			return errors.New("bcrypt: the fixture password does not match its hash")
+		}
+		return nil
+	}}
+	s, err := measure(ctx, e.calls, []*op{hash, compare}, o.warmBcrypt, o.nBcrypt)
+	if err != nil {
+		return err
+	}
+	r.hash, r.compare = s[0], s[1]
+	return nil
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// caseResult is one measured case; bare is nil without DynamoDB calls, bareBcrypt nil
+// when the endpoint does no bcrypt work.
+type caseResult struct {
+	c                benchCase
+	handler          sample
+	bare, bareBcrypt *sample
+}
+
+// report is everything the markdown report shows.
+type report struct {
+	started  time.Time
+	elapsed  time.Duration
+	load     [2]string // /proc/loadavg at the start and the end
+	command  string    // markdown
+	root     string
+	env      *env // nil when latency was not measured
+	warm     [2]int
+	iters    [2]int // fast, bcrypt-bound
+	cases    []caseResult
+	hash     sample // bcrypt alone
+	compare  sample
+	binaries []binary
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+
+func signedMS(d time.Duration) string {
+	if d >= 0 {
+		return "+" + ms(d)
+	}
+	return ms(d)
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.2f", float64(n)/(1<<20)) }
+
+// opOrder lists DynamoDB operations in the order a request makes them, for the calls column.
+var opOrder = []string{"BatchGetItem", "GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem", "TransactWriteItems"}
+
+func formatCalls(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	ops := make([]string, 0, len(m))
+	for op := range m {
+		ops = append(ops, op)
+	}
+	slices.SortFunc(ops, func(a, b string) int {
+		ia, ib := slices.Index(opOrder, a), slices.Index(opOrder, b)
+		if ia < 0 || ib < 0 {
+			return strings.Compare(a, b)
+		}
+		return ia - ib
+	})
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = op
+		if m[op] > 1 {
+			parts[i] = fmt.Sprintf("%d× %s", m[op], op)
+		}
+	}
+	return strings.Join(parts, " + ")
+}
+
+func sameCalls(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *report) write(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	p("# Benchmark report")
+	p("")
+	p("- Command: %s", r.command)
+	p("- Date: %s (took %s)", r.started.UTC().Format("2006-01-02 15:04 MST"), r.elapsed.Round(time.Second))
+	p("- Machine: %s, %d logical cores, %s/%s", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	p("- Go: %s", runtime.Version())
+	if r.load[0] != "" {
+		p("- Load average (1, 5, 15 min) at the start: %s; at the end: %s", r.load[0], r.load[1])
+	}
+	if c := commit(r.root); c != "" {
+		p("- Commit: %s", c)
+	}
+	if r.env != nil {
+		jar := r.env.jarName()
+		where := strings.TrimSpace(jar + " started by the bench (`-inMemory -sharedDb`)")
+		if !r.env.started {
+			where = "at $DYNAMODB_ENDPOINT (" + r.env.endpoint + ")"
+			if jar != "" {
+				where += ", installed release " + jar
+			}
+		}
+		p("- DynamoDB Local: %s; %s", where, javaVersion())
+		r.writeLatency(p)
+	}
+	if len(r.binaries) > 0 {
+		r.writeSizes(p)
+	}
+}
+
+func (r *report) writeLatency(p func(string, ...any)) {
+	cost := r.env.deps.Config.BcryptCost
+	p("")
+	p("## Latency: handler in-process vs the bare DynamoDB calls")
+	p("")
+	p("*Handler*: the endpoint's handler called in-process as the Lambda runtime calls it (`api.Handle(...)` with an API")
+	p("Gateway HTTP API v2 event and a 10 s deadline), i.e. our whole request path: access log (formatted, written to")
+	p("`io.Discard`), token verification, body parsing and validation, the domain service, bcrypt, the store")
+	p("(`attributevalue`, the `expression` builder), rendering. *Bare*: the same DynamoDB operations with equivalent")
+	p("inputs (same items, keys, conditions, consistency, concurrency) written out by hand against the SDK client, none")
+	p("of our packages. *Bare + bcrypt*: for the endpoints that hash or compare a password (bcrypt cost %d), the bare", cost)
+	p("calls plus the same bcrypt work at the same point. All sides share one SDK client and one table on DynamoDB Local")
+	p("over loopback, and run interleaved. %d timed calls per side after %d warm-up calls (%d after %d for bcrypt-bound",
+		r.iters[0], r.warm[0], r.iters[1], r.warm[1])
+	p("endpoints), after a warm-up pass over every case. Times in milliseconds. *Δ* is handler p50 − bare p50;")
+	p("*Δ excl. bcrypt* is handler p50 − (bare + bcrypt) p50 where there is bcrypt, else Δ: the cost of our code")
+	p("(differences of medians, not medians of differences). DynamoDB calls were counted on one call of each side.")
+	p("")
+	p("| endpoint | DynamoDB calls | handler p50 | p95 | mean | bare p50 | p95 | mean | Δ p50 | bare + bcrypt p50 | Δ excl. bcrypt |")
+	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	var mismatches []string
+	for _, cr := range r.cases {
+		h := cr.handler
+		calls := formatCalls(h.calls)
+		bare := [3]string{"—", "—", "—"}
+		delta, withBcrypt, rest := h.quantile(0.5), "—", h.quantile(0.5)
+		for _, b := range []*sample{cr.bare, cr.bareBcrypt} {
+			if b != nil && !sameCalls(h.calls, b.calls) {
+				calls += " ⚠"
+				mismatches = append(mismatches, fmt.Sprintf("%s: handler made %s, bare made %s", cr.c.name,
+					formatCalls(h.calls), formatCalls(b.calls)))
+				break
+			}
+		}
+		if b := cr.bare; b != nil {
+			bare = [3]string{ms(b.quantile(0.5)), ms(b.quantile(0.95)), ms(b.mean())}
+			delta -= b.quantile(0.5)
+			rest = delta
+		}
+		if b := cr.bareBcrypt; b != nil {
+			withBcrypt = ms(b.quantile(0.5))
+			rest = h.quantile(0.5) - b.quantile(0.5)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", cr.c.name, calls,
+			ms(h.quantile(0.5)), ms(h.quantile(0.95)), ms(h.mean()), bare[0], bare[1], bare[2],
+			signedMS(delta), withBcrypt, signedMS(rest))
+	}
+	if len(mismatches) > 0 {
+		p("")
+		p("⚠ The bare side no longer makes the calls the handler makes; update cmd/bench/bare.go:")
+		for _, m := range mismatches {
+			p("- %s", m)
+		}
+	}
+	p("")
+	p("bcrypt alone (golang.org/x/crypto/bcrypt, cost %d, %d calls after %d warm-up): it is most of create customer,", cost, r.iters[1], r.warm[1])
+	p("update with a password, and log-in.")
+	p("")
+	p("| operation | p50 | p95 | mean |")
+	p("|---|--:|--:|--:|")
+	p("| GenerateFromPassword (sign-up, password change) | %s | %s | %s |", ms(r.hash.quantile(0.5)), ms(r.hash.quantile(0.95)), ms(r.hash.mean()))
+	p("| CompareHashAndPassword (log-in) | %s | %s | %s |", ms(r.compare.quantile(0.5)), ms(r.compare.quantile(0.95)), ms(r.compare.mean()))
+	p("")
+	p("Notes: log-in throttling is configured off (the failure cases fail hundreds of times for one email; the throttle")
+	p("check itself is one comparison). *failure (first in window)* has its failure counter deleted before every call")
+	p("(untimed), so the conditional UpdateItem fails and a PutItem starts the window; *repeated* adds to an open window.")
+	p("*delete* gets a fresh customer before every call, *update email* a new address (both untimed). Absolute figures")
+	p("are DynamoDB Local's on this machine, not DynamoDB's; read the columns against each other.")
+	p("")
+	p("### Allocations per call")
+	p("")
+	p("Heap allocations during the timed call, whole process (the SDK's HTTP transport goroutines count on both sides),")
+	p("averaged over the timed calls.")
+	p("")
+	p("| endpoint | handler allocs | handler KiB | bare allocs | bare KiB | handler − bare allocs |")
+	p("|---|--:|--:|--:|--:|--:|")
+	for _, cr := range r.cases {
+		h := cr.handler
+		b := [3]string{"—", "—", fmt.Sprintf("%+.0f", h.allocsPerCall())}
+		if cr.bare != nil {
+			b = [3]string{fmt.Sprintf("%.0f", cr.bare.allocsPerCall()), fmt.Sprintf("%.1f", cr.bare.kibPerCall()),
+				fmt.Sprintf("%+.0f", h.allocsPerCall()-cr.bare.allocsPerCall())}
+		}
+		p("| %s | %.0f | %.1f | %s | %s | %s |", cr.c.name, h.allocsPerCall(), h.kibPerCall(), b[0], b[1], b[2])
+	}
+}
+
+func (r *report) writeSizes(p func(string, ...any)) {
+	p("")
+	p("## Binary sizes")
+	p("")
+	p("Each function built exactly as `sam build` builds it: `make build-<LogicalId> GOARCH=arm64 ARTIFACTS_DIR=<temp dir>`")
+	p("(`GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags=\"-s -w\"`); the minimal")
+	p("Lambda (`cmd/bench/testdata/minimal`: aws-lambda-go events + lambda, aws-sdk-go-v2 config + dynamodb, one GetItem)")
+	p("built with the same command and flags against the same go.mod.")
+	p("")
+	p("| binary | bytes | MiB | vs minimal |")
+	p("|---|--:|--:|--:|")
+	floor := r.binaries[0].size
+	for i, b := range r.binaries {
+		vs := "—"
+		if i > 0 {
+			vs = fmt.Sprintf("%+.2f MiB (×%.2f)", float64(b.size-floor)/(1<<20), float64(b.size)/float64(floor))
+		}
+		p("| %s | %d | %s | %s |", b.name, b.size, mib(b.size), vs)
+	}
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo, when there is one.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// loadAverage is the first three fields of /proc/loadavg, when there is one.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func javaVersion() string {
+	out, err := exec.Command("java", "-version").CombinedOutput()
+	if err != nil {
+		return "java version unknown"
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return first
+}
+
+// commit is HEAD's short hash, noting uncommitted changes.
+func commit(root string) string {
+	cmd := exec.Command("git", "rev-parse", "--short", "HEAD")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(out))
+	cmd = exec.Command("git", "status", "--porcelain")
+	cmd.Dir = root
+	if st, err := cmd.Output(); err == nil && strings.TrimSpace(string(st)) != "" {
+		c += " with uncommitted changes in the working tree"
+	}
+	return c
+}
