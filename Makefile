@@ -2,13 +2,14 @@
 #
 # `sam build` runs `make build-<LogicalId>` with ARTIFACTS_DIR set. One pattern rule serves
 # every function: GetCustomerFunction builds ./functions/get-customer.
+GOOS ?= linux
 GOARCH ?= arm64
 ARTIFACTS_DIR ?= .aws-sam/build/$*
 GO_BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 function_dir = ./functions/$(shell echo '$(1)' | sed -E 's/Function$$//; s/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
 build-%Function:
-	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap $(call function_dir,$*Function)
+	GOOS=$(GOOS) GOARCH=$(GOARCH) CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap $(call function_dir,$*Function)
 
 .PHONY: deps local invoke test bench lint clean
 
