@@ -10,6 +10,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -56,67 +57,42 @@ func viewCustomer(c *customers.Customer) customerView {
 
 // CreateCustomer is POST /v2/customers.
 func CreateCustomer(d *app.Deps) api.HandlerFunc {
-	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		if _, err := d.Tokens.Access(r); err != nil {
-			return api.Response{}, err
-		}
-		body, err := api.DecodeData(r)
-		if err != nil {
-			return api.Response{}, err
-		}
-		c, err := d.Customers.Create(ctx, body)
-		if err != nil {
-			return api.Response{}, err
-		}
-		return api.Data(http.StatusCreated, viewCustomer(c))
-	}
+	return withBody(d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
+		return customer(http.StatusCreated)(d.Customers.Create(ctx, body))
+	})
 }
 
 // GetCustomer is GET /v2/customers/{customerId}.
 func GetCustomer(d *app.Deps) api.HandlerFunc {
-	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		caller, err := d.Tokens.Caller(r)
-		if err != nil {
-			return api.Response{}, err
-		}
-		c, err := d.Customers.Get(ctx, caller, r.Param("customerId"))
-		if err != nil {
-			return api.Response{}, err
-		}
-		return api.Data(http.StatusOK, viewCustomer(c))
-	}
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		return customer(http.StatusOK)(d.Customers.Get(ctx, c, r.Param("customerId")))
+	})
 }
 
 // UpdateCustomer is PUT /v2/customers/{customerId}, a partial update.
 func UpdateCustomer(d *app.Deps) api.HandlerFunc {
-	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		caller, err := d.Tokens.Caller(r)
-		if err != nil {
-			return api.Response{}, err
-		}
-		body, err := api.DecodeData(r)
-		if err != nil {
-			return api.Response{}, err
-		}
-		c, err := d.Customers.Update(ctx, caller, r.Param("customerId"), body)
-		if err != nil {
-			return api.Response{}, err
-		}
-		return api.Data(http.StatusOK, viewCustomer(c))
-	}
+	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+		return customer(http.StatusOK)(d.Customers.Update(ctx, c, r.Param("customerId"), body))
+	})
 }
 
 // DeleteCustomer is DELETE /v2/customers/{customerId}.
 func DeleteCustomer(d *app.Deps) api.HandlerFunc {
-	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		caller, err := d.Tokens.Caller(r)
-		if err != nil {
-			return api.Response{}, err
-		}
-		if err := d.Customers.Delete(ctx, caller, r.Param("customerId")); err != nil {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		if err := d.Customers.Delete(ctx, c, r.Param("customerId")); err != nil {
 			return api.Response{}, err
 		}
 		return api.NoContent()
+	})
+}
+
+// customer renders a customer, or the error that came instead.
+func customer(status int) func(*customers.Customer, error) (api.Response, error) {
+	return func(c *customers.Customer, err error) (api.Response, error) {
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(status, viewCustomer(c))
 	}
 }
 
@@ -130,11 +106,7 @@ const defaultPageLength = 25
 
 // ListCustomers is GET /v2/customers.
 func ListCustomers(d *app.Deps) api.HandlerFunc {
-	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		caller, err := d.Tokens.Caller(r)
-		if err != nil {
-			return api.Response{}, err
-		}
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, caller auth.Caller) (api.Response, error) {
 		if _, ok, err := r.Query("filter"); err != nil || ok {
 			return api.Response{}, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
 				Detail: "filtering customers is not supported yet"}
@@ -157,19 +129,12 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 			views[i] = viewCustomer(c)
 		}
 		return api.List(r, views, page, total)
-	}
+	})
 }
 
 // CreateCustomerToken is POST /v2/customers/tokens: log-in with email and password.
 func CreateCustomerToken(d *app.Deps) api.HandlerFunc {
-	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		if _, err := d.Tokens.Access(r); err != nil {
-			return api.Response{}, err
-		}
-		body, err := api.DecodeData(r)
-		if err != nil {
-			return api.Response{}, err
-		}
+	return withBody(d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
 		c, tok, err := d.Customers.Login(ctx, body)
 		if err != nil {
 			return api.Response{}, err
@@ -181,5 +146,5 @@ func CreateCustomerToken(d *app.Deps) api.HandlerFunc {
 			Token      string `json:"token"`
 			Expires    int64  `json:"expires"`
 		}{"token", tok.ID, c.ID, tok.Value, tok.Expires.Unix()})
-	}
+	})
 }

@@ -28,6 +28,10 @@ func TestCustomerToken(t *testing.T) {
 			t.Errorf("expires %d, want about %d", exp, want)
 		}
 	})
+	t.Run("a stale customer token does not stop a new log-in", func(t *testing.T) {
+		expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: withCustomer(h.implicit, "expired.or.garbage"),
+			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
+	})
 	t.Run("mechanism may be omitted", func(t *testing.T) {
 		expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
 			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
