@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/handlers"
+	"github.com/acme/customers/pkg/testenv"
 )
 
 // benchCase is one endpoint scenario: the handler side and the bare side (nil when the
@@ -49,49 +48,7 @@ var cases = []benchCase{
 }
 
 // request describes one API Gateway request.
-type request struct {
-	route   string // route key, e.g. "GET /v2/customers/{customerId}"
-	path    map[string]string
-	query   string
-	headers map[string]string
-	body    string
-}
-
-// event builds the HTTP API payload v2 event API Gateway would send.
-func event(r request) events.APIGatewayV2HTTPRequest {
-	method, rawPath, _ := strings.Cut(r.route, " ")
-	for k, v := range r.path {
-		rawPath = strings.ReplaceAll(rawPath, "{"+k+"}", v)
-	}
-	headers := map[string]string{"host": "api.example.test", "user-agent": "bench"}
-	if r.body != "" {
-		headers["content-type"] = "application/json"
-	}
-	for k, v := range r.headers {
-		headers[strings.ToLower(k)] = v
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:        "2.0",
-		RouteKey:       r.route,
-		RawPath:        rawPath,
-		RawQueryString: r.query,
-		Headers:        headers,
-		PathParameters: r.path,
-		Body:           r.body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			DomainName: "api.example.test",
-			RequestID:  "bench",
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: rawPath},
-		},
-	}
-	if q, err := url.ParseQuery(r.query); err == nil && len(q) > 0 {
-		ev.QueryStringParameters = map[string]string{}
-		for k, v := range q {
-			ev.QueryStringParameters[k] = strings.Join(v, ",")
-		}
-	}
-	return ev
-}
+type request = testenv.Request
 
 // handlerOp calls the endpoint's handler the way the Lambda runtime does (api.Handle is
 // what app.Start passes to lambda.Start) with the event next builds, and checks the status.
@@ -101,7 +58,7 @@ func handlerOp(e *env, function string, ep app.Endpoint, want int, next func(con
 	return &op{
 		prepare: func(ctx context.Context) error {
 			r, err := next(ctx)
-			ev = event(r)
+			ev = testenv.Event(r)
 			return err
 		},
 		run: func(ctx context.Context) error {
@@ -127,16 +84,16 @@ func bearer(token string) map[string]string {
 
 func accessToken(_ context.Context, e *env) (*op, error) {
 	return handlerOp(e, "AccessTokenFunction", handlers.AccessToken, 200, fixed(request{
-		route:   "POST /oauth/access_token",
-		headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
-		body:    "grant_type=client_credentials&client_id=" + clientID + "&client_secret=" + clientSecret,
+		Route:   "POST /oauth/access_token",
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+		Body:    "grant_type=client_credentials&client_id=" + clientID + "&client_secret=" + clientSecret,
 	})), nil
 }
 
 func createCustomer(_ context.Context, e *env) (*op, error) {
 	return handlerOp(e, "CreateCustomerFunction", handlers.CreateCustomer, 201, func(context.Context) (request, error) {
-		return request{route: "POST /v2/customers", headers: bearer(e.admin),
-			body: `{"data":{"type":"customer","name":"Ann Perkins","email":"` + e.email("create") +
+		return request{Route: "POST /v2/customers", Headers: bearer(e.admin),
+			Body: `{"data":{"type":"customer","name":"Ann Perkins","email":"` + e.email("create") +
 				`","password":"` + fixturePassword + `"}}`}, nil
 	}), nil
 }
@@ -147,7 +104,7 @@ func getCustomer(ctx context.Context, e *env) (*op, error) {
 		return nil, err
 	}
 	return handlerOp(e, "GetCustomerFunction", handlers.GetCustomer, 200, fixed(request{
-		route: "GET /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID}, headers: bearer(e.admin),
+		Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID}, Headers: bearer(e.admin),
 	})), nil
 }
 
@@ -162,8 +119,8 @@ func updateCustomer(password bool) func(context.Context, *env) (*op, error) {
 			body = `{"data":{"type":"customer","name":"Ronald Swanson","password":"another password"}}`
 		}
 		return handlerOp(e, "UpdateCustomerFunction", handlers.UpdateCustomer, 200, fixed(request{
-			route: "PUT /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID},
-			headers: bearer(e.admin), body: body,
+			Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID},
+			Headers: bearer(e.admin), Body: body,
 		})), nil
 	}
 }
@@ -174,8 +131,8 @@ func updateEmail(ctx context.Context, e *env) (*op, error) {
 		return nil, err
 	}
 	return handlerOp(e, "UpdateCustomerFunction", handlers.UpdateCustomer, 200, func(context.Context) (request, error) {
-		return request{route: "PUT /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID},
-			headers: bearer(e.admin), body: `{"data":{"type":"customer","email":"` + e.email("email") + `"}}`}, nil
+		return request{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID},
+			Headers: bearer(e.admin), Body: `{"data":{"type":"customer","email":"` + e.email("email") + `"}}`}, nil
 	}), nil
 }
 
@@ -185,8 +142,8 @@ func deleteCustomer(_ context.Context, e *env) (*op, error) {
 		if err != nil {
 			return request{}, err
 		}
-		return request{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": c.ID},
-			headers: bearer(e.admin)}, nil
+		return request{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID},
+			Headers: bearer(e.admin)}, nil
 	}), nil
 }
 
@@ -197,7 +154,7 @@ func listCustomers(offset int) func(context.Context, *env) (*op, error) {
 			q = fmt.Sprintf("page[offset]=%d", offset)
 		}
 		return handlerOp(e, "ListCustomersFunction", handlers.ListCustomers, 200, fixed(request{
-			route: "GET /v2/customers", query: q, headers: bearer(e.admin),
+			Route: "GET /v2/customers", Query: q, Headers: bearer(e.admin),
 		})), nil
 	}
 }
@@ -215,8 +172,8 @@ func login(ok, reset bool) func(context.Context, *env) (*op, error) {
 			password, want = "wrong password", 401
 		}
 		o := handlerOp(e, "CreateCustomerTokenFunction", handlers.CreateCustomerToken, want, fixed(request{
-			route: "POST /v2/customers/tokens", headers: bearer(e.implicit),
-			body: `{"data":{"type":"token","email":"` + c.Email + `","password":"` + password +
+			Route: "POST /v2/customers/tokens", Headers: bearer(e.implicit),
+			Body: `{"data":{"type":"token","email":"` + c.Email + `","password":"` + password +
 				`","authentication_mechanism":"password"}}`,
 		}))
 		if reset {

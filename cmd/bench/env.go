@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/acme/customers/pkg/app"
@@ -38,7 +36,7 @@ type env struct {
 	started  bool // the bench started DynamoDB Local itself
 	db       *dynamodb.Client
 	table    string
-	calls    *counter
+	calls    *dynamolocal.Calls
 	deps     *app.Deps
 	fixtures *store.Store // writes fixtures, outside the timed calls
 	admin    string       // a client_credentials access token
@@ -54,14 +52,14 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template) (e *env
 	if err != nil {
 		return nil, nil, err
 	}
-	e = &env{root: root, endpoint: endpoint, started: os.Getenv(dynamolocal.EnvEndpoint) == "", calls: newCounter()}
+	e = &env{root: root, endpoint: endpoint, started: os.Getenv(dynamolocal.EnvEndpoint) == "", calls: dynamolocal.NewCalls()}
 	base, err := dynamolocal.Client(ctx, endpoint)
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
 	e.db = dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, e.calls.install)
+		o.APIOptions = append(o.APIOptions, e.calls.Install)
 	})
 	e.table = fmt.Sprintf("bench-%d-%d", os.Getpid(), time.Now().Unix())
 	if err := tpl.CreateTable(ctx, base, e.table); err != nil {
@@ -151,41 +149,4 @@ func (e *env) jarName() string {
 		return ""
 	}
 	return filepath.Base(jars[len(jars)-1])
-}
-
-// counter counts DynamoDB operations by name while it is on. It is installed on the one
-// client both sides use, so its (tiny) cost is the same for the handler and the bare calls.
-type counter struct {
-	on atomic.Bool
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func newCounter() *counter { return &counter{n: map[string]int{}} }
-
-func (c *counter) install(s *middleware.Stack) error {
-	return s.Initialize.Add(middleware.InitializeMiddlewareFunc("benchCount",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			if c.on.Load() {
-				c.mu.Lock()
-				c.n[middleware.GetOperationName(ctx)]++
-				c.mu.Unlock()
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-// start resets the counts and starts counting; stop stops and returns what was counted.
-func (c *counter) start() {
-	c.mu.Lock()
-	c.n = map[string]int{}
-	c.mu.Unlock()
-	c.on.Store(true)
-}
-
-func (c *counter) stop() map[string]int {
-	c.on.Store(false)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
 }

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/acme/customers/pkg/dynamolocal"
 )
 
 // lambdaTimeout is the deadline every call gets, as the Lambda runtime gives the handler
@@ -58,7 +60,7 @@ func (s sample) kibPerCall() float64    { return float64(s.bytes) / 1024 / float
 // measure runs warm-up calls, then n timed calls of each side, interleaved (the side that
 // goes first rotates every iteration) so all sides see the same state of DynamoDB Local,
 // its JIT and the Go GC. The last warm-up call of each side is counted by cnt.
-func measure(ctx context.Context, cnt *counter, sides []*op, warm, n int) ([]sample, error) {
+func measure(ctx context.Context, cnt *dynamolocal.Calls, sides []*op, warm, n int) ([]sample, error) {
 	warm = max(warm, 1)
 	samples := make([]sample, len(sides))
 	for i := range samples {
@@ -75,7 +77,7 @@ func measure(ctx context.Context, cnt *counter, sides []*op, warm, n int) ([]sam
 	return samples, nil
 }
 
-func once(ctx context.Context, cnt *counter, o *op, s *sample, count, record bool) error {
+func once(ctx context.Context, cnt *dynamolocal.Calls, o *op, s *sample, count, record bool) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -88,7 +90,7 @@ func once(ctx context.Context, cnt *counter, o *op, s *sample, count, record boo
 	defer cancel()
 	var m0, m1 runtime.MemStats
 	if count {
-		cnt.start()
+		cnt.Reset()
 	}
 	if record {
 		runtime.ReadMemStats(&m0)
@@ -100,7 +102,7 @@ func once(ctx context.Context, cnt *counter, o *op, s *sample, count, record boo
 		runtime.ReadMemStats(&m1)
 	}
 	if count {
-		s.calls = cnt.stop()
+		s.calls = cnt.ByOp()
 	}
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func TestAccessToken(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := h.do(req{route: "POST /oauth/access_token", body: c.body, headers: c.headers})
+			r := h.do(req{Route: "POST /oauth/access_token", Body: c.body, Headers: c.headers})
 			expect(t, r, c.status)
 			if c.status != 200 {
 				errorsOf(t, r)
@@ -93,7 +93,7 @@ func TestCreateCustomer(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := h.do(req{route: "POST /v2/customers", headers: c.headers, body: c.body})
+			r := h.do(req{Route: "POST /v2/customers", Headers: c.headers, Body: c.body})
 			expect(t, r, c.status)
 			if c.status != 201 {
 				errs := errorsOf(t, r)
@@ -125,7 +125,7 @@ func TestCreateCustomer(t *testing.T) {
 		})
 	}
 	// Nothing that was refused was stored: the count is the successful creates plus Taken.
-	r := h.do(req{route: "GET /v2/customers", headers: bearer(h.admin)})
+	r := h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)})
 	expect(t, r, 200)
 	if got := r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"]; got != float64(6) {
 		t.Errorf("total %v, want 6", got)
@@ -138,13 +138,13 @@ func TestCustomerLifecycle(t *testing.T) {
 	leslie := h.createCustomer("Leslie Knope", "leslie@example.com")
 	ronTok := h.customerToken("ron@example.com") // emails match case-insensitively
 	get := func(id string, headers map[string]string) response {
-		return h.do(req{route: "GET /v2/customers/{customerId}", path: map[string]string{"customerId": id}, headers: headers})
+		return h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: headers})
 	}
 	put := func(id string, headers map[string]string, body string) response {
-		return h.do(req{route: "PUT /v2/customers/{customerId}", path: map[string]string{"customerId": id}, headers: headers, body: body})
+		return h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: headers, Body: body})
 	}
 	del := func(id string, headers map[string]string) response {
-		return h.do(req{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": id}, headers: headers})
+		return h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: headers})
 	}
 
 	t.Run("get", func(t *testing.T) {
@@ -202,7 +202,7 @@ func TestCustomerLifecycle(t *testing.T) {
 		expect(t, get(ron, withCustomer(h.implicit, ronTok)), 200)
 	})
 	t.Run("a first password can be added", func(t *testing.T) {
-		r := h.do(req{route: "POST /v2/customers", headers: bearer(h.admin), body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com"}}`})
+		r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin), Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com"}}`})
 		expect(t, r, 201)
 		ann := data(r)["id"].(string)
 		expect(t, h.login("ann@example.com", testPassword), 401)
@@ -259,7 +259,7 @@ func TestAccessRules(t *testing.T) {
 				if strings.HasPrefix(route, "PUT") {
 					body = `{"data":{"type":"customer","external_ref":"probe"}}`
 				}
-				r := h.do(req{route: route, path: map[string]string{"customerId": c.id}, headers: c.headers, body: body})
+				r := h.do(req{Route: route, Path: map[string]string{"customerId": c.id}, Headers: c.headers, Body: body})
 				expect(t, r, c.status)
 				if c.status >= 400 && strings.Contains(r.Body, "leslie@example.com") {
 					t.Errorf("refused response carries another customer's data: %s", r.Body)
@@ -268,15 +268,15 @@ func TestAccessRules(t *testing.T) {
 		})
 	}
 	t.Run("list is for client_credentials only", func(t *testing.T) {
-		expect(t, h.do(req{route: "GET /v2/customers", headers: bearer(h.implicit)}), 403)
-		expect(t, h.do(req{route: "GET /v2/customers", headers: withCustomer(h.implicit, ronTok)}), 403)
-		expect(t, h.do(req{route: "GET /v2/customers", headers: nil}), 401)
+		expect(t, h.do(req{Route: "GET /v2/customers", Headers: bearer(h.implicit)}), 403)
+		expect(t, h.do(req{Route: "GET /v2/customers", Headers: withCustomer(h.implicit, ronTok)}), 403)
+		expect(t, h.do(req{Route: "GET /v2/customers", Headers: nil}), 401)
 	})
 	t.Run("delete of another customer", func(t *testing.T) {
-		r := h.do(req{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": leslie}, headers: withCustomer(h.implicit, ronTok)})
+		r := h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": leslie}, Headers: withCustomer(h.implicit, ronTok)})
 		expect(t, r, 403)
-		expect(t, h.do(req{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": leslie}, headers: bearer(h.implicit)}), 403)
-		expect(t, h.do(req{route: "GET /v2/customers/{customerId}", path: map[string]string{"customerId": leslie}, headers: bearer(h.admin)}), 200)
+		expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": leslie}, Headers: bearer(h.implicit)}), 403)
+		expect(t, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": leslie}, Headers: bearer(h.admin)}), 200)
 	})
 }
 
@@ -287,7 +287,7 @@ func TestListCustomers(t *testing.T) {
 		ids = append(ids, h.createCustomer(fmt.Sprintf("Customer %d", 7-i), fmt.Sprintf("c%d@example.com", i)))
 	}
 	list := func(query string) response {
-		return h.do(req{route: "GET /v2/customers", query: query, headers: bearer(h.admin)})
+		return h.do(req{Route: "GET /v2/customers", Query: query, Headers: bearer(h.admin)})
 	}
 	idsOf := func(r response) []string {
 		var out []string
@@ -372,7 +372,7 @@ func TestListCustomers(t *testing.T) {
 		expect(t, list("include=addresses&page[total_method]=exact"), 200)
 	})
 	t.Run("deleted customers leave the list and the total", func(t *testing.T) {
-		expect(t, h.do(req{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": ids[0]}, headers: bearer(h.admin)}), 204)
+		expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": ids[0]}, Headers: bearer(h.admin)}), 204)
 		r := list("")
 		if got := idsOf(r); len(got) != 6 || r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"] != float64(6) {
 			t.Errorf("%s", r.Body)
@@ -382,7 +382,7 @@ func TestListCustomers(t *testing.T) {
 
 func TestEmptyList(t *testing.T) {
 	h := newHarness(t)
-	r := h.do(req{route: "GET /v2/customers", headers: bearer(h.admin)})
+	r := h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)})
 	expect(t, r, 200)
 	if r.Body != `{"data":[],"links":{"current":"https://api.example.test/v2/customers?page[limit]=25&page[offset]=0","first":"https://api.example.test/v2/customers?page[limit]=25&page[offset]=0","last":null,"next":null,"prev":null},"meta":{"page":{"limit":25,"offset":0,"current":1,"total":0},"results":{"total":0}}}` {
 		t.Errorf("empty list: %s", r.Body)
@@ -402,8 +402,8 @@ func TestConcurrentSignUpsWithOneEmail(t *testing.T) {
 			if i%2 == 1 {
 				email = "RACE@example.com"
 			}
-			r := h.do(req{route: "POST /v2/customers", headers: bearer(h.admin),
-				body: `{"data":{"type":"customer","name":"Racer","email":"` + email + `"}}`})
+			r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+				Body: `{"data":{"type":"customer","name":"Racer","email":"` + email + `"}}`})
 			statuses <- r.Status
 		}(i)
 	}
@@ -416,7 +416,7 @@ func TestConcurrentSignUpsWithOneEmail(t *testing.T) {
 	if count[201] != 1 || count[409] != n-1 {
 		t.Errorf("statuses %v, want one 201 and %d × 409", count, n-1)
 	}
-	r := h.do(req{route: "GET /v2/customers", headers: bearer(h.admin)})
+	r := h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)})
 	if total := r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"]; total != float64(1) {
 		t.Errorf("total %v", total)
 	}

@@ -6,12 +6,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
@@ -92,67 +88,26 @@ type response struct {
 }
 
 // req describes one request.
-type req struct {
-	route   string // route key, e.g. "GET /v2/customers/{customerId}"
-	path    map[string]string
-	query   string
-	headers map[string]string
-	body    string
-}
+type req = testenv.Request
 
 func (h *harness) do(r req) response {
 	h.t.Helper()
-	method, tmpl, _ := strings.Cut(r.route, " ")
-	handler, ok := h.handlers[r.route]
+	handler, ok := h.handlers[r.Route]
 	if !ok {
-		h.t.Fatalf("no handler for %q", r.route)
+		h.t.Fatalf("no handler for %q", r.Route)
 	}
-	rawPath := tmpl
-	for k, v := range r.path {
-		rawPath = strings.ReplaceAll(rawPath, "{"+k+"}", v)
-	}
-	headers := map[string]string{}
-	if r.body != "" {
-		headers["content-type"] = "application/json"
-	}
-	for k, v := range r.headers {
-		if v == "" {
-			delete(headers, strings.ToLower(k))
-			continue
-		}
-		headers[strings.ToLower(k)] = v
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:        "2.0",
-		RouteKey:       r.route,
-		RawPath:        rawPath,
-		RawQueryString: r.query,
-		Headers:        headers,
-		PathParameters: r.path,
-		Body:           r.body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			DomainName: "api.example.test",
-			RequestID:  "req-1",
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: rawPath},
-		},
-	}
-	if q, err := url.ParseQuery(r.query); err == nil && len(q) > 0 {
-		ev.QueryStringParameters = map[string]string{}
-		for k, v := range q {
-			ev.QueryStringParameters[k] = strings.Join(v, ",")
-		}
-	}
-	out, err := api.Handle(r.route, handler)(context.Background(), ev)
+	ev := testenv.Event(r)
+	out, err := api.Handle(r.Route, handler)(context.Background(), ev)
 	if err != nil {
-		h.t.Fatalf("%s: handler returned an error: %v", r.route, err)
+		h.t.Fatalf("%s: handler returned an error: %v", r.Route, err)
 	}
 	resp := response{Status: out.StatusCode, Headers: out.Headers, Body: out.Body}
 	if out.Body != "" {
 		if err := json.Unmarshal([]byte(out.Body), &resp.JSON); err != nil {
-			h.t.Fatalf("%s: body is not a JSON object: %q", r.route, out.Body)
+			h.t.Fatalf("%s: body is not a JSON object: %q", r.Route, out.Body)
 		}
 		if ct := out.Headers["Content-Type"]; ct != "application/json; charset=utf-8" {
-			h.t.Errorf("%s: Content-Type %q", r.route, ct)
+			h.t.Errorf("%s: Content-Type %q", r.Route, ct)
 		}
 	}
 	return resp
@@ -164,8 +119,8 @@ func (h *harness) accessToken(grant string) string {
 	if grant == "client_credentials" {
 		form += "&client_secret=" + testClientSecret
 	}
-	r := h.do(req{route: "POST /oauth/access_token", body: form,
-		headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}})
+	r := h.do(req{Route: "POST /oauth/access_token", Body: form,
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}})
 	if r.Status != 200 {
 		h.t.Fatalf("access token: %d %s", r.Status, r.Body)
 	}
@@ -183,8 +138,8 @@ func withCustomer(access, customerToken string) map[string]string {
 // createCustomer signs a customer up with a password and returns its id.
 func (h *harness) createCustomer(name, email string) string {
 	h.t.Helper()
-	r := h.do(req{route: "POST /v2/customers", headers: bearer(h.admin),
-		body: `{"data":{"type":"customer","name":"` + name + `","email":"` + email + `","password":"` + testPassword + `"}}`})
+	r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"` + name + `","email":"` + email + `","password":"` + testPassword + `"}}`})
 	if r.Status != 201 {
 		h.t.Fatalf("create %s: %d %s", email, r.Status, r.Body)
 	}
@@ -194,8 +149,8 @@ func (h *harness) createCustomer(name, email string) string {
 // login returns a customer token.
 func (h *harness) login(email, password string) response {
 	h.t.Helper()
-	return h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
-		body: `{"data":{"type":"token","email":"` + email + `","password":"` + password + `","authentication_mechanism":"password"}}`})
+	return h.do(req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"token","email":"` + email + `","password":"` + password + `","authentication_mechanism":"password"}}`})
 }
 
 func (h *harness) customerToken(email string) string {

@@ -11,10 +11,10 @@ import (
 func TestCustomerToken(t *testing.T) {
 	h := newHarness(t)
 	ron := h.createCustomer("Ron", "ron+shop@example.com")
-	expect(t, h.do(req{route: "POST /v2/customers", headers: bearer(h.admin),
-		body: `{"data":{"type":"customer","name":"No Password","email":"nopass@example.com"}}`}), 201)
+	expect(t, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"No Password","email":"nopass@example.com"}}`}), 201)
 	gone := h.createCustomer("Gone", "gone@example.com")
-	expect(t, h.do(req{route: "DELETE /v2/customers/{customerId}", path: map[string]string{"customerId": gone}, headers: bearer(h.admin)}), 204)
+	expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": gone}, Headers: bearer(h.admin)}), 204)
 
 	t.Run("success", func(t *testing.T) {
 		r := h.login("RON+SHOP@example.com", testPassword)
@@ -29,12 +29,12 @@ func TestCustomerToken(t *testing.T) {
 		}
 	})
 	t.Run("a stale customer token does not stop a new log-in", func(t *testing.T) {
-		expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: withCustomer(h.implicit, "expired.or.garbage"),
-			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
+		expect(t, h.do(req{Route: "POST /v2/customers/tokens", Headers: withCustomer(h.implicit, "expired.or.garbage"),
+			Body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
 	})
 	t.Run("mechanism may be omitted", func(t *testing.T) {
-		expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit),
-			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
+		expect(t, h.do(req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 200)
 	})
 	t.Run("every failure looks the same", func(t *testing.T) {
 		var first string
@@ -64,12 +64,12 @@ func TestCustomerToken(t *testing.T) {
 		{"malformed", `{"data":{`, 400},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			expect(t, h.do(req{route: "POST /v2/customers/tokens", headers: bearer(h.implicit), body: c.body}), c.status)
+			expect(t, h.do(req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: c.body}), c.status)
 		})
 	}
 	t.Run("needs an access token", func(t *testing.T) {
-		expect(t, h.do(req{route: "POST /v2/customers/tokens",
-			body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 401)
+		expect(t, h.do(req{Route: "POST /v2/customers/tokens",
+			Body: `{"data":{"type":"token","email":"ron+shop@example.com","password":"` + testPassword + `"}}`}), 401)
 	})
 }
 

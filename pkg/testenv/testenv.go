@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/acme/customers/pkg/dynamolocal"
 	"github.com/acme/customers/pkg/samtemplate"
@@ -62,44 +60,11 @@ func Template(t testing.TB) *samtemplate.Template {
 type DB struct {
 	*dynamodb.Client
 	Table string
-	calls *Calls
+	calls *dynamolocal.Calls
 }
-
-// Calls counts DynamoDB operations by name.
-type Calls struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-// Reset forgets what was counted.
-func (c *Calls) Reset() { c.mu.Lock(); c.n = map[string]int{}; c.mu.Unlock() }
-
-// Total is the number of calls since the last Reset.
-func (c *Calls) Total() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := 0
-	for _, n := range c.n {
-		t += n
-	}
-	return t
-}
-
-// ByOp returns a copy of the counts per operation.
-func (c *Calls) ByOp() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := make(map[string]int, len(c.n))
-	for k, v := range c.n {
-		m[k] = v
-	}
-	return m
-}
-
-func (c *Calls) add(op string) { c.mu.Lock(); c.n[op]++; c.mu.Unlock() }
 
 // Calls returns the counter of this client.
-func (d *DB) Calls() *Calls { return d.calls }
+func (d *DB) Calls() *dynamolocal.Calls { return d.calls }
 
 // NewDB creates a fresh table from the template and returns a counting client on it.
 func NewDB(t testing.TB) *DB {
@@ -107,19 +72,13 @@ func NewDB(t testing.TB) *DB {
 	if endpoint == "" {
 		t.Fatal("testenv: call testenv.Main from TestMain")
 	}
-	calls := &Calls{n: map[string]int{}}
-	count := middleware.InitializeMiddlewareFunc("countCalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		calls.add(middleware.GetOperationName(ctx))
-		return next.HandleInitialize(ctx, in)
-	})
+	calls := dynamolocal.NewCalls()
 	base, err := dynamolocal.Client(context.Background(), endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(count, middleware.After)
-		})
+		o.APIOptions = append(o.APIOptions, calls.Install)
 	})
 	name := fmt.Sprintf("test-%d-%d", os.Getpid(), tables.Add(1))
 	if err := Template(t).CreateTable(context.Background(), base, name); err != nil {

@@ -1,0 +1,51 @@
+package testenv
+
+import (
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/acme/customers/pkg/samlocal"
+)
+
+// Host is the host the events of Event are addressed to.
+const Host = "api.example.test"
+
+// Request describes one HTTP request to a route of template.yaml.
+type Request struct {
+	Route   string            // route key, e.g. "GET /v2/customers/{customerId}"
+	Path    map[string]string // path parameters
+	Query   string            // raw query string
+	Headers map[string]string // an empty value removes a default header
+	Body    string
+}
+
+// Event is the API Gateway HTTP API event (payload 2.0) for r, made by the local runner's
+// own translation, as it would arrive over HTTPS. A body gets Content-Type: application/json unless r.Headers says
+// otherwise.
+func Event(r Request) events.APIGatewayV2HTTPRequest {
+	method, rawPath, _ := strings.Cut(r.Route, " ")
+	for k, v := range r.Path {
+		rawPath = strings.ReplaceAll(rawPath, "{"+k+"}", v)
+	}
+	target := "http://" + Host + rawPath
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	hr := httptest.NewRequest(method, target, strings.NewReader(r.Body))
+	if r.Body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.Headers {
+		if v == "" {
+			hr.Header.Del(k)
+		} else {
+			hr.Header.Set(k, v)
+		}
+	}
+	ev := samlocal.NewEvent(hr, []byte(r.Body), r.Route, r.Path, "req-1", time.Now())
+	ev.Headers["x-forwarded-proto"] = "https" // as API Gateway in front of production
+	return ev
+}
