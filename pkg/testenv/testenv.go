@@ -41,6 +41,9 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Endpoint is the DynamoDB endpoint Main started or found.
+func Endpoint() string { return endpoint }
+
 // Template returns the project's parsed template.yaml.
 func Template(t testing.TB) *samtemplate.Template {
 	t.Helper()
