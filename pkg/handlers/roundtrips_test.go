@@ -2,10 +2,29 @@ package handlers
 
 import (
 	"testing"
+
+	"github.com/acme/customers/pkg/testenv"
 )
 
+// allowedActions is what template.yaml's policies allow the function serving route.
+func allowedActions(t *testing.T, route string) map[string]bool {
+	t.Helper()
+	for _, fn := range testenv.Template(t).Functions {
+		if fn.RouteKey == route {
+			allowed := map[string]bool{}
+			for _, a := range fn.Allowed {
+				allowed[a] = true
+			}
+			return allowed
+		}
+	}
+	t.Fatalf("no function serves %s", route)
+	return nil
+}
+
 // TestRoundTrips holds each request to the DynamoDB calls its design allows (the README's
-// per-endpoint table quotes these figures).
+// per-endpoint table quotes these figures), and checks that its function's IAM policy in
+// template.yaml allows each of them (least privilege that still works).
 func TestRoundTrips(t *testing.T) {
 	h := newHarness(t)
 	ron := h.createCustomer("Ron", "ron@example.com")
@@ -39,9 +58,13 @@ func TestRoundTrips(t *testing.T) {
 		{"failed log-in, unknown email", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"nobody@example.com","password":"wrong password"}}`},
 			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401},
+		{"log-in after failures", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"token","email":"ann@example.com","password":"` + testPassword + `"}}`},
+			map[string]int{"BatchGetItem": 1, "GetItem": 1, "DeleteItem": 1}, 0},
 		{"delete", req{Route: "DELETE /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0},
 	}
+	used := map[string]map[string]bool{} // route → IAM actions its requests needed
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h.db.Calls().Reset()
@@ -50,6 +73,16 @@ func TestRoundTrips(t *testing.T) {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
 			got := h.db.Calls().ByOp()
+			allowed := allowedActions(t, c.req.Route)
+			if used[c.req.Route] == nil {
+				used[c.req.Route] = map[string]bool{}
+			}
+			for action := range h.db.Calls().Actions() {
+				used[c.req.Route][action] = true
+				if !allowed[action] {
+					t.Errorf("%s needs %s, which template.yaml does not allow its function", c.req.Route, action)
+				}
+			}
 			if len(got) != len(c.want) {
 				t.Errorf("calls %v, want %v", got, c.want)
 			}
@@ -60,5 +93,13 @@ func TestRoundTrips(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Least privilege: nothing allowed that no request needs.
+	for _, fn := range testenv.Template(t).Functions {
+		for _, a := range fn.Allowed {
+			if !used[fn.RouteKey][a] {
+				t.Errorf("%s is allowed %s, which none of its requests needs", fn.LogicalID, a)
+			}
+		}
 	}
 }

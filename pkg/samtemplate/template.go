@@ -59,6 +59,8 @@ type Function struct {
 	// {"Ref": "Table"}. Template.Environment resolves them.
 	Environment map[string]any
 	Routes      []Route // the function's HttpApi events
+	// Allowed lists the actions its inline policy statements allow (e.g. "dynamodb:GetItem").
+	Allowed []string
 
 	// Method, Path and RouteKey repeat the function's only HttpApi route; they are empty
 	// when it has none or several.
@@ -255,6 +257,20 @@ func parseFunction(id string, res, globals map[string]any) (Function, error) {
 	for _, src := range []map[string]any{globals, props} {
 		for k, v := range mapping(mapping(src, "Environment"), "Variables") {
 			fn.Environment[k] = v
+		}
+	}
+	if policies, ok := props["Policies"].([]any); ok {
+		for _, p := range policies {
+			pm, _ := p.(map[string]any)
+			statements, _ := pm["Statement"].([]any)
+			for _, st := range statements {
+				sm, _ := st.(map[string]any)
+				if sm["Effect"] != "Allow" {
+					continue
+				}
+				actions, _ := stringList(sm["Action"])
+				fn.Allowed = append(fn.Allowed, actions...)
+			}
 		}
 	}
 	events := mapping(props, "Events")
