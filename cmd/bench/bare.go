@@ -34,7 +34,7 @@ func num(v int64) types.AttributeValue {
 func key(pk, sk string) item { return item{"PK": str(pk), "SK": str(sk)} }
 
 // The table's key patterns (pkg/store/keys.go), restated.
-func customerKey(id string) item  { return key("CUSTOMER#"+id, "PROFILE") }
+func customerKey(id string) item  { return key("CUSTOMER#"+id, "#PROFILE") }
 func emailKey(email string) item  { return key("EMAIL#"+strings.ToLower(email), "EMAIL") }
 func failKey(email string) item   { return key("LOGINFAIL#"+strings.ToLower(email), "LOGINFAIL") }
 func countKey(shard int) item     { return key("COUNT#customers", fmt.Sprintf("%02d", shard)) }

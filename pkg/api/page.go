@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -19,11 +20,16 @@ type Page struct {
 	Offset int
 }
 
-// ParsePage reads page[limit] (default def, 0..100) and page[offset] (0..10000).
-func ParsePage(r *Request, def int) (Page, error) {
-	p := Page{Limit: def}
+// ParsePage reads page[limit] (0..100; when absent, def gives it: the store's page_length)
+// and page[offset] (0..10000).
+func ParsePage(ctx context.Context, r *Request, def func(context.Context) (int, error)) (Page, error) {
+	var p Page
 	var err error
-	if p.Limit, err = intParam(r, "page[limit]", def, MaxLimit); err != nil {
+	if _, ok := r.query["page[limit]"]; !ok {
+		if p.Limit, err = def(ctx); err != nil {
+			return p, err
+		}
+	} else if p.Limit, err = intParam(r, "page[limit]", 0, MaxLimit); err != nil {
 		return p, err
 	}
 	if p.Offset, err = intParam(r, "page[offset]", 0, MaxOffset); err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func TestParsePage(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
-			p, err := ParsePage(newTestRequest(nil, tc.query, "", false), 25)
+			p, err := ParsePage(context.Background(), newTestRequest(nil, tc.query, "", false), fixed(25))
 			if tc.want.source == "" {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -71,12 +72,12 @@ func TestParsePage(t *testing.T) {
 	}
 
 	// The default comes from the caller (the store's page_length).
-	if p, err := ParsePage(newTestRequest(nil, "", "", false), 10); err != nil || p.Limit != 10 {
+	if p, err := ParsePage(context.Background(), newTestRequest(nil, "", "", false), fixed(10)); err != nil || p.Limit != 10 {
 		t.Errorf("default 10: %+v, %v", p, err)
 	}
 	// A repeated parameter is a 400.
 	for _, q := range []string{"page[limit]=5&page[limit]=5", "page[offset]=1&page[offset]=2"} {
-		if _, err := ParsePage(newTestRequest(nil, q, "", false), 25); !problem.Is(err, problem.BadRequest) {
+		if _, err := ParsePage(context.Background(), newTestRequest(nil, q, "", false), fixed(25)); !problem.Is(err, problem.BadRequest) {
 			t.Errorf("%s: err = %v, want 400", q, err)
 		}
 	}
@@ -268,4 +269,9 @@ func TestListLinks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fixed is a page_length that never changes.
+func fixed(n int) func(context.Context) (int, error) {
+	return func(context.Context) (int, error) { return n, nil }
 }

@@ -12,10 +12,12 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
 )
 
@@ -25,6 +27,8 @@ type Deps struct {
 	Tokens    *auth.Tokens
 	Client    auth.Client
 	Customers *customers.Service
+	Addresses *addresses.Service
+	Settings  *settings.Service
 }
 
 // New builds Deps from a configuration and a DynamoDB client.
@@ -38,11 +42,18 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		return nil, err
 	}
 	st := store.New(db, cfg.TableName)
+	set := settings.NewService(st, cfg.SettingsTTL)
+	mandatory := func(ctx context.Context) ([]string, error) {
+		s, err := set.Current(ctx)
+		return s.AddressMandatoryFields, err
+	}
 	return &Deps{
 		Config:    cfg,
 		Tokens:    tokens,
 		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
 		Customers: customers.NewService(st, passwords, tokens, cfg.MaxLoginFailures, cfg.LoginWindow),
+		Addresses: addresses.NewService(st, mandatory),
+		Settings:  set,
 	}, nil
 }
 

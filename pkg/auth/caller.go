@@ -21,6 +21,13 @@ type Caller struct {
 // without a customer token.
 func (c Caller) Admin() bool { return c.Grant == ClientCredentials && c.CustomerID == "" }
 
+// MayActOn reports whether the caller may act on customerID's record and what belongs to
+// it: an administrator on any customer, a customer on their own alone. It answers without
+// knowing whether the id exists, so a customer token cannot probe for other customers.
+func (c Caller) MayActOn(customerID string) bool {
+	return c.Admin() || (c.CustomerID != "" && c.CustomerID == customerID)
+}
+
 // Headers gives access to request headers by case-insensitive name.
 type Headers interface {
 	Header(name string) string

@@ -21,6 +21,8 @@ type Config struct {
 	// LoginWindow, further attempts are refused until the window ends.
 	MaxLoginFailures int
 	LoginWindow      time.Duration
+	// SettingsTTL bounds how old the settings a function works with may be.
+	SettingsTTL time.Duration
 }
 
 // Defaults that the template does not need to set.
@@ -29,6 +31,7 @@ const (
 	DefaultBcryptCost       = 10
 	DefaultMaxLoginFailures = 10
 	DefaultLoginWindow      = 15 * time.Minute
+	DefaultSettingsTTL      = 10 * time.Second
 )
 
 // FromEnv reads the configuration from environment variables.
@@ -73,6 +76,11 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.LoginWindow = time.Duration(secs) * time.Second
+	ttl, err := envInt("SETTINGS_CACHE_SECONDS", int(DefaultSettingsTTL/time.Second))
+	if err != nil {
+		return c, err
+	}
+	c.SettingsTTL = time.Duration(ttl) * time.Second
 	switch {
 	case c.TableName == "":
 		return c, fmt.Errorf("config: TABLE_NAME is not set")
@@ -82,6 +90,8 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: CLIENT_ID is not set")
 	case c.MaxLoginFailures < 1 || c.LoginWindow < time.Second:
 		return c, fmt.Errorf("config: LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS must be positive")
+	case c.SettingsTTL < 0:
+		return c, fmt.Errorf("config: SETTINGS_CACHE_SECONDS must not be negative")
 	}
 	return c, nil
 }

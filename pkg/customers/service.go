@@ -28,16 +28,16 @@ func NewService(s Store, p *auth.Passwords, t *auth.Tokens, maxFailures int, win
 		maxFailures: maxFailures, window: window}
 }
 
-var errNeedsCustomerToken = problem.Denied("this needs a client_credentials token, or a customer token for this customer")
+// ErrNeedsCustomerToken refuses a caller acting on a customer that is not theirs.
+var ErrNeedsCustomerToken = problem.Denied("this needs a client_credentials token, or a customer token for this customer")
 
-// authorize decides whether caller may act on customer id: an administrator on any, a
-// customer on their own record only. It answers the same for ids that exist and ids that
-// do not, so a customer token cannot probe for other customers.
-func authorize(c auth.Caller, customerID string) error {
-	if c.Admin() || (c.CustomerID != "" && c.CustomerID == customerID) {
+// Authorize decides whether caller may act on customer id and what belongs to it (see
+// auth.Caller.MayActOn).
+func Authorize(c auth.Caller, customerID string) error {
+	if c.MayActOn(customerID) {
 		return nil
 	}
-	return errNeedsCustomerToken
+	return ErrNeedsCustomerToken
 }
 
 // guard is the write condition for caller.
@@ -99,7 +99,7 @@ func (s *Service) Create(ctx context.Context, o api.Object) (*Customer, error) {
 
 // Get reads one customer.
 func (s *Service) Get(ctx context.Context, caller auth.Caller, customerID string) (*Customer, error) {
-	if err := authorize(caller, customerID); err != nil {
+	if err := Authorize(caller, customerID); err != nil {
 		return nil, err
 	}
 	if !id.Valid(customerID) {
@@ -117,7 +117,7 @@ func (s *Service) live(ctx context.Context, caller auth.Caller, customerID strin
 // Update applies a partial update. A new email goes through the same uniqueness claim as
 // sign-up; a new password kills the customer's older tokens.
 func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID string, o api.Object) (*Customer, error) {
-	if err := authorize(caller, customerID); err != nil {
+	if err := Authorize(caller, customerID); err != nil {
 		return nil, err
 	}
 	if !id.Valid(customerID) {
@@ -167,7 +167,7 @@ func (s *Service) update(ctx context.Context, caller auth.Caller, customerID str
 // Delete deletes a customer at once: it disappears, its email is free again and its tokens
 // stop working. The scheduled cleanup erases what belonged to it later.
 func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID string) error {
-	if err := authorize(caller, customerID); err != nil {
+	if err := Authorize(caller, customerID); err != nil {
 		return err
 	}
 	if !id.Valid(customerID) {

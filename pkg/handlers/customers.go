@@ -35,6 +35,15 @@ type timestamps struct {
 	} `json:"timestamps"`
 }
 
+// filterNotYet refuses a filter rather than ignore it (filtering lands with its own issue).
+func filterNotYet(r *api.Request) error {
+	if _, ok, err := r.Query("filter"); err != nil || ok {
+		return &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
+			Detail: "filtering is not supported on this list yet"}
+	}
+	return nil
+}
+
 func metaOf(created, updated time.Time) timestamps {
 	var m timestamps
 	m.Timestamps.CreatedAt = created.UTC().Format(time.RFC3339Nano)
@@ -101,17 +110,13 @@ var customerSorts = []string{
 	string(customers.SortName), string(customers.SortUpdatedAt),
 }
 
-// defaultPageLength is the page size when page[limit] is absent.
-const defaultPageLength = 25
-
 // ListCustomers is GET /v2/customers.
 func ListCustomers(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, caller auth.Caller) (api.Response, error) {
-		if _, ok, err := r.Query("filter"); err != nil || ok {
-			return api.Response{}, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
-				Detail: "filtering customers is not supported yet"}
+		if err := filterNotYet(r); err != nil {
+			return api.Response{}, err
 		}
-		page, err := api.ParsePage(r, defaultPageLength)
+		page, err := api.ParsePage(ctx, r, d.Settings.PageLength)
 		if err != nil {
 			return api.Response{}, err
 		}

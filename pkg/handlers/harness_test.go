@@ -38,6 +38,15 @@ var endpoints = map[string]app.Endpoint{
 	"PUT /v2/customers/{customerId}":    UpdateCustomer,
 	"DELETE /v2/customers/{customerId}": DeleteCustomer,
 	"POST /v2/customers/tokens":         CreateCustomerToken,
+
+	"GET /v2/customers/{customerId}/addresses":                ListAddresses,
+	"POST /v2/customers/{customerId}/addresses":               CreateAddress,
+	"GET /v2/customers/{customerId}/addresses/{addressId}":    GetAddress,
+	"PUT /v2/customers/{customerId}/addresses/{addressId}":    UpdateAddress,
+	"DELETE /v2/customers/{customerId}/addresses/{addressId}": DeleteAddress,
+
+	"GET /v2/settings": GetSettings,
+	"PUT /v2/settings": UpdateSettings,
 }
 
 // harness runs handlers in-process against a fresh DynamoDB Local table.
@@ -45,6 +54,7 @@ type harness struct {
 	t        *testing.T
 	db       *testenv.DB
 	deps     *app.Deps
+	cfg      config.Config
 	handlers map[string]api.HandlerFunc
 	admin    string // a client_credentials access token
 	implicit string // an implicit access token
@@ -62,6 +72,9 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 		BcryptCost:       10,
 		MaxLoginFailures: 5,
 		LoginWindow:      time.Minute,
+		// One process serves every handler here, so a settings change is seen at once;
+		// across Lambda processes it takes up to the TTL (see pkg/settings).
+		SettingsTTL: time.Hour,
 	}
 	for _, f := range tweak {
 		f(&cfg)
@@ -70,7 +83,7 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, db: db, deps: deps, handlers: map[string]api.HandlerFunc{}}
+	h := &harness{t: t, db: db, deps: deps, cfg: cfg, handlers: map[string]api.HandlerFunc{}}
 	for route, e := range endpoints {
 		h.handlers[route] = e(deps)
 	}
@@ -92,7 +105,28 @@ type req = testenv.Request
 
 func (h *harness) do(r req) response {
 	h.t.Helper()
-	handler, ok := h.handlers[r.Route]
+	return h.doWith(h.handlers, r)
+}
+
+// cold returns handlers like a newly started function's: nothing cached yet.
+func (h *harness) cold() map[string]api.HandlerFunc {
+	h.t.Helper()
+	cfg := h.cfg
+	cfg.SettingsTTL = 0
+	deps, err := app.New(cfg, h.db.Client)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	handlers := map[string]api.HandlerFunc{}
+	for route, e := range endpoints {
+		handlers[route] = e(deps)
+	}
+	return handlers
+}
+
+func (h *harness) doWith(handlers map[string]api.HandlerFunc, r req) response {
+	h.t.Helper()
+	handler, ok := handlers[r.Route]
 	if !ok {
 		h.t.Fatalf("no handler for %q", r.Route)
 	}
@@ -142,6 +176,20 @@ func (h *harness) createCustomer(name, email string) string {
 		Body: `{"data":{"type":"customer","name":"` + name + `","email":"` + email + `","password":"` + testPassword + `"}}`})
 	if r.Status != 201 {
 		h.t.Fatalf("create %s: %d %s", email, r.Status, r.Body)
+	}
+	return data(r)["id"].(string)
+}
+
+// anAddress is a complete address body.
+const anAddress = `{"data":{"type":"address","first_name":"Ron","last_name":"Swanson","line_1":"1 Pawnee Way","county":"Wamapoke","postcode":"47998","country":"US"}}`
+
+// createAddress adds anAddress to a customer and returns its id.
+func (h *harness) createAddress(customerID string) string {
+	h.t.Helper()
+	r := h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": customerID},
+		Headers: bearer(h.admin), Body: anAddress})
+	if r.Status != 201 {
+		h.t.Fatalf("create address: %d %s", r.Status, r.Body)
 	}
 	return data(r)["id"].(string)
 }

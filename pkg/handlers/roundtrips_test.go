@@ -28,47 +28,80 @@ func allowedActions(t *testing.T, route string) map[string]bool {
 func TestRoundTrips(t *testing.T) {
 	h := newHarness(t)
 	ron := h.createCustomer("Ron", "ron@example.com")
+	addr := h.createAddress(ron)
+	h.createAddress(ron)
+	addrPath := map[string]string{"customerId": ron, "addressId": addr}
 	h.createCustomer("Leslie", "leslie@example.com")
 	id := map[string]string{"customerId": ron}
 	cases := []struct {
 		name   string
 		req    req
 		want   map[string]int
-		status int // when not 2xx
+		status int  // when not 2xx
+		cold   bool // as the first request of a new process: settings not cached yet
 	}{
 		{"access token", req{Route: "POST /oauth/access_token", Body: "grant_type=implicit&client_id=" + testClientID,
-			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}, map[string]int{}, 0},
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}, map[string]int{}, 0, false},
 		{"create", req{Route: "POST /v2/customers", Headers: bearer(h.admin),
 			Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com","password":"` + testPassword + `"}}`},
-			map[string]int{"TransactWriteItems": 1}, 0},
-		{"get", req{Route: "GET /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)}, map[string]int{"GetItem": 1}, 0},
+			map[string]int{"TransactWriteItems": 1}, 0, false},
+		{"get", req{Route: "GET /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)}, map[string]int{"GetItem": 1}, 0, false},
 		{"update", req{Route: "PUT /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),
-			Body: `{"data":{"type":"customer","name":"Ronald","password":"another password"}}`}, map[string]int{"UpdateItem": 1}, 0},
+			Body: `{"data":{"type":"customer","name":"Ronald","password":"another password"}}`}, map[string]int{"UpdateItem": 1}, 0, false},
 		{"update email", req{Route: "PUT /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),
-			Body: `{"data":{"type":"customer","email":"ronald@example.com"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0},
-		{"list", req{Route: "GET /v2/customers", Headers: bearer(h.admin)}, map[string]int{"Query": 1, "BatchGetItem": 1}, 0},
+			Body: `{"data":{"type":"customer","email":"ronald@example.com"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"list", req{Route: "GET /v2/customers", Headers: bearer(h.admin)}, map[string]int{"Query": 1, "BatchGetItem": 1}, 0, false},
 		{"list at an offset", req{Route: "GET /v2/customers", Query: "page[offset]=1", Headers: bearer(h.admin)},
-			map[string]int{"Query": 2, "BatchGetItem": 1}, 0},
+			map[string]int{"Query": 2, "BatchGetItem": 1}, 0, false},
 		{"log-in", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"ann@example.com","password":"` + testPassword + `"}}`},
-			map[string]int{"BatchGetItem": 1, "GetItem": 1}, 0},
+			map[string]int{"BatchGetItem": 1, "GetItem": 1}, 0, false},
 		{"failed log-in", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"ann@example.com","password":"wrong password"}}`},
-			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401},
+			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401, false},
 		{"failed log-in, unknown email", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"nobody@example.com","password":"wrong password"}}`},
-			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401},
+			map[string]int{"BatchGetItem": 1, "GetItem": 1, "UpdateItem": 1, "PutItem": 1}, 401, false},
+		{"list, settings not cached", req{Route: "GET /v2/customers", Headers: bearer(h.admin)},
+			map[string]int{"Query": 1, "BatchGetItem": 1, "GetItem": 1}, 0, true},
+		{"list addresses", req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Headers: bearer(h.admin)},
+			map[string]int{"Query": 1}, 0, false},
+		{"list addresses at an offset", req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Query: "page[offset]=1", Headers: bearer(h.admin)},
+			map[string]int{"Query": 2}, 0, false},
+		{"list addresses, settings not cached", req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Headers: bearer(h.admin)},
+			map[string]int{"Query": 1, "GetItem": 1}, 0, true},
+		{"create address", req{Route: "POST /v2/customers/{customerId}/addresses", Path: id, Headers: bearer(h.admin), Body: anAddress},
+			map[string]int{"TransactWriteItems": 1}, 0, false},
+		{"create address, settings not cached", req{Route: "POST /v2/customers/{customerId}/addresses", Path: id, Headers: bearer(h.admin), Body: anAddress},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, true},
+		{"get address", req{Route: "GET /v2/customers/{customerId}/addresses/{addressId}", Path: addrPath, Headers: bearer(h.admin)},
+			map[string]int{"BatchGetItem": 1}, 0, false},
+		{"update address", req{Route: "PUT /v2/customers/{customerId}/addresses/{addressId}", Path: addrPath, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"address","city":"Pawnee"}}`}, map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"update address, settings not cached", req{Route: "PUT /v2/customers/{customerId}/addresses/{addressId}", Path: addrPath, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"address","city":"Eagleton"}}`}, map[string]int{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}, 0, true},
+		{"delete address", req{Route: "DELETE /v2/customers/{customerId}/addresses/{addressId}", Path: addrPath, Headers: bearer(h.admin)},
+			map[string]int{"TransactWriteItems": 1}, 0, false},
+		{"get settings", req{Route: "GET /v2/settings", Headers: bearer(h.admin)}, map[string]int{"GetItem": 1}, 0, false},
+		{"update settings", req{Route: "PUT /v2/settings", Headers: bearer(h.admin),
+			Body: `{"data":{"type":"settings","page_length":30}}`}, map[string]int{"UpdateItem": 1}, 0, false},
 		{"log-in after failures", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"ann@example.com","password":"` + testPassword + `"}}`},
-			map[string]int{"BatchGetItem": 1, "GetItem": 1, "DeleteItem": 1}, 0},
+			map[string]int{"BatchGetItem": 1, "GetItem": 1, "DeleteItem": 1}, 0, false},
 		{"delete", req{Route: "DELETE /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)},
-			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
 	}
+	// Settings are cached per process: read them once, as a warm function would have.
+	expect(t, h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)}), 200)
 	used := map[string]map[string]bool{} // route → IAM actions its requests needed
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			handlers := h.handlers
+			if c.cold {
+				handlers = h.cold()
+			}
 			h.db.Calls().Reset()
-			r := h.do(c.req)
+			r := h.doWith(handlers, c.req)
 			if (c.status == 0 && r.Status >= 300) || (c.status != 0 && r.Status != c.status) {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}

@@ -4,6 +4,7 @@ package id
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"time"
 )
 
 // New returns a random UUID.
@@ -12,6 +13,10 @@ func New() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return format(b)
+}
+
+func format(b [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
@@ -45,4 +50,18 @@ func Valid(s string) bool {
 		}
 	}
 	return true
+}
+
+// NewOrdered returns a random UUID whose text sorts by creation time (version 7: the first
+// 48 bits are the Unix time in milliseconds). Items keyed by it list in creation order.
+func NewOrdered() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	return format(b)
 }

@@ -3,6 +3,7 @@ package id
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNew(t *testing.T) {
@@ -57,5 +58,20 @@ func TestValid(t *testing.T) {
 		if got := Valid(tc.s); got != tc.ok {
 			t.Errorf("Valid(%q) = %v, want %v", tc.s, got, tc.ok)
 		}
+	}
+}
+
+func TestNewOrdered(t *testing.T) {
+	prev := ""
+	for i := 0; i < 50; i++ {
+		s := NewOrdered()
+		if !Valid(s) || s[14] != '7' {
+			t.Fatalf("%s is not a version 7 UUID", s)
+		}
+		if s[:13] < prev {
+			t.Fatalf("%s sorts before an earlier id %s", s, prev)
+		}
+		prev = s[:13]
+		time.Sleep(time.Millisecond)
 	}
 }

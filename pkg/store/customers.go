@@ -139,7 +139,7 @@ func (s *Store) Create(ctx context.Context, c *customers.Customer) error {
 		return err
 	}
 	if reasons != nil {
-		if reasons[1] == "ConditionalCheckFailed" {
+		if failed(reasons, 1) {
 			return customers.ErrEmailTaken
 		}
 		return customers.ErrStale // an id collision: vanishingly rare, and safe to retry
@@ -273,7 +273,7 @@ func (s *Store) ChangeEmail(ctx context.Context, cur *customers.Customer, p cust
 	}
 	switch {
 	case reasons == nil:
-	case reasons[2] == "ConditionalCheckFailed":
+	case failed(reasons, 2):
 		return nil, customers.ErrEmailTaken
 	default:
 		return nil, customers.ErrStale

@@ -14,14 +14,23 @@ import (
 //	deleted cust.   CUSTOMER#<id>      PROFILE     DELETED/<ts>#id     -                -               -                 -
 //	email lock      EMAIL#<email>      EMAIL       -
 //	count shard     COUNT#customers    <00..07>    -
+//	address         CUSTOMER#<cid>     ADDRESS#<id> (ids are time-ordered UUIDs: oldest first)
 //	login failures  LOGINFAIL#<email>  LOGINFAIL   -                                     (expires by TTL)
+//	settings        SETTINGS           STORE       -
+//
+// A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
+// order, and nothing sorts between them: one Query from #PROFILE reads both.
 const (
 	attrPK = "PK"
 	attrSK = "SK"
 
-	skProfile   = "PROFILE"
+	skProfile   = "#PROFILE" // sorts before ADDRESS#: one Query reads a customer and its addresses
 	skEmail     = "EMAIL"
 	skLoginFail = "LOGINFAIL"
+
+	prefixAddress = "ADDRESS#"
+	// addressesEnd is just past every ADDRESS# key.
+	addressesEnd = "ADDRESS$"
 
 	partCustomers = "CUSTOMERS"
 	partDeleted   = "DELETED"
@@ -56,7 +65,11 @@ type key struct {
 func customerKey(id string) key     { return key{"CUSTOMER#" + id, skProfile} }
 func emailKey(email string) key     { return key{"EMAIL#" + email, skEmail} }
 func loginFailKey(email string) key { return key{"LOGINFAIL#" + email, skLoginFail} }
-func countKey(shard int) key        { return key{"COUNT#customers", fmt.Sprintf("%02d", shard)} }
+func addressKey(customerID, addressID string) key {
+	return key{"CUSTOMER#" + customerID, prefixAddress + addressID}
+}
+func settingsKey() key       { return key{"SETTINGS", "STORE"} }
+func countKey(shard int) key { return key{"COUNT#customers", fmt.Sprintf("%02d", shard)} }
 
 // timeKey renders a time with fixed width so that text order is time order.
 func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

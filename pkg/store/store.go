@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -78,20 +79,19 @@ type opError struct {
 func (e *opError) Error() string { return "store: " + e.op + ": " + e.err.Error() }
 func (e *opError) Unwrap() error { return e.err }
 
-// cancelReasons returns the per-action reason codes of a cancelled transaction, in the
-// order of its actions ("None" for those that did not fail), or nil for other errors.
-func cancelReasons(err error) []string {
+// cancelReasons returns the per-action reasons of a cancelled transaction, in the order of
+// its actions (code "None" for those that did not fail), or nil for other errors.
+func cancelReasons(err error) []types.CancellationReason {
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		return nil
 	}
-	codes := make([]string, len(tce.CancellationReasons))
-	for i, r := range tce.CancellationReasons {
-		if r.Code != nil {
-			codes[i] = *r.Code
-		}
-	}
-	return codes
+	return tce.CancellationReasons
+}
+
+// failed reports whether action i of a cancelled transaction failed its condition.
+func failed(reasons []types.CancellationReason, i int) bool {
+	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
 }
 
 func conditionFailed(err error) bool {
@@ -107,7 +107,7 @@ const transactAttempts = 5
 // attempt: the SDK fills ClientRequestToken into the input it is given, and reusing that
 // token would make DynamoDB treat a new write as a replay and skip its conditions. It
 // returns the cancellation reasons of a transaction that failed a condition.
-func (s *Store) transact(ctx context.Context, op string, build func() []types.TransactWriteItem) ([]string, error) {
+func (s *Store) transact(ctx context.Context, op string, build func() []types.TransactWriteItem) ([]types.CancellationReason, error) {
 	for attempt := 1; ; attempt++ {
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: build()})
 		if err == nil {
@@ -118,11 +118,11 @@ func (s *Store) transact(ctx context.Context, op string, build func() []types.Tr
 			return nil, fail(op, err)
 		}
 		conflict := false
-		for _, r := range reasons {
-			if r == "ConditionalCheckFailed" {
+		for i, r := range reasons {
+			if failed(reasons, i) {
 				return reasons, nil
 			}
-			if r == "TransactionConflict" {
+			if aws.ToString(r.Code) == "TransactionConflict" {
 				conflict = true
 			}
 		}

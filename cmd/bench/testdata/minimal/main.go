@@ -27,7 +27,7 @@ func main() {
 			TableName: aws.String(table),
 			Key: map[string]types.AttributeValue{
 				"PK": &types.AttributeValueMemberS{Value: "CUSTOMER#" + ev.PathParameters["customerId"]},
-				"SK": &types.AttributeValueMemberS{Value: "PROFILE"},
+				"SK": &types.AttributeValueMemberS{Value: "#PROFILE"},
 			},
 		})
 		if err != nil {

@@ -1,0 +1,83 @@
+// Package addresses is the address domain: a customer's addresses, their validation against
+// the store's mandatory fields, and the Service behind the address endpoints.
+package addresses
+
+import (
+	"context"
+	"time"
+
+	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Fields are the address's string fields, in the order the API shows them.
+var Fields = []string{"first_name", "last_name", "name", "phone_number", "instructions", "company_name",
+	"line_1", "line_2", "city", "postcode", "county", "region", "country"}
+
+// DefaultMandatory is the store's default set of fields required on create.
+var DefaultMandatory = []string{"first_name", "last_name", "line_1", "county", "postcode", "country"}
+
+// IsField reports whether name is an address field.
+func IsField(name string) bool {
+	for _, f := range Fields {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Address is a stored address. Values holds every field; unset ones are "".
+type Address struct {
+	ID         string
+	CustomerID string
+	Values     map[string]string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Page is one page of a customer's addresses and how many the customer has.
+type Page struct {
+	Addresses []*Address
+	Total     int
+}
+
+// Owner is what a write must still find true of the owning customer: that it exists and is
+// not deleted, and for a customer acting on their own addresses, the token generation.
+type Owner struct {
+	CustomerID string
+	TokenGen   *int64
+}
+
+// OwnerOf is the owner guard for caller acting on customerID's addresses.
+func OwnerOf(c auth.Caller, customerID string) Owner {
+	o := Owner{CustomerID: customerID}
+	if c.CustomerID != "" {
+		gen := c.Gen
+		o.TokenGen = &gen
+	}
+	return o
+}
+
+// Store keeps addresses. Package store implements it on DynamoDB.
+type Store interface {
+	// CreateAddress stores a under its live owner and counts it, atomically.
+	CreateAddress(ctx context.Context, o Owner, a *Address) error
+	// Address reads one address of the owner. ErrNotFound when the address or a live owner
+	// is missing, ErrRevoked when the owner's token generation differs.
+	Address(ctx context.Context, o Owner, addressID string) (*Address, error)
+	// UpdateAddress writes new values over cur (same version) while the owner is live.
+	UpdateAddress(ctx context.Context, o Owner, cur *Address, values map[string]string, now time.Time) (*Address, error)
+	// DeleteAddress removes the address and uncounts it, atomically.
+	DeleteAddress(ctx context.Context, o Owner, addressID string) error
+	// Addresses lists a page of the owner's addresses, oldest first, with their number.
+	Addresses(ctx context.Context, o Owner, limit, offset int) (Page, error)
+}
+
+// Errors a Store returns.
+var (
+	ErrNotFound = problem.Missing("address")
+	ErrStale    = &problem.Error{Kind: problem.Conflict, Title: "Conflict",
+		Detail: "the address changed while this request was processed; retry it"}
+)

@@ -1,0 +1,230 @@
+package addresses
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Field length limits, in characters.
+const (
+	MaxFieldLen        = 255
+	MaxInstructionsLen = 1024
+)
+
+// Service carries out the address endpoints' rules.
+type Service struct {
+	store     Store
+	mandatory func(context.Context) ([]string, error)
+	now       func() time.Time
+}
+
+// NewService wires a Service; mandatory returns the store's current mandatory fields.
+func NewService(s Store, mandatory func(context.Context) ([]string, error)) *Service {
+	return &Service{store: s, mandatory: mandatory, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// owner authorises caller on customerID's addresses and returns the write guard. An id that
+// cannot exist is a 404 without a database call.
+func owner(c auth.Caller, customerID string) (Owner, error) {
+	if err := customers.Authorize(c, customerID); err != nil {
+		return Owner{}, err
+	}
+	if !id.Valid(customerID) {
+		return Owner{}, customers.ErrNotFound
+	}
+	return OwnerOf(c, customerID), nil
+}
+
+// explain turns a missing owner into what caller should hear: a customer whose token names
+// a customer that no longer exists holds a dead token (403); anyone else gets 404.
+func explain(c auth.Caller, err error) error {
+	if c.CustomerID != "" && errors.Is(err, customers.ErrNotFound) {
+		return customers.ErrRevoked
+	}
+	return err
+}
+
+// List returns a page of the customer's addresses, oldest first.
+func (s *Service) List(ctx context.Context, c auth.Caller, customerID string, limit, offset int) (Page, error) {
+	o, err := owner(c, customerID)
+	if err != nil {
+		return Page{}, err
+	}
+	p, err := s.store.Addresses(ctx, o, limit, offset)
+	return p, explain(c, err)
+}
+
+// Create adds an address; the store's mandatory fields must be present and not empty.
+func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, body api.Object) (*Address, error) {
+	o, err := owner(c, customerID)
+	if err != nil {
+		return nil, err
+	}
+	values, err := parse(body, "")
+	if err != nil {
+		return nil, err
+	}
+	mandatory, err := s.mandatory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var errs problem.List
+	for _, f := range mandatory {
+		if strings.TrimSpace(values[f]) == "" {
+			errs = append(errs, required(f))
+		}
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	now := s.now()
+	a := &Address{ID: id.NewOrdered(), CustomerID: customerID, Values: map[string]string{}, Version: 1, CreatedAt: now, UpdatedAt: now}
+	for _, f := range Fields {
+		a.Values[f] = values[f]
+	}
+	if err := s.store.CreateAddress(ctx, o, a); err != nil {
+		return nil, explain(c, err)
+	}
+	return a, nil
+}
+
+// Get reads one address. Another customer's address id under this customer's path is
+// simply not found.
+func (s *Service) Get(ctx context.Context, c auth.Caller, customerID, addressID string) (*Address, error) {
+	o, err := owner(c, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if !id.Valid(addressID) {
+		return nil, ErrNotFound
+	}
+	a, err := s.store.Address(ctx, o, addressID)
+	return a, explain(c, err)
+}
+
+// Update changes the fields the body names; a mandatory field cannot be blanked.
+func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, addressID string, body api.Object) (*Address, error) {
+	o, err := owner(c, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if !id.Valid(addressID) {
+		return nil, ErrNotFound
+	}
+	values, err := parse(body, addressID)
+	if err != nil {
+		return nil, err
+	}
+	mandatory, err := s.mandatory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var errs problem.List
+	for _, f := range mandatory {
+		if v, ok := values[f]; ok && strings.TrimSpace(v) == "" {
+			errs = append(errs, required(f))
+		}
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	cur, err := s.store.Address(ctx, o, addressID)
+	if err != nil {
+		return nil, explain(c, err)
+	}
+	next := make(map[string]string, len(Fields))
+	for _, f := range Fields {
+		next[f] = cur.Values[f]
+		if v, ok := values[f]; ok {
+			next[f] = v
+		}
+	}
+	a, err := s.store.UpdateAddress(ctx, o, cur, next, s.now())
+	return a, explain(c, err)
+}
+
+// Delete removes an address.
+func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, addressID string) error {
+	o, err := owner(c, customerID)
+	if err != nil {
+		return err
+	}
+	if !id.Valid(addressID) {
+		return ErrNotFound
+	}
+	return explain(c, s.store.DeleteAddress(ctx, o, addressID))
+}
+
+func required(field string) *problem.Error {
+	return &problem.Error{Kind: problem.BadRequest, Title: "required", Detail: field + " is required", Source: "data"}
+}
+
+func bad(field, title, detail string) *problem.Error {
+	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: "data." + field}
+}
+
+// echoed are members the API outputs; sent back as read, they are ignored.
+var echoed = map[string]bool{"id": true, "links": true, "meta": true, "relationships": true}
+
+// parse validates an address body and returns the fields it sets (null sets ""). pathID,
+// when set, must match a data.id the body carries. Address errors are 400s, one per problem.
+func parse(o api.Object, pathID string) (map[string]string, error) {
+	values := map[string]string{}
+	var errs problem.List
+	if t, _, _ := o.String("type"); t != "address" {
+		errs = append(errs, bad("type", "enum", `data.type must be one of the following: "address"`))
+	}
+	if pathID != "" && o.Has("id") {
+		if s, _, err := o.String("id"); err != nil || s != pathID {
+			errs = append(errs, bad("id", "mismatch", "data.id must match the id in the path"))
+		}
+	}
+	for _, k := range o.Keys() {
+		switch {
+		case k == "type" || echoed[k]:
+		case IsField(k):
+			if o.IsNull(k) {
+				values[k] = ""
+				continue
+			}
+			v, _, err := o.String(k)
+			if err != nil {
+				errs = append(errs, bad(k, "type", k+" must be a string"))
+				continue
+			}
+			if err := checkValue(k, v); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			values[k] = v
+		default:
+			errs = append(errs, bad(k, "unknown", k+" is not an address field"))
+		}
+	}
+	return values, errs.Err()
+}
+
+func checkValue(field, v string) *problem.Error {
+	limit, allowed := MaxFieldLen, ""
+	if field == "instructions" {
+		limit, allowed = MaxInstructionsLen, "\n\r\t"
+	}
+	if utf8.RuneCountInString(v) > limit {
+		return bad(field, "length", field+" must be at most "+strconv.Itoa(limit)+" characters")
+	}
+	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && !strings.ContainsRune(allowed, r) }) {
+		return bad(field, "format", field+" must not contain control characters")
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/acme/customers/pkg/addresses"
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/auth"
+)
+
+// addressView is an address as the API shows it: every field, unset ones as "".
+type addressView struct {
+	Type         string     `json:"type"`
+	ID           string     `json:"id"`
+	FirstName    string     `json:"first_name"`
+	LastName     string     `json:"last_name"`
+	Name         string     `json:"name"`
+	PhoneNumber  string     `json:"phone_number"`
+	Instructions string     `json:"instructions"`
+	CompanyName  string     `json:"company_name"`
+	Line1        string     `json:"line_1"`
+	Line2        string     `json:"line_2"`
+	City         string     `json:"city"`
+	Postcode     string     `json:"postcode"`
+	County       string     `json:"county"`
+	Region       string     `json:"region"`
+	Country      string     `json:"country"`
+	Links        selfLink   `json:"links"`
+	Meta         timestamps `json:"meta"`
+}
+
+type selfLink struct {
+	Self string `json:"self"`
+}
+
+func viewAddress(r *api.Request, a *addresses.Address) addressView {
+	v := a.Values
+	return addressView{
+		Type: "address", ID: a.ID,
+		FirstName: v["first_name"], LastName: v["last_name"], Name: v["name"], PhoneNumber: v["phone_number"],
+		Instructions: v["instructions"], CompanyName: v["company_name"], Line1: v["line_1"], Line2: v["line_2"],
+		City: v["city"], Postcode: v["postcode"], County: v["county"], Region: v["region"], Country: v["country"],
+		Links: selfLink{Self: r.BaseURL() + "/v2/customers/" + a.CustomerID + "/addresses/" + a.ID},
+		Meta:  metaOf(a.CreatedAt, a.UpdatedAt),
+	}
+}
+
+// address renders an address, or the error that came instead.
+func address(r *api.Request, status int) func(*addresses.Address, error) (api.Response, error) {
+	return func(a *addresses.Address, err error) (api.Response, error) {
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(status, viewAddress(r, a))
+	}
+}
+
+// ListAddresses is GET /v2/customers/{customerId}/addresses.
+func ListAddresses(d *app.Deps) api.HandlerFunc {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		if err := filterNotYet(r); err != nil {
+			return api.Response{}, err
+		}
+		page, err := api.ParsePage(ctx, r, d.Settings.PageLength)
+		if err != nil {
+			return api.Response{}, err
+		}
+		list, err := d.Addresses.List(ctx, c, r.Param("customerId"), page.Limit, page.Offset)
+		if err != nil {
+			return api.Response{}, err
+		}
+		views := make([]addressView, len(list.Addresses))
+		for i, a := range list.Addresses {
+			views[i] = viewAddress(r, a)
+		}
+		return api.List(r, views, page, list.Total)
+	})
+}
+
+// CreateAddress is POST /v2/customers/{customerId}/addresses.
+func CreateAddress(d *app.Deps) api.HandlerFunc {
+	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+		return address(r, http.StatusCreated)(d.Addresses.Create(ctx, c, r.Param("customerId"), body))
+	})
+}
+
+// GetAddress is GET /v2/customers/{customerId}/addresses/{addressId}.
+func GetAddress(d *app.Deps) api.HandlerFunc {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		return address(r, http.StatusOK)(d.Addresses.Get(ctx, c, r.Param("customerId"), r.Param("addressId")))
+	})
+}
+
+// UpdateAddress is PUT /v2/customers/{customerId}/addresses/{addressId}, a partial update.
+func UpdateAddress(d *app.Deps) api.HandlerFunc {
+	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+		return address(r, http.StatusOK)(d.Addresses.Update(ctx, c, r.Param("customerId"), r.Param("addressId"), body))
+	})
+}
+
+// DeleteAddress is DELETE /v2/customers/{customerId}/addresses/{addressId}.
+func DeleteAddress(d *app.Deps) api.HandlerFunc {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		if err := d.Addresses.Delete(ctx, c, r.Param("customerId"), r.Param("addressId")); err != nil {
+			return api.Response{}, err
+		}
+		return api.NoContent()
+	})
+}

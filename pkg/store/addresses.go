@@ -1,0 +1,320 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/acme/customers/pkg/addresses"
+	"github.com/acme/customers/pkg/customers"
+)
+
+// addressItem is an address as stored, in its customer's partition. Only non-empty fields
+// are stored.
+type addressItem struct {
+	key
+	Type       string            `dynamodbav:"type"`
+	ID         string            `dynamodbav:"id"`
+	CustomerID string            `dynamodbav:"customer_id"`
+	Fields     map[string]string `dynamodbav:"fields"`
+	Version    int64             `dynamodbav:"version"`
+	CreatedAt  string            `dynamodbav:"created_at"`
+	UpdatedAt  string            `dynamodbav:"updated_at"`
+}
+
+const typeAddress = "address"
+
+func newAddressItem(a *addresses.Address) addressItem {
+	fields := map[string]string{}
+	for k, v := range a.Values {
+		if v != "" {
+			fields[k] = v
+		}
+	}
+	return addressItem{key: addressKey(a.CustomerID, a.ID), Type: typeAddress, ID: a.ID, CustomerID: a.CustomerID,
+		Fields: fields, Version: a.Version, CreatedAt: timeKey(a.CreatedAt), UpdatedAt: timeKey(a.UpdatedAt)}
+}
+
+func (it *addressItem) address() *addresses.Address {
+	a := &addresses.Address{ID: it.ID, CustomerID: it.CustomerID, Values: map[string]string{}, Version: it.Version}
+	for _, f := range addresses.Fields {
+		a.Values[f] = it.Fields[f]
+	}
+	a.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
+	a.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
+	return a
+}
+
+// ownerCondition is what the owning customer's profile must satisfy for a write.
+func ownerCondition(o addresses.Owner) (expression.Expression, error) {
+	return expression.NewBuilder().WithCondition(guardCondition(customers.Guard{TokenGen: o.TokenGen})).Build()
+}
+
+// ownerFailure explains why the owner's condition failed, from the profile as it was.
+func ownerFailure(r types.CancellationReason, o addresses.Owner) error {
+	err := guardFailure(r.Item, customers.Guard{TokenGen: o.TokenGen})
+	if err == customers.ErrStale { // no version was asked for: cannot happen
+		return addresses.ErrStale
+	}
+	return err
+}
+
+// checkOwner applies the owner's condition to a profile read alongside, the way a write's
+// condition would.
+func checkOwner(profile map[string]types.AttributeValue, o addresses.Owner) error {
+	var it customerItem
+	if len(profile) == 0 || attributevalue.UnmarshalMap(profile, &it) != nil || it.DeletedAt != "" {
+		return customers.ErrNotFound
+	}
+	if o.TokenGen != nil && it.TokenGen != *o.TokenGen {
+		return customers.ErrRevoked
+	}
+	return nil
+}
+
+// CreateAddress implements addresses.Store: one transaction puts the address and counts it
+// on its live owner.
+func (s *Store) CreateAddress(ctx context.Context, o addresses.Owner, a *addresses.Address) error {
+	item, err := attributevalue.MarshalMap(newAddressItem(a))
+	if err != nil {
+		return fail("create address", err)
+	}
+	cond, err := ownerCondition(o)
+	if err != nil {
+		return fail("create address", err)
+	}
+	pk, _ := attributevalue.MarshalMap(customerKey(o.CustomerID))
+	reasons, err := s.transact(ctx, "create address", func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD address_count :one"),
+				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
+				ExpressionAttributeValues:           withValue(cond.Values(), ":one", numberAV(1)),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		}
+	})
+	switch {
+	case err != nil:
+		return err
+	case failed(reasons, 1):
+		return ownerFailure(reasons[1], o)
+	case reasons != nil:
+		return addresses.ErrStale // an id collision: vanishingly rare, and safe to retry
+	}
+	return nil
+}
+
+func withValue(m map[string]types.AttributeValue, k string, v types.AttributeValue) map[string]types.AttributeValue {
+	out := map[string]types.AttributeValue{k: v}
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	return out
+}
+
+// Address implements addresses.Store: one BatchGetItem reads the address and its owner.
+func (s *Store) Address(ctx context.Context, o addresses.Owner, addressID string) (*addresses.Address, error) {
+	pk, _ := attributevalue.MarshalMap(customerKey(o.CustomerID))
+	ak, _ := attributevalue.MarshalMap(addressKey(o.CustomerID, addressID))
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: []map[string]types.AttributeValue{pk, ak}, ConsistentRead: aws.Bool(true)}}
+	var profile, address map[string]types.AttributeValue
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt == 3 {
+			return nil, unavailable("get address", errUnprocessed)
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fail("get address", err)
+		}
+		for _, it := range out.Responses[s.table] {
+			var k key
+			_ = attributevalue.UnmarshalMap(it, &k)
+			if k.SK == skProfile {
+				profile = it
+			} else {
+				address = it
+			}
+		}
+		req = out.UnprocessedKeys
+	}
+	if err := checkOwner(profile, o); err != nil {
+		return nil, err
+	}
+	if address == nil {
+		return nil, addresses.ErrNotFound
+	}
+	var it addressItem
+	if err := attributevalue.UnmarshalMap(address, &it); err != nil {
+		return nil, fail("get address", err)
+	}
+	return it.address(), nil
+}
+
+// UpdateAddress implements addresses.Store: one transaction checks the owner and writes the
+// address if it is still at cur's version.
+func (s *Store) UpdateAddress(ctx context.Context, o addresses.Owner, cur *addresses.Address, values map[string]string, now time.Time) (*addresses.Address, error) {
+	next := *cur
+	next.Values, next.Version, next.UpdatedAt = values, cur.Version+1, now
+	it := newAddressItem(&next)
+	fields, err := attributevalue.Marshal(it.Fields)
+	if err != nil {
+		return nil, fail("update address", err)
+	}
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("fields"), expression.Value(fields)).
+			Set(expression.Name("updated_at"), expression.Value(it.UpdatedAt)).
+			Set(expression.Name("version"), expression.Value(next.Version))).
+		WithCondition(expression.Name("version").Equal(expression.Value(cur.Version))).Build()
+	if err != nil {
+		return nil, fail("update address", err)
+	}
+	cond, err := ownerCondition(o)
+	if err != nil {
+		return nil, fail("update address", err)
+	}
+	pk, _ := attributevalue.MarshalMap(customerKey(o.CustomerID))
+	ak, _ := attributevalue.MarshalMap(addressKey(o.CustomerID, cur.ID))
+	reasons, err := s.transact(ctx, "update address", func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: pk, ConditionExpression: cond.Condition(),
+				ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+			{Update: &types.Update{TableName: &s.table, Key: ak, UpdateExpression: expr.Update(),
+				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+				ExpressionAttributeValues: expr.Values(), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		}
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case failed(reasons, 0):
+		return nil, ownerFailure(reasons[0], o)
+	case failed(reasons, 1) && len(reasons[1].Item) == 0:
+		return nil, addresses.ErrNotFound
+	case reasons != nil:
+		return nil, addresses.ErrStale
+	}
+	return &next, nil
+}
+
+// DeleteAddress implements addresses.Store: one transaction deletes the address and
+// uncounts it on its live owner.
+func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID string) error {
+	cond, err := ownerCondition(o)
+	if err != nil {
+		return fail("delete address", err)
+	}
+	pk, _ := attributevalue.MarshalMap(customerKey(o.CustomerID))
+	ak, _ := attributevalue.MarshalMap(addressKey(o.CustomerID, addressID))
+	reasons, err := s.transact(ctx, "delete address", func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD address_count :minus"),
+				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
+				ExpressionAttributeValues:           withValue(cond.Values(), ":minus", numberAV(-1)),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+			{Delete: &types.Delete{TableName: &s.table, Key: ak, ConditionExpression: aws.String("attribute_exists(PK)")}},
+		}
+	})
+	switch {
+	case err != nil:
+		return err
+	case failed(reasons, 0):
+		return ownerFailure(reasons[0], o)
+	case reasons != nil:
+		return addresses.ErrNotFound
+	}
+	return nil
+}
+
+// Addresses implements addresses.Store. One Query from the owner's profile reads the owner
+// (for the access check and the count) and, behind it, the page; with an offset, a first
+// keys-only Query skips the rows before the page.
+func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset int) (addresses.Page, error) {
+	var page addresses.Page
+	query := func(from string, start map[string]types.AttributeValue, n int, keysOnly bool) (*dynamodb.QueryOutput, error) {
+		in := &dynamodb.QueryInput{
+			TableName:              &s.table,
+			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":   &types.AttributeValueMemberS{Value: customerKey(o.CustomerID).PK},
+				":from": &types.AttributeValueMemberS{Value: from},
+				":to":   &types.AttributeValueMemberS{Value: addressesEnd},
+			},
+			ConsistentRead:    aws.Bool(true),
+			Limit:             aws.Int32(int32(n)),
+			ExclusiveStartKey: start,
+		}
+		if keysOnly {
+			// Addresses have none of these; the profile's come back for the owner check.
+			in.ProjectionExpression = aws.String("PK, SK, token_gen, deleted_at, address_count")
+		}
+		out, err := s.db.Query(ctx, in)
+		return out, fail("list addresses", err)
+	}
+	// The first Query starts with the profile: behind it come either the rows to skip (keys
+	// only) or the page itself.
+	skip, n := offset, limit
+	if skip > 0 {
+		n = skip
+	}
+	first, err := query(skProfile, nil, 1+n, skip > 0)
+	if err != nil {
+		return page, err
+	}
+	var profile map[string]types.AttributeValue
+	if len(first.Items) > 0 {
+		if k := first.Items[0][attrSK].(*types.AttributeValueMemberS); k.Value == skProfile {
+			profile = first.Items[0]
+		}
+	}
+	if err := checkOwner(profile, o); err != nil {
+		return page, err
+	}
+	var count struct {
+		N int `dynamodbav:"address_count"`
+	}
+	_ = attributevalue.UnmarshalMap(profile, &count)
+	page.Total = max(count.N, 0)
+	rows, start := first.Items[1:], first.LastEvaluatedKey
+	if skip > 0 {
+		// The first query only counted; carry on past the skipped rows.
+		skip -= len(rows)
+		for skip > 0 && start != nil {
+			out, err := query(prefixAddress, start, skip, true)
+			if err != nil {
+				return page, err
+			}
+			skip -= len(out.Items)
+			start = out.LastEvaluatedKey
+		}
+		rows = nil
+		if skip > 0 || start == nil {
+			return page, nil
+		}
+	}
+	for {
+		for _, raw := range rows {
+			if len(page.Addresses) == limit {
+				return page, nil
+			}
+			var it addressItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return page, fail("list addresses", err)
+			}
+			page.Addresses = append(page.Addresses, it.address())
+		}
+		if len(page.Addresses) == limit || start == nil {
+			return page, nil
+		}
+		out, err := query(prefixAddress, start, limit-len(page.Addresses), false)
+		if err != nil {
+			return page, err
+		}
+		rows, start = out.Items, out.LastEvaluatedKey
+	}
+}
