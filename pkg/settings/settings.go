@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,19 +149,12 @@ func parse(o api.Object) (Patch, error) {
 			}
 			p.AddressMandatoryFields = &clean
 		case "page_length":
-			var n json.Number
-			dec := json.NewDecoder(strings.NewReader(string(o[k])))
-			dec.UseNumber()
-			v, err := int64(0), dec.Decode(&n)
-			if err == nil {
-				v, err = n.Int64()
-			}
+			v, err := strconv.Atoi(strings.TrimSpace(string(o[k]))) // a JSON integer, not "10" or 1.5
 			if err != nil || v < 1 || v > api.MaxLimit {
 				errs = append(errs, invalid("data.page_length", "range", "data.page_length must be a whole number from 1 to 100"))
 				continue
 			}
-			pl := int(v)
-			p.PageLength = &pl
+			p.PageLength = &v
 		default:
 			errs = append(errs, invalid("data."+k, "unknown", "data."+k+" is not a setting"))
 		}
