@@ -52,12 +52,7 @@ type Owner struct {
 
 // OwnerOf is the owner guard for caller acting on customerID's addresses.
 func OwnerOf(c auth.Caller, customerID string) Owner {
-	o := Owner{CustomerID: customerID}
-	if c.CustomerID != "" {
-		gen := c.Gen
-		o.TokenGen = &gen
-	}
-	return o
+	return Owner{CustomerID: customerID, TokenGen: c.TokenGen()}
 }
 
 // Store keeps addresses. Package store implements it on DynamoDB.

@@ -75,18 +75,8 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, 
 	if err != nil {
 		return nil, err
 	}
-	mandatory, err := s.mandatory(ctx)
-	if err != nil {
+	if err := s.checkMandatory(ctx, values, true); err != nil {
 		return nil, err
-	}
-	var errs problem.List
-	for _, f := range mandatory {
-		if strings.TrimSpace(values[f]) == "" {
-			errs = append(errs, required(f))
-		}
-	}
-	if errs != nil {
-		return nil, errs
 	}
 	now := s.now()
 	a := &Address{ID: id.NewOrdered(), CustomerID: customerID, Values: map[string]string{}, Version: 1, CreatedAt: now, UpdatedAt: now}
@@ -126,18 +116,8 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	if err != nil {
 		return nil, err
 	}
-	mandatory, err := s.mandatory(ctx)
-	if err != nil {
+	if err := s.checkMandatory(ctx, values, false); err != nil {
 		return nil, err
-	}
-	var errs problem.List
-	for _, f := range mandatory {
-		if v, ok := values[f]; ok && strings.TrimSpace(v) == "" {
-			errs = append(errs, required(f))
-		}
-	}
-	if errs != nil {
-		return nil, errs
 	}
 	cur, err := s.store.Address(ctx, o, addressID)
 	if err != nil {
@@ -164,6 +144,22 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, address
 		return ErrNotFound
 	}
 	return explain(c, s.store.DeleteAddress(ctx, o, addressID))
+}
+
+// checkMandatory reports each of the store's mandatory fields that values leaves blank: on
+// create (all) every one, on update only those values sets.
+func (s *Service) checkMandatory(ctx context.Context, values map[string]string, all bool) error {
+	mandatory, err := s.mandatory(ctx)
+	if err != nil {
+		return err
+	}
+	var errs problem.List
+	for _, f := range mandatory {
+		if v, ok := values[f]; (ok || all) && strings.TrimSpace(v) == "" {
+			errs = append(errs, required(f))
+		}
+	}
+	return errs.Err()
 }
 
 func required(field string) *problem.Error {

@@ -28,6 +28,16 @@ func (c Caller) MayActOn(customerID string) bool {
 	return c.Admin() || (c.CustomerID != "" && c.CustomerID == customerID)
 }
 
+// TokenGen is the generation of the caller's customer token, which writes on that
+// customer's behalf must still find current; nil without a customer token.
+func (c Caller) TokenGen() *int64 {
+	if c.CustomerID == "" {
+		return nil
+	}
+	gen := c.Gen
+	return &gen
+}
+
 // Headers gives access to request headers by case-insensitive name.
 type Headers interface {
 	Header(name string) string

@@ -42,12 +42,7 @@ func Authorize(c auth.Caller, customerID string) error {
 
 // guard is the write condition for caller.
 func guard(c auth.Caller, version int64) Guard {
-	g := Guard{Version: version}
-	if c.CustomerID != "" {
-		gen := c.Gen
-		g.TokenGen = &gen
-	}
-	return g
+	return Guard{Version: version, TokenGen: c.TokenGen()}
 }
 
 // checkLive turns a read customer into what caller may see: a customer token must still be

@@ -67,14 +67,7 @@ func ownerFailure(r types.CancellationReason, o addresses.Owner) error {
 // checkOwner applies the owner's condition to a profile read alongside, the way a write's
 // condition would.
 func checkOwner(profile map[string]types.AttributeValue, o addresses.Owner) error {
-	var it customerItem
-	if len(profile) == 0 || attributevalue.UnmarshalMap(profile, &it) != nil || it.DeletedAt != "" {
-		return customers.ErrNotFound
-	}
-	if o.TokenGen != nil && it.TokenGen != *o.TokenGen {
-		return customers.ErrRevoked
-	}
-	return nil
+	return liveFor(profile, o.TokenGen)
 }
 
 // CreateAddress implements addresses.Store: one transaction puts the address and counts it

@@ -208,14 +208,23 @@ func guardCondition(g customers.Guard) expression.ConditionBuilder {
 
 // guardFailure explains a failed guard from the item as it was.
 func guardFailure(old map[string]types.AttributeValue, g customers.Guard) error {
-	var it customerItem
-	if len(old) == 0 || attributevalue.UnmarshalMap(old, &it) != nil || it.DeletedAt != "" {
-		return customers.ErrNotFound
-	}
-	if g.TokenGen != nil && it.TokenGen != *g.TokenGen {
-		return customers.ErrRevoked
+	if err := liveFor(old, g.TokenGen); err != nil {
+		return err
 	}
 	return customers.ErrStale
+}
+
+// liveFor checks a customer item the way guardCondition would, version aside: it must
+// exist, not be deleted, and when tokenGen is set, be at that token generation.
+func liveFor(item map[string]types.AttributeValue, tokenGen *int64) error {
+	var it customerItem
+	if len(item) == 0 || attributevalue.UnmarshalMap(item, &it) != nil || it.DeletedAt != "" {
+		return customers.ErrNotFound
+	}
+	if tokenGen != nil && it.TokenGen != *tokenGen {
+		return customers.ErrRevoked
+	}
+	return nil
 }
 
 // Update implements customers.Store with one conditional UpdateItem that returns the new
