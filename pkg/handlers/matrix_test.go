@@ -1,0 +1,439 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/testenv"
+)
+
+// The authorization matrix: every endpoint (row) against every kind of caller (column), with
+// the status SPEC.md ("Tokens and who may do what") says the cell must answer. Adding an
+// endpoint to template.yaml without a row here fails TestAuthorizationMatrix.
+
+// matrixClass is what an endpoint asks of its caller.
+type matrixClass int
+
+const (
+	// matrixPublic takes no bearer at all: POST /oauth/access_token.
+	matrixPublic matrixClass = iota
+	// matrixApplication takes any valid access token and ignores a customer token
+	// (Tokens.Application): sign-up and log-in.
+	matrixApplication
+	// matrixAdminOnly takes client_credentials without a customer token.
+	matrixAdminOnly
+	// matrixCustomerScoped takes client_credentials on any customer, or a customer token on
+	// its own customer only.
+	matrixCustomerScoped
+)
+
+// matrixRow is one endpoint and a valid request to it. Path parameters point at the
+// caller's target customer and address.
+type matrixRow struct {
+	route   string
+	class   matrixClass
+	ok      int               // the status of an allowed call
+	headers map[string]string // added to the caller's headers
+	body    func(w *matrixWorld) string
+}
+
+// matrixRows are in the order the cells run within one world: the destructive ones last,
+// the address before its customer.
+func matrixRows() []matrixRow {
+	form := map[string]string{"content-type": "application/x-www-form-urlencoded"}
+	fixed := func(s string) func(*matrixWorld) string { return func(*matrixWorld) string { return s } }
+	return []matrixRow{
+		{route: "POST /oauth/access_token", class: matrixPublic, ok: 200, headers: form,
+			body: fixed("grant_type=client_credentials&client_id=" + testClientID + "&client_secret=" + testClientSecret)},
+		{route: "POST /v2/customers", class: matrixApplication, ok: 201, body: func(w *matrixWorld) string {
+			return fmt.Sprintf(`{"data":{"type":"customer","name":"Sign Up","email":"signup.w%d@example.com"}}`, w.n)
+		}},
+		{route: "POST /v2/customers/tokens", class: matrixApplication, ok: 200, body: func(w *matrixWorld) string {
+			return `{"data":{"type":"token","email":"` + w.b.email + `","password":"` + testPassword + `","authentication_mechanism":"password"}}`
+		}},
+		{route: "GET /v2/customers", class: matrixAdminOnly, ok: 200},
+		{route: "GET /v2/settings", class: matrixAdminOnly, ok: 200},
+		{route: "PUT /v2/settings", class: matrixAdminOnly, ok: 200, body: fixed(`{"data":{"type":"settings","page_length":25}}`)},
+		{route: "GET /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 200},
+		{route: "PUT /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 200,
+			body: fixed(`{"data":{"type":"customer","external_ref":"matrix-probe"}}`)},
+		{route: "GET /v2/customers/{customerId}/addresses", class: matrixCustomerScoped, ok: 200},
+		{route: "POST /v2/customers/{customerId}/addresses", class: matrixCustomerScoped, ok: 201, body: fixed(anAddress)},
+		{route: "GET /v2/customers/{customerId}/addresses/{addressId}", class: matrixCustomerScoped, ok: 200},
+		{route: "PUT /v2/customers/{customerId}/addresses/{addressId}", class: matrixCustomerScoped, ok: 200,
+			body: fixed(`{"data":{"type":"address","city":"Eagleton"}}`)},
+		{route: "DELETE /v2/customers/{customerId}/addresses/{addressId}", class: matrixCustomerScoped, ok: 204},
+		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
+	}
+}
+
+// matrixCustomer is one customer of a world and its address.
+type matrixCustomer struct {
+	id, name, email, address, line1 string
+}
+
+// matrixWorld is what one caller's cells run against: customer A (the caller's own, when it
+// has a customer) and customer B, another customer whose data must never leak, each with an
+// address, and A's customer token.
+type matrixWorld struct {
+	n      int
+	a, b   matrixCustomer
+	aToken string
+}
+
+const matrixSecretAddress = `{"data":{"type":"address","first_name":"Leslie","last_name":"Secret","line_1":"999 Secret Street","county":"Secretshire","postcode":"99999","country":"US"}}`
+
+func newMatrixWorld(h *harness, n int) *matrixWorld {
+	h.t.Helper()
+	w := &matrixWorld{n: n}
+	w.a = matrixCustomer{name: "Ron Private", email: fmt.Sprintf("ron.private.w%d@example.com", n), line1: "1 Pawnee Way"}
+	w.b = matrixCustomer{name: "Leslie Secret", email: fmt.Sprintf("leslie.secret.w%d@example.com", n), line1: "999 Secret Street"}
+	w.a.id = h.createCustomer(w.a.name, w.a.email)
+	w.b.id = h.createCustomer(w.b.name, w.b.email)
+	w.a.address = h.createAddress(w.a.id) // anAddress: line_1 "1 Pawnee Way"
+	r := h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": w.b.id},
+		Headers: bearer(h.admin), Body: matrixSecretAddress})
+	if r.Status != 201 {
+		h.t.Fatalf("create B's address: %d %s", r.Status, r.Body)
+	}
+	w.b.address = data(r)["id"].(string)
+	w.aToken = h.customerToken(w.a.email)
+	return w
+}
+
+// snapshot is what an administrator sees of a customer: the record, its address and its
+// address list, as response bodies.
+func (w *matrixWorld) snapshot(h *harness, c matrixCustomer) []string {
+	h.t.Helper()
+	var out []string
+	for _, r := range []req{
+		{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": c.id}},
+		{Route: "GET /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": c.id}},
+		{Route: "GET /v2/customers/{customerId}/addresses/{addressId}", Path: map[string]string{"customerId": c.id, "addressId": c.address}},
+	} {
+		r.Headers = bearer(h.admin)
+		resp := h.do(r)
+		out = append(out, fmt.Sprintf("%s: %d %s", r.Route, resp.Status, resp.Body))
+	}
+	return out
+}
+
+// matrixTarget is the customer and address a caller's cells name in their paths.
+type matrixTarget struct {
+	customer, address string
+}
+
+func (c matrixCustomer) target() matrixTarget { return matrixTarget{c.id, c.address} }
+
+// matrixCaller is one column: what its tokens are worth, and how to make them and its target
+// in a fresh world.
+type matrixCaller struct {
+	name    string
+	access  bool // the bearer is a valid access token
+	admin   bool // client_credentials without a customer token
+	owner   bool // a valid customer token of the target customer
+	missing bool // the target customer does not exist
+	setup   func(h *harness, w *matrixWorld) (map[string]string, matrixTarget)
+}
+
+// Callers named in the exception cells.
+const (
+	callerOwnWithOthersAddress   = "implicit + own token, another customer's address under own path"
+	callerAdminWithOthersAddress = "client_credentials, another customer's address under A's path"
+)
+
+func matrixCallers() []matrixCaller {
+	accessKey := func(h *harness) []byte { return matrixKey(h.cfg.SigningKey, "access-token") }
+	customerKey := func(h *harness) []byte { return matrixKey(h.cfg.SigningKey, "customer-token") }
+	otherSecret := []byte("another-signing-key-0123456789abcdef")
+	// The bad access tokens are made from a client_credentials token: if one passed, its
+	// cells would succeed.
+	expire := func(ttl time.Duration) func(jwt.MapClaims) {
+		return func(c jwt.MapClaims) {
+			now := time.Now().Unix()
+			c["iat"] = now - int64(ttl.Seconds()) - 3600
+			c["exp"] = now - 3600
+		}
+	}
+	missing := func() matrixTarget { return matrixTarget{id.New(), id.New()} }
+	return []matrixCaller{
+		{name: "no token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return nil, w.b.target()
+		}},
+		{name: "malformed bearer", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return map[string]string{"Authorization": "Bearer abc"}, w.b.target()
+		}},
+		{name: "expired access token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodHS256, accessKey(h), expire(time.Hour))), w.b.target()
+		}},
+		{name: "forged access token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodHS256, matrixKey(otherSecret, "access-token"), nil)), w.b.target()
+		}},
+		{name: "alg none access token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil)), w.b.target()
+		}},
+		{name: "customer token as bearer", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(w.aToken), w.a.target()
+		}},
+		{name: "implicit alone", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(h.implicit), w.b.target()
+		}},
+		{name: "implicit + own token", access: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, w.aToken), w.a.target()
+		}},
+		{name: callerOwnWithOthersAddress, access: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, w.aToken), matrixTarget{w.a.id, w.b.address}
+		}},
+		{name: "implicit + another customer's token on A", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, h.customerToken(w.b.email)), w.a.target()
+		}},
+		{name: "implicit + own token on another customer", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, w.aToken), w.b.target()
+		}},
+		{name: "implicit + own token on an unknown customer", access: true, missing: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, w.aToken), missing()
+		}},
+		{name: "access token as customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, h.admin), w.a.target()
+		}},
+		{name: "malformed customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, "abc"), w.a.target()
+		}},
+		{name: "expired customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodHS256, customerKey(h), expire(24*time.Hour))), w.a.target()
+		}},
+		{name: "forged customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodHS256, matrixKey(otherSecret, "customer-token"), nil)), w.a.target()
+		}},
+		{name: "alg none customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil)), w.a.target()
+		}},
+		{name: "deleted customer's token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			r := h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": w.a.id}, Headers: bearer(h.admin)})
+			if r.Status != 204 {
+				h.t.Fatalf("delete A: %d %s", r.Status, r.Body)
+			}
+			return withCustomer(h.implicit, w.aToken), w.a.target()
+		}},
+		{name: "token issued before a password change", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			r := h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": w.a.id}, Headers: bearer(h.admin),
+				Body: `{"data":{"type":"customer","password":"a brand new password"}}`})
+			if r.Status != 200 {
+				h.t.Fatalf("change A's password: %d %s", r.Status, r.Body)
+			}
+			return withCustomer(h.implicit, w.aToken), w.a.target()
+		}},
+		{name: "client_credentials", access: true, admin: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(h.admin), w.a.target()
+		}},
+		{name: callerAdminWithOthersAddress, access: true, admin: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(h.admin), matrixTarget{w.a.id, w.b.address}
+		}},
+		{name: "client_credentials on an unknown customer", access: true, admin: true, missing: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return bearer(h.admin), missing()
+		}},
+	}
+}
+
+// matrixExceptions are the cells the class rule does not give: another customer's address
+// under one's own path is not found.
+var matrixExceptions = map[[2]string]int{
+	{"GET /v2/customers/{customerId}/addresses/{addressId}", callerOwnWithOthersAddress}:      404,
+	{"PUT /v2/customers/{customerId}/addresses/{addressId}", callerOwnWithOthersAddress}:      404,
+	{"DELETE /v2/customers/{customerId}/addresses/{addressId}", callerOwnWithOthersAddress}:   404,
+	{"GET /v2/customers/{customerId}/addresses/{addressId}", callerAdminWithOthersAddress}:    404,
+	{"PUT /v2/customers/{customerId}/addresses/{addressId}", callerAdminWithOthersAddress}:    404,
+	{"DELETE /v2/customers/{customerId}/addresses/{addressId}", callerAdminWithOthersAddress}: 404,
+}
+
+// matrixWant is the status SPEC.md gives a cell.
+func matrixWant(r matrixRow, c matrixCaller) int {
+	if s, ok := matrixExceptions[[2]string{r.route, c.name}]; ok {
+		return s
+	}
+	if r.class == matrixPublic {
+		return r.ok // takes form credentials, whatever else the request carries
+	}
+	if !c.access {
+		return 401
+	}
+	switch r.class {
+	case matrixApplication:
+		return r.ok // a customer token, good or bad, is ignored
+	case matrixAdminOnly:
+		if c.admin {
+			return r.ok
+		}
+		return 403
+	}
+	switch {
+	case c.admin && c.missing:
+		return 404
+	case c.admin, c.owner:
+		return r.ok
+	}
+	return 403 // whether or not the target exists
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	rows := matrixRows()
+	callers := matrixCallers()
+
+	t.Run("every route has a row", func(t *testing.T) {
+		byRoute := map[string]bool{}
+		for _, r := range rows {
+			if byRoute[r.route] {
+				t.Errorf("two rows for %s", r.route)
+			}
+			byRoute[r.route] = true
+			if _, ok := endpoints[r.route]; !ok {
+				t.Errorf("row %s is not in the endpoints map", r.route)
+			}
+		}
+		inTemplate := map[string]bool{}
+		for _, fn := range testenv.Template(t).Functions {
+			for _, route := range fn.Routes {
+				key := route.RouteKey()
+				inTemplate[key] = true
+				if !byRoute[key] {
+					t.Errorf("route %s (%s) has no row in the authorization matrix", key, fn.LogicalID)
+				}
+			}
+		}
+		for _, r := range rows {
+			if !inTemplate[r.route] {
+				t.Errorf("row %s is not a route of template.yaml", r.route)
+			}
+		}
+	})
+
+	h := newHarness(t)
+
+	// The forgeries differ from a good token only where they mean to: the same claims,
+	// re-signed with the service's own key and method, are accepted.
+	t.Run("forgery control", func(t *testing.T) {
+		ht := *h
+		ht.t = t
+		w := newMatrixWorld(&ht, -1)
+		admin := matrixResign(t, h.admin, jwt.SigningMethodHS256, matrixKey(h.cfg.SigningKey, "access-token"), nil)
+		expect(t, ht.do(req{Route: "GET /v2/customers", Headers: bearer(admin)}), 200)
+		own := matrixResign(t, w.aToken, jwt.SigningMethodHS256, matrixKey(h.cfg.SigningKey, "customer-token"), nil)
+		expect(t, ht.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": w.a.id},
+			Headers: withCustomer(h.implicit, own)}), 200)
+	})
+
+	cells := 0
+	for n, c := range callers {
+		w := newMatrixWorld(h, n)
+		headers, target := c.setup(h, w)
+		beforeA, beforeB := w.snapshot(h, w.a), w.snapshot(h, w.b)
+		for _, row := range rows {
+			cells++
+			want := matrixWant(row, c)
+			t.Run(row.route+"/"+c.name, func(t *testing.T) {
+				ht := *h
+				ht.t = t
+				rq := req{Route: row.route, Headers: map[string]string{}}
+				for k, v := range headers {
+					rq.Headers[k] = v
+				}
+				for k, v := range row.headers {
+					rq.Headers[k] = v
+				}
+				if strings.Contains(row.route, "{customerId}") {
+					rq.Path = map[string]string{"customerId": target.customer}
+					if strings.Contains(row.route, "{addressId}") {
+						rq.Path["addressId"] = target.address
+					}
+				}
+				if row.body != nil {
+					rq.Body = row.body(w)
+				}
+				r := ht.do(rq)
+				if r.Status != want {
+					t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)
+				}
+				if r.Status >= 400 {
+					errs := errorsOf(t, r)
+					if errs[0]["status"] != float64(r.Status) {
+						t.Errorf("error status %v, response status %d", errs[0]["status"], r.Status)
+					}
+					// A refused call tells nothing about either customer.
+					matrixNoLeak(t, r, w.a, w.b)
+					return
+				}
+				if row.class == matrixCustomerScoped && !c.admin {
+					// A customer's own answers carry nothing of another customer.
+					matrixNoLeak(t, r, w.b)
+				}
+				if row.class == matrixCustomerScoped && r.Body != "" && !strings.Contains(r.Body, target.customer) {
+					t.Errorf("the answer is not about the target customer %s: %s", target.customer, r.Body)
+				}
+			})
+		}
+		t.Run("nothing else changed/"+c.name, func(t *testing.T) {
+			ht := *h
+			ht.t = t
+			// No caller is allowed anything on B: B, its address and its list are as before.
+			matrixSame(t, "B", beforeB, w.snapshot(&ht, w.b))
+			// A caller refused on A's record changed nothing of it.
+			if !(c.access && (c.admin || c.owner) && !c.missing) {
+				matrixSame(t, "A", beforeA, w.snapshot(&ht, w.a))
+			}
+		})
+	}
+	t.Logf("%d cells: %d routes × %d callers", cells, len(rows), len(callers))
+}
+
+// matrixNoLeak fails if r carries any of the customers' ids, names, emails or address lines.
+func matrixNoLeak(t *testing.T, r response, customers ...matrixCustomer) {
+	t.Helper()
+	body := strings.ToLower(r.Body)
+	for _, c := range customers {
+		for _, s := range []string{c.id, c.address, c.name, c.email, c.line1} {
+			if s != "" && strings.Contains(body, strings.ToLower(s)) {
+				t.Errorf("the response carries %q: %s", s, r.Body)
+			}
+		}
+	}
+}
+
+func matrixSame(t *testing.T, who string, before, after []string) {
+	t.Helper()
+	for i := range before {
+		if before[i] != after[i] {
+			t.Errorf("%s changed:\nbefore %s\nafter  %s", who, before[i], after[i])
+		}
+	}
+}
+
+// matrixKey derives a token kind's key from the signing secret, as auth.NewTokens does.
+func matrixKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+// matrixResign signs raw's claims, changed by edit, with method and key.
+func matrixResign(t testing.TB, raw string, method jwt.SigningMethod, key any, edit func(jwt.MapClaims)) string {
+	t.Helper()
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(claims)
+	}
+	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
