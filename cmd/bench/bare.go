@@ -40,6 +40,10 @@ func failKey(email string) item   { return key("LOGINFAIL#"+strings.ToLower(emai
 func countKey(shard int) item     { return key("COUNT#customers", fmt.Sprintf("%02d", shard)) }
 func timeKey(t time.Time) string  { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 func sortKey(v, id string) string { return v + "\x1f" + id }
+func addressKey(cid, aid string) item {
+	return key("CUSTOMER#"+cid, "ADDRESS#"+aid)
+}
+func settingsKey() item { return key("SETTINGS", "STORE") }
 func getS(it item, name string) string {
 	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
 		return v.Value
@@ -310,59 +314,303 @@ func bareLogin(ok, reset bool) func(context.Context, *env, bool) (*op, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := &op{run: func(ctx context.Context) error {
-			out, err := e.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				e.table: {Keys: []item{emailKey(c.Email), failKey(c.Email)}, ConsistentRead: aws.Bool(true)},
-			}})
-			if err != nil {
-				return err
-			}
-			cid := ""
-			for _, it := range out.Responses[e.table] {
-				if getS(it, "SK") == "EMAIL" {
-					cid = getS(it, "customer_id")
-				}
-			}
-			if _, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: customerKey(cid), ConsistentRead: aws.Bool(true)}); err != nil {
-				return err
-			}
-			if withBcrypt {
-				password := fixturePassword
-				if !ok {
-					password = "wrong password"
-				}
-				if e.comparePassword(password) != ok {
-					return errors.New("login: unexpected bcrypt result")
-				}
-			}
-			if ok {
-				return nil
-			}
-			now := time.Now()
-			_, err = e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: failKey(c.Email),
-				UpdateExpression:          aws.String("ADD failures :one"),
-				ConditionExpression:       aws.String("window_start > :cutoff"),
-				ExpressionAttributeValues: item{":one": num(1), ":cutoff": num(now.Add(-e.deps.Config.LoginWindow).Unix())},
-			})
-			var ccf *types.ConditionalCheckFailedException
-			if !errors.As(err, &ccf) {
-				return err
-			}
-			it := failKey(c.Email)
-			it["type"], it["failures"], it["window_start"] = str("login_failures"), num(1), num(now.Unix())
-			it["expires_at"] = num(now.Add(e.deps.Config.LoginWindow).Unix() + 60)
-			_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &e.table, Item: it})
-			return err
-		}}
-		if reset {
-			o.prepare = func(ctx context.Context) error { return clearFailures(ctx, e, c.Email) }
-		}
-		return o, nil
+		return bareLoginAs(e, c.Email, ok, reset, withBcrypt), nil
 	}
+}
+
+// bareLoginUnknown fails to log in with an email nobody holds, first in its window: where
+// the claim is missing, the customer read is of a customer that does not exist (as
+// store.Login does, so that the calls are those of a known email).
+func bareLoginUnknown(_ context.Context, e *env, withBcrypt bool) (*op, error) {
+	return bareLoginAs(e, e.email("unknown"), false, true, withBcrypt), nil
+}
+
+func bareLoginAs(e *env, email string, ok, reset, withBcrypt bool) *op {
+	absent := id.New()
+	o := &op{run: func(ctx context.Context) error {
+		out, err := e.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			e.table: {Keys: []item{emailKey(email), failKey(email)}, ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return err
+		}
+		cid := absent
+		for _, it := range out.Responses[e.table] {
+			if getS(it, "SK") == "EMAIL" {
+				cid = getS(it, "customer_id")
+			}
+		}
+		if _, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: customerKey(cid), ConsistentRead: aws.Bool(true)}); err != nil {
+			return err
+		}
+		if withBcrypt {
+			password := fixturePassword
+			if !ok {
+				password = "wrong password"
+			}
+			if e.comparePassword(password) != ok {
+				return errors.New("login: unexpected bcrypt result")
+			}
+		}
+		if ok {
+			return nil
+		}
+		now := time.Now()
+		_, err = e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: failKey(email),
+			UpdateExpression:          aws.String("ADD failures :one"),
+			ConditionExpression:       aws.String("window_start > :cutoff"),
+			ExpressionAttributeValues: item{":one": num(1), ":cutoff": num(now.Add(-e.deps.Config.LoginWindow).Unix())},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return err
+		}
+		it := failKey(email)
+		it["type"], it["failures"], it["window_start"] = str("login_failures"), num(1), num(now.Unix())
+		it["expires_at"] = num(now.Add(e.deps.Config.LoginWindow).Unix() + 60)
+		_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &e.table, Item: it})
+		return err
+	}}
+	if reset {
+		o.prepare = func(ctx context.Context) error { return clearFailures(ctx, e, email) }
+	}
+	return o
 }
 
 // clearFailures deletes an email's failed log-in count (untimed setup).
 func clearFailures(ctx context.Context, e *env, email string) error {
 	_, err := e.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &e.table, Key: failKey(email)})
 	return err
+}
+
+// addressValues are the fields every benchmark address holds (create address's body says
+// the same).
+var addressValues = map[string]string{"first_name": "Ron", "last_name": "Swanson", "line_1": "1 Pawnee Way",
+	"city": "Pawnee", "county": "Wamapoke", "postcode": "47998", "country": "US"}
+
+// addressItem is an address as pkg/store stores it: its non-empty fields in one map.
+// env.seedAddresses checks it against an item the store wrote.
+func addressItem(cid, aid string, values map[string]string, version int64, created, updated string) item {
+	fields := item{}
+	for k, v := range values {
+		if v != "" {
+			fields[k] = str(v)
+		}
+	}
+	it := addressKey(cid, aid)
+	it["type"], it["id"], it["customer_id"] = str("address"), str(aid), str(cid)
+	it["fields"], it["version"] = &types.AttributeValueMemberM{Value: fields}, num(version)
+	it["created_at"], it["updated_at"] = str(created), str(updated)
+	return it
+}
+
+// The owner condition of address writes by a client_credentials caller: the customer
+// exists and is not deleted.
+const ownerCondition = "attribute_exists(#pk) AND attribute_not_exists(#da)"
+
+var ownerNames = map[string]string{"#pk": "PK", "#da": "deleted_at"}
+
+// ownerCount counts an address on (delta 1) or off (-1) its live owner's profile.
+func ownerCount(e *env, cid string, delta int64) *types.Update {
+	return &types.Update{TableName: &e.table, Key: customerKey(cid),
+		UpdateExpression:                    aws.String("ADD #ac :d"),
+		ConditionExpression:                 aws.String(ownerCondition),
+		ExpressionAttributeNames:            map[string]string{"#ac": "address_count", "#pk": "PK", "#da": "deleted_at"},
+		ExpressionAttributeValues:           item{":d": num(delta)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+}
+
+func bareCreateAddress(ctx context.Context, e *env, _ bool) (*op, error) {
+	c, err := e.customer(ctx, "address")
+	if err != nil {
+		return nil, err
+	}
+	return &op{run: func(ctx context.Context) error {
+		ts := timeKey(time.Now())
+		_, err := e.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &e.table, Item: addressItem(c.ID, id.NewOrdered(), addressValues, 1, ts, ts),
+				ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			{Update: ownerCount(e, c.ID, 1)},
+		}})
+		return err
+	}}, nil
+}
+
+// ownedAddress reads an address and its owner in one BatchGetItem, as get and update
+// address do, and returns the address item.
+func ownedAddress(ctx context.Context, e *env, cid, aid string) (item, error) {
+	req := map[string]types.KeysAndAttributes{e.table: {Keys: []item{customerKey(cid), addressKey(cid, aid)}, ConsistentRead: aws.Bool(true)}}
+	var profile, address item
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt == 3 {
+			return nil, errors.New("address: unprocessed keys")
+		}
+		out, err := e.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range out.Responses[e.table] {
+			if getS(it, "SK") == "#PROFILE" {
+				profile = it
+			} else {
+				address = it
+			}
+		}
+		req = out.UnprocessedKeys
+	}
+	if profile == nil || getS(profile, "deleted_at") != "" {
+		return nil, errors.New("address: no live owner")
+	}
+	if address == nil {
+		return nil, errors.New("address: no such address")
+	}
+	return address, nil
+}
+
+func bareGetAddress(ctx context.Context, e *env, _ bool) (*op, error) {
+	c, aid, err := e.customerWithAddress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &op{run: func(ctx context.Context) error {
+		_, err := ownedAddress(ctx, e, c, aid)
+		return err
+	}}, nil
+}
+
+// bareUpdateAddress sets city (as updateAddress does): it reads the address and its owner, then checks the owner
+// and writes the whole field map at the next version, in one transaction.
+func bareUpdateAddress(ctx context.Context, e *env, _ bool) (*op, error) {
+	c, aid, err := e.customerWithAddress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &op{run: func(ctx context.Context) error {
+		cur, err := ownedAddress(ctx, e, c, aid)
+		if err != nil {
+			return err
+		}
+		version, err := strconv.ParseInt(getN(cur, "version"), 10, 64)
+		if err != nil {
+			return err
+		}
+		fields := item{}
+		if m, ok := cur["fields"].(*types.AttributeValueMemberM); ok {
+			for k, v := range m.Value {
+				fields[k] = v
+			}
+		}
+		fields["city"] = str("Eagleton")
+		_, err = e.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{TableName: &e.table, Key: customerKey(c),
+				ConditionExpression: aws.String(ownerCondition), ExpressionAttributeNames: ownerNames,
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+			{Update: &types.Update{TableName: &e.table, Key: addressKey(c, aid),
+				UpdateExpression:                    aws.String("SET #f = :f, #ua = :ua, #v = :nv"),
+				ConditionExpression:                 aws.String("#v = :v"),
+				ExpressionAttributeNames:            map[string]string{"#f": "fields", "#ua": "updated_at", "#v": "version"},
+				ExpressionAttributeValues:           item{":f": &types.AttributeValueMemberM{Value: fields}, ":ua": str(timeKey(time.Now())), ":nv": num(version + 1), ":v": num(version)},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		}})
+		return err
+	}}, nil
+}
+
+func bareDeleteAddress(ctx context.Context, e *env, _ bool) (*op, error) {
+	c, err := e.customer(ctx, "address")
+	if err != nil {
+		return nil, err
+	}
+	var aid string
+	return &op{
+		prepare: func(ctx context.Context) (err error) { aid, err = e.address(ctx, c.ID); return err },
+		run: func(ctx context.Context) error {
+			_, err := e.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				{Update: ownerCount(e, c.ID, -1)},
+				{Delete: &types.Delete{TableName: &e.table, Key: addressKey(c.ID, aid), ConditionExpression: aws.String("attribute_exists(PK)")}},
+			}})
+			return err
+		},
+	}, nil
+}
+
+// bareListAddresses lists a page of the address book's customer: one Query from the
+// profile reads it and the page behind it; with an offset, that first Query reads keys
+// only (the profile's owner and count attributes come along) past the skipped rows, and a
+// second one the page.
+func bareListAddresses(offset int) func(context.Context, *env, bool) (*op, error) {
+	return func(_ context.Context, e *env, _ bool) (*op, error) {
+		const limit = 25
+		cid := e.book
+		query := func(ctx context.Context, from string, start item, n int, keysOnly bool) (*dynamodb.QueryOutput, error) {
+			in := &dynamodb.QueryInput{TableName: &e.table,
+				KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+				ExpressionAttributeValues: item{":pk": str("CUSTOMER#" + cid), ":from": str(from), ":to": str("ADDRESS$")},
+				ConsistentRead:            aws.Bool(true),
+				Limit:                     aws.Int32(int32(n)),
+				ExclusiveStartKey:         start,
+			}
+			if keysOnly {
+				in.ProjectionExpression = aws.String("PK, SK, token_gen, deleted_at, address_count")
+			}
+			return e.db.Query(ctx, in)
+		}
+		return &op{run: func(ctx context.Context) error {
+			skip, n := offset, limit
+			if skip > 0 {
+				n = skip
+			}
+			first, err := query(ctx, "#PROFILE", nil, 1+n, skip > 0)
+			if err != nil {
+				return err
+			}
+			if len(first.Items) == 0 || getS(first.Items[0], "SK") != "#PROFILE" || getS(first.Items[0], "deleted_at") != "" {
+				return errors.New("list addresses: no live owner")
+			}
+			got, start := len(first.Items)-1, first.LastEvaluatedKey
+			if skip > 0 {
+				for skip -= got; skip > 0 && start != nil; {
+					out, err := query(ctx, "ADDRESS#", start, skip, true)
+					if err != nil {
+						return err
+					}
+					skip, start = skip-len(out.Items), out.LastEvaluatedKey
+				}
+				if got = 0; skip > 0 || start == nil {
+					return errors.New("list addresses: fewer addresses than the offset")
+				}
+			}
+			for got = min(got, limit); got < limit && start != nil; {
+				out, err := query(ctx, "ADDRESS#", start, limit-got, false)
+				if err != nil {
+					return err
+				}
+				got, start = got+len(out.Items), out.LastEvaluatedKey
+			}
+			if got != limit {
+				return fmt.Errorf("list addresses: %d addresses, want a page of %d", got, limit)
+			}
+			return nil
+		}}, nil
+	}
+}
+
+func bareGetSettings(_ context.Context, e *env, _ bool) (*op, error) {
+	return &op{run: func(ctx context.Context) error {
+		_, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: settingsKey(), ConsistentRead: aws.Bool(true)})
+		return err
+	}}, nil
+}
+
+// bareUpdateSettings sets page_length to the default, as updateSettings does.
+func bareUpdateSettings(_ context.Context, e *env, _ bool) (*op, error) {
+	return &op{run: func(ctx context.Context) error {
+		_, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: settingsKey(),
+			UpdateExpression:          aws.String("SET #t = :t, #pl = :pl"),
+			ExpressionAttributeNames:  map[string]string{"#t": "type", "#pl": "page_length"},
+			ExpressionAttributeValues: item{":t": str("settings"), ":pl": num(settingsPageLength)},
+			ReturnValues:              types.ReturnValueAllNew,
+		})
+		return err
+	}}, nil
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/handlers"
+	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -26,11 +29,18 @@ type benchCase struct {
 func (c benchCase) bcryptBound() bool { return c.hashes+c.compares > 0 }
 
 // listOffset is the page[offset] of the "list at an offset" case; seedCustomers makes sure
-// a full page exists there.
+// a full page exists there. The address lists read the address book, a customer holding
+// bookAddresses addresses, at offset 0 and at addressOffset.
 const (
 	listOffset    = 50
 	seedCustomers = 100
+	bookAddresses = 2000
+	addressOffset = 1900
 )
+
+// settingsPageLength is what update settings writes: the default page length, so that the
+// lists' page stays 25 whichever case runs first.
+const settingsPageLength = settings.DefaultPageLength
 
 var cases = []benchCase{
 	{name: "access token (client_credentials)", handler: accessToken},
@@ -44,7 +54,16 @@ var cases = []benchCase{
 	{name: fmt.Sprintf("list, offset %d", listOffset), handler: listCustomers(listOffset), bare: bareList(listOffset)},
 	{name: "log-in, success", compares: 1, handler: login(true, false), bare: bareLogin(true, false)},
 	{name: "log-in, failure (first in window)", compares: 1, handler: login(false, true), bare: bareLogin(false, true)},
+	{name: "log-in, failure, unknown email (first in window)", compares: 1, handler: loginUnknown, bare: bareLoginUnknown},
 	{name: "log-in, failure (repeated)", compares: 1, handler: login(false, false), bare: bareLogin(false, false)},
+	{name: "create address", handler: createAddress, bare: bareCreateAddress},
+	{name: "get address", handler: getAddress, bare: bareGetAddress},
+	{name: "update address (one field)", handler: updateAddress, bare: bareUpdateAddress},
+	{name: "delete address", handler: deleteAddress, bare: bareDeleteAddress},
+	{name: fmt.Sprintf("list addresses, offset 0 (of %d)", bookAddresses), handler: listAddresses(0), bare: bareListAddresses(0)},
+	{name: fmt.Sprintf("list addresses, offset %d (of %d)", addressOffset, bookAddresses), handler: listAddresses(addressOffset), bare: bareListAddresses(addressOffset)},
+	{name: "get settings", handler: getSettings, bare: bareGetSettings},
+	{name: "update settings", handler: updateSettings, bare: bareUpdateSettings},
 }
 
 // request describes one API Gateway request.
@@ -167,20 +186,114 @@ func login(ok, reset bool) func(context.Context, *env) (*op, error) {
 		if err != nil {
 			return nil, err
 		}
-		password, want := fixturePassword, 200
-		if !ok {
-			password, want = "wrong password", 401
-		}
-		o := handlerOp(e, "CreateCustomerTokenFunction", handlers.CreateCustomerToken, want, fixed(request{
-			Route: "POST /v2/customers/tokens", Headers: bearer(e.implicit),
-			Body: `{"data":{"type":"token","email":"` + c.Email + `","password":"` + password +
-				`","authentication_mechanism":"password"}}`,
-		}))
-		if reset {
-			o.prepare = chain(func(ctx context.Context) error { return clearFailures(ctx, e, c.Email) }, o.prepare)
-		}
-		return o, nil
+		return loginAs(e, c.Email, ok, reset), nil
 	}
+}
+
+// loginUnknown fails to log in with an email nobody holds, each failure the first of its
+// window (as when someone tries many emails once each).
+func loginUnknown(_ context.Context, e *env) (*op, error) {
+	return loginAs(e, e.email("unknown"), false, true), nil
+}
+
+func loginAs(e *env, email string, ok, reset bool) *op {
+	password, want := fixturePassword, 200
+	if !ok {
+		password, want = "wrong password", 401
+	}
+	o := handlerOp(e, "CreateCustomerTokenFunction", handlers.CreateCustomerToken, want, fixed(request{
+		Route: "POST /v2/customers/tokens", Headers: bearer(e.implicit),
+		Body: `{"data":{"type":"token","email":"` + email + `","password":"` + password +
+			`","authentication_mechanism":"password"}}`,
+	}))
+	if reset {
+		o.prepare = chain(func(ctx context.Context) error { return clearFailures(ctx, e, email) }, o.prepare)
+	}
+	return o
+}
+
+// addressBody is an address with addressValues.
+func addressBody() string {
+	data := map[string]string{"type": "address"}
+	maps.Copy(data, addressValues)
+	b, _ := json.Marshal(map[string]any{"data": data})
+	return string(b)
+}
+
+func addressPath(customerID, addressID string) map[string]string {
+	return map[string]string{"customerId": customerID, "addressId": addressID}
+}
+
+func createAddress(ctx context.Context, e *env) (*op, error) {
+	c, err := e.customer(ctx, "address")
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "CreateAddressFunction", handlers.CreateAddress, 201, fixed(request{
+		Route: "POST /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": c.ID},
+		Headers: bearer(e.admin), Body: addressBody(),
+	})), nil
+}
+
+func getAddress(ctx context.Context, e *env) (*op, error) {
+	c, aid, err := e.customerWithAddress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "GetAddressFunction", handlers.GetAddress, 200, fixed(request{
+		Route: "GET /v2/customers/{customerId}/addresses/{addressId}", Path: addressPath(c, aid), Headers: bearer(e.admin),
+	})), nil
+}
+
+func updateAddress(ctx context.Context, e *env) (*op, error) {
+	c, aid, err := e.customerWithAddress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "UpdateAddressFunction", handlers.UpdateAddress, 200, fixed(request{
+		Route: "PUT /v2/customers/{customerId}/addresses/{addressId}", Path: addressPath(c, aid),
+		Headers: bearer(e.admin), Body: `{"data":{"type":"address","city":"Eagleton"}}`,
+	})), nil
+}
+
+func deleteAddress(ctx context.Context, e *env) (*op, error) {
+	c, err := e.customer(ctx, "address")
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "DeleteAddressFunction", handlers.DeleteAddress, 204, func(ctx context.Context) (request, error) {
+		aid, err := e.address(ctx, c.ID)
+		return request{Route: "DELETE /v2/customers/{customerId}/addresses/{addressId}", Path: addressPath(c.ID, aid),
+			Headers: bearer(e.admin)}, err
+	}), nil
+}
+
+// listAddresses lists the address book's customer's addresses, a page of the default
+// length (the settings' page_length, 25).
+func listAddresses(offset int) func(context.Context, *env) (*op, error) {
+	return func(_ context.Context, e *env) (*op, error) {
+		q := ""
+		if offset > 0 {
+			q = fmt.Sprintf("page[offset]=%d", offset)
+		}
+		return handlerOp(e, "ListAddressesFunction", handlers.ListAddresses, 200, fixed(request{
+			Route: "GET /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": e.book},
+			Query: q, Headers: bearer(e.admin),
+		})), nil
+	}
+}
+
+func getSettings(_ context.Context, e *env) (*op, error) {
+	return handlerOp(e, "GetSettingsFunction", handlers.GetSettings, 200, fixed(request{
+		Route: "GET /v2/settings", Headers: bearer(e.admin),
+	})), nil
+}
+
+func updateSettings(_ context.Context, e *env) (*op, error) {
+	return handlerOp(e, "UpdateSettingsFunction", handlers.UpdateSettings, 200, fixed(request{
+		Route: "PUT /v2/settings", Headers: bearer(e.admin),
+		Body: fmt.Sprintf(`{"data":{"type":"settings","page_length":%d}}`, settingsPageLength),
+	})), nil
 }
 
 func chain(fs ...func(context.Context) error) func(context.Context) error {

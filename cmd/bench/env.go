@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/config"
@@ -42,6 +46,7 @@ type env struct {
 	admin    string       // a client_credentials access token
 	implicit string       // an implicit access token
 	hash     string       // bcrypt hash of fixturePassword at the configured cost
+	book     string       // the customer holding bookAddresses addresses (seedAddresses)
 	seq      atomic.Int64
 }
 
@@ -80,6 +85,10 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template) (e *env
 		// No throttling: the failed log-in cases fail hundreds of times for one email.
 		MaxLoginFailures: 1 << 30,
 		LoginWindow:      config.DefaultLoginWindow,
+		// Settings are read once per process and then served from its cache, as by a warm
+		// Lambda: the requests measured are a warm function's, without the settings GetItem
+		// a cold one adds to lists and address writes.
+		SettingsTTL: 24 * time.Hour,
 	}
 	if e.deps, err = app.New(cfg, e.db); err != nil {
 		closeEnv()
@@ -129,6 +138,97 @@ func (e *env) customer(ctx context.Context, prefix string) (*customers.Customer,
 		return nil, fmt.Errorf("fixture customer: %w", err)
 	}
 	return c, nil
+}
+
+// address adds an address with addressValues to a customer through the store (untimed
+// setup) and returns its id.
+func (e *env) address(ctx context.Context, customerID string) (string, error) {
+	now := time.Now().UTC()
+	a := &addresses.Address{ID: id.NewOrdered(), CustomerID: customerID, Values: maps.Clone(addressValues),
+		Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := e.fixtures.CreateAddress(ctx, addresses.Owner{CustomerID: customerID}, a); err != nil {
+		return "", fmt.Errorf("fixture address: %w", err)
+	}
+	return a.ID, nil
+}
+
+// customerWithAddress writes a customer with one address (untimed setup).
+func (e *env) customerWithAddress(ctx context.Context) (customerID, addressID string, err error) {
+	c, err := e.customer(ctx, "address")
+	if err != nil {
+		return "", "", err
+	}
+	addressID, err = e.address(ctx, c.ID)
+	return c.ID, addressID, err
+}
+
+// seedAddresses writes a customer holding n addresses, e.book (untimed setup): the items
+// as the store writes them (checked first against one it wrote), 25 per BatchWriteItem,
+// and the profile's address_count set to n. A page read through the store at addressOffset
+// checks the result.
+func (e *env) seedAddresses(ctx context.Context, n int) error {
+	cid, aid, err := e.customerWithAddress(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: addressKey(cid, aid), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return err
+	}
+	ts := getS(out.Item, "created_at")
+	if want := addressItem(cid, aid, addressValues, 1, ts, ts); !reflect.DeepEqual(out.Item, want) {
+		return fmt.Errorf("seed addresses: the store writes addresses as\n%#v\nbut cmd/bench/bare.go's addressItem makes\n%#v", out.Item, want)
+	}
+
+	c, err := e.customer(ctx, "book")
+	if err != nil {
+		return err
+	}
+	ts = timeKey(time.Now())
+	for done := 0; done < n; {
+		batch := make([]types.WriteRequest, 0, 25)
+		for ; done < n && len(batch) < 25; done++ {
+			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{
+				Item: addressItem(c.ID, id.NewOrdered(), addressValues, 1, ts, ts)}})
+		}
+		req := map[string][]types.WriteRequest{e.table: batch}
+		for len(req) > 0 {
+			out, err := e.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+			if err != nil {
+				return fmt.Errorf("seed addresses: %w", err)
+			}
+			req = out.UnprocessedItems
+		}
+	}
+	if _, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: customerKey(c.ID),
+		UpdateExpression:          aws.String("SET #ac = :n"),
+		ExpressionAttributeNames:  map[string]string{"#ac": "address_count"},
+		ExpressionAttributeValues: item{":n": num(int64(n))},
+	}); err != nil {
+		return fmt.Errorf("seed addresses: %w", err)
+	}
+	page, err := e.fixtures.Addresses(ctx, addresses.Owner{CustomerID: c.ID}, 25, addressOffset)
+	if err != nil {
+		return fmt.Errorf("seed addresses: %w", err)
+	}
+	if len(page.Addresses) != 25 || page.Total != n {
+		return fmt.Errorf("seed addresses: the store reads %d addresses of %d at offset %d, want 25 of %d",
+			len(page.Addresses), page.Total, addressOffset, n)
+	}
+	if got, want := page.Addresses[0].Values, withAllFields(addressValues); !maps.Equal(got, want) {
+		return fmt.Errorf("seed addresses: the store reads %v, want %v", got, want)
+	}
+	e.book = c.ID
+	return nil
+}
+
+// withAllFields is values with every address field, unset ones "", as the store reads them.
+func withAllFields(values map[string]string) map[string]string {
+	all := map[string]string{}
+	for _, f := range addresses.Fields {
+		all[f] = values[f]
+	}
+	return all
 }
 
 // hashPassword and comparePassword are the bare side's bcrypt work, at the service's cost.
