@@ -29,6 +29,7 @@ invoke: deps
 test: deps
 	go vet ./...
 	go run ./cmd/samlocal exec -- go test -count=1 ./...
+	go test -run='^$$' -fuzz=FuzzParse -fuzztime=5000x ./pkg/filter
 
 ## bench: handler latency next to bare DynamoDB calls, and binary sizes (prints a markdown report, also saved to .aws-sam/bench-report.md)
 bench: deps
