@@ -4,6 +4,7 @@ package id
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"sync"
 	"time"
 )
 
@@ -52,12 +53,21 @@ func Valid(s string) bool {
 	return true
 }
 
+var (
+	orderedMu sync.Mutex
+	lastMs    uint64
+)
+
 // NewOrdered returns a random UUID whose text sorts by creation time (version 7: the first
-// 48 bits are the Unix time in milliseconds). Items keyed by it list in creation order.
+// 48 bits are the Unix time in milliseconds). Items keyed by it list in creation order; ids
+// made by one process never share a millisecond, so they keep their order too.
 func NewOrdered() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	ms := uint64(time.Now().UnixMilli())
+	orderedMu.Lock()
+	ms := max(uint64(time.Now().UnixMilli()), lastMs+1)
+	lastMs = ms
+	orderedMu.Unlock()
 	for i := 0; i < 6; i++ {
 		b[i] = byte(ms >> (40 - 8*i))
 	}
