@@ -77,6 +77,18 @@ func ParseSort(r *Request, allowed []string, def Sort) (Sort, error) {
 		Detail: "sort must be one of " + strings.Join(allowed, ", ") + " (prefix - for descending)"}
 }
 
+// Result is what a list knows besides its rows: how many match (a lower bound when not
+// Exact) and, where the store makes one, a continuation to the next page.
+type Result struct {
+	Total int
+	Exact bool
+	Next  string
+}
+
+// CursorParam carries a continuation in the next link, next to page[offset]: a client
+// that follows links never pays for the offset.
+const CursorParam = "page[cursor]"
+
 // ListMeta is the "meta" and "links" of a list response.
 type ListMeta struct {
 	Links Links `json:"links"`
@@ -102,26 +114,31 @@ type Meta struct {
 	} `json:"page"`
 	Results struct {
 		Total int `json:"total"`
+		// TotalMethod is "lower_bound" when Total is a lower bound (omitted when exact).
+		TotalMethod string `json:"total_method,omitempty"`
 	} `json:"results"`
 }
 
 // List renders a list response: {"data": items, "links": ..., "meta": ...}. The links keep
 // the request's sort and filter and its limit.
-func List[T any](r *Request, items []T, p Page, total int) (Response, error) {
+func List[T any](r *Request, items []T, p Page, res Result) (Response, error) {
 	if items == nil {
 		items = []T{}
 	}
-	lm := listMeta(r, p, total)
 	return JSON(200, struct {
 		Data []T `json:"data"`
 		ListMeta
-	}{items, lm})
+	}{items, listMeta(r, p, res, len(items))})
 }
 
-func listMeta(r *Request, p Page, total int) ListMeta {
+func listMeta(r *Request, p Page, res Result, n int) ListMeta {
 	var m ListMeta
+	total := res.Total
 	m.Meta.Page.Limit, m.Meta.Page.Offset = p.Limit, p.Offset
 	m.Meta.Results.Total = total
+	if !res.Exact {
+		m.Meta.Results.TotalMethod = "lower_bound"
+	}
 	pages := 0
 	if p.Limit > 0 {
 		pages = (total + p.Limit - 1) / p.Limit
@@ -133,45 +150,75 @@ func listMeta(r *Request, p Page, total int) ListMeta {
 	if pages > 0 {
 		m.Meta.Page.Current = p.Offset/p.Limit + 1
 	}
-	link := func(offset int) *string {
-		s := pageURL(r, p.Limit, offset)
+	link := func(offset int, cursor string) *string {
+		s := pageURL(r, p.Limit, offset, cursor)
 		return &s
 	}
-	m.Links.Current = link(p.Offset)
-	m.Links.First = link(0)
-	if pages > 0 {
+	m.Links.Current = link(p.Offset, r.cursor())
+	m.Links.First = link(0, "")
+	if pages > 0 && res.Exact {
 		// The last page a client can ask for starts at or before MaxOffset: a link past it
 		// would only earn a 400.
 		last := (pages - 1) * p.Limit
 		if last > MaxOffset {
 			last = MaxOffset - MaxOffset%p.Limit
 		}
-		m.Links.Last = link(last)
+		m.Links.Last = link(last, "")
 	}
-	if pages > 0 && p.Offset+p.Limit < total && p.Offset+p.Limit <= MaxOffset {
-		m.Links.Next = link(p.Offset + p.Limit)
+	next := p.Offset + p.Limit
+	more := next < total || (!res.Exact && n == p.Limit)
+	if pages > 0 && more && next <= MaxOffset {
+		// A continuation from the store lets a client that follows links skip the offset.
+		m.Links.Next = link(next, res.Next)
 	}
 	if pages > 0 && p.Offset > 0 {
-		m.Links.Prev = link(max(0, p.Offset-p.Limit))
+		m.Links.Prev = link(max(0, p.Offset-p.Limit), "")
 	}
 	return m
 }
 
+// cursor is the request's own continuation, kept in its current link.
+func (r *Request) cursor() string {
+	if v, ok := r.raw[CursorParam]; ok && len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
+
 // pageURL builds an absolute link with the request's sort and filter kept as sent.
-func pageURL(r *Request, limit, offset int) string {
+func pageURL(r *Request, limit, offset int, cursor string) string {
 	var b strings.Builder
 	b.WriteString(r.BaseURL())
 	b.WriteString(r.Path)
 	b.WriteString("?page[limit]=" + strconv.Itoa(limit) + "&page[offset]=" + strconv.Itoa(offset))
+	if cursor != "" {
+		b.WriteString("&" + CursorParam + "=" + cursor)
+	}
 	for _, name := range []string{"sort", "filter"} {
-		if v, ok := r.query[name]; ok && len(v) == 1 {
-			b.WriteString("&" + name + "=" + escapeQueryValue(v[0]))
+		if v, ok := r.raw[name]; ok && len(v) == 1 {
+			b.WriteString("&" + name + "=" + escapeRaw(v[0]))
 		}
 	}
 	return b.String()
 }
 
-// escapeQueryValue encodes only what would break the URL, keeping filters readable.
-func escapeQueryValue(s string) string {
-	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", " ", "%20").Replace(s)
+// escapeRaw makes a value as sent safe to put back in a URL without changing what it
+// means: a '%' that starts no escape, spaces and '#' are encoded; all else stays as sent.
+func escapeRaw(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])):
+			b.WriteString("%25")
+		case c == ' ':
+			b.WriteString("%20")
+		case c == '#':
+			b.WriteString("%23")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

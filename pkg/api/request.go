@@ -25,6 +25,8 @@ type Request struct {
 	params  map[string]string
 	// query holds each parameter of rawQueryString, percent-decoded, with '+' kept as is.
 	query   map[string][]string
+	// raw holds the same parameters' values as sent, not decoded.
+	raw map[string][]string
 	rawBody string
 	base64  bool
 	host    string
@@ -35,6 +37,7 @@ func newRequest(ev events.APIGatewayV2HTTPRequest) *Request {
 	for k, v := range ev.Headers {
 		h[strings.ToLower(k)] = v
 	}
+	query, raw := parseQuery(ev.RawQueryString)
 	host := ev.RequestContext.DomainName
 	if host == "" {
 		host = h["host"]
@@ -46,7 +49,8 @@ func newRequest(ev events.APIGatewayV2HTTPRequest) *Request {
 		Path:     ev.RawPath,
 		headers:  h,
 		params:   ev.PathParameters,
-		query:    parseQuery(ev.RawQueryString),
+		query:    query,
+		raw:      raw,
 		rawBody:  ev.Body,
 		base64:   ev.IsBase64Encoded,
 		host:     host,
@@ -62,8 +66,8 @@ func (r *Request) Param(name string) string { return r.params[name] }
 // parseQuery splits a raw query string without turning '+' into a space: the official SDK
 // never encodes its query, so a '+' it sends is a literal plus (an email such as
 // ron+1@example.com). Filter parsing decides per field what '+' means.
-func parseQuery(raw string) map[string][]string {
-	q := map[string][]string{}
+func parseQuery(raw string) (decoded, undecoded map[string][]string) {
+	decoded, undecoded = map[string][]string{}, map[string][]string{}
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
 			continue
@@ -72,12 +76,21 @@ func parseQuery(raw string) map[string][]string {
 		if dk, err := url.PathUnescape(k); err == nil {
 			k = dk
 		}
+		undecoded[k] = append(undecoded[k], v)
 		if dv, err := url.PathUnescape(v); err == nil {
 			v = dv
 		}
-		q[k] = append(q[k], v)
+		decoded[k] = append(decoded[k], v)
 	}
-	return q
+	return decoded, undecoded
+}
+
+// RawQuery is Query's value as sent, not decoded (the filter grammar decodes it itself).
+func (r *Request) RawQuery(name string) (string, bool, error) {
+	if _, ok, err := r.Query(name); !ok || err != nil {
+		return "", ok, err
+	}
+	return r.raw[name][0], true, nil
 }
 
 // Query returns the single value of a query parameter. A parameter given twice is a 400:

@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/acme/customers/pkg/filter"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -66,6 +67,22 @@ type ListQuery struct {
 	Desc   bool
 	Limit  int
 	Offset int
+	Filter filter.Filter
+	// Cursor continues from the page before, as its Next said; it takes the place of Offset
+	// for finding the page.
+	Cursor string
+}
+
+// ListResult is a page of customers.
+type ListResult struct {
+	Customers []*Customer
+	// Total is the number of customers that match; when TotalExact is false it is a lower
+	// bound (counting them all would read too much).
+	Total      int
+	TotalExact bool
+	// Next continues after this page ("" when there is nothing more, or when offsets are as
+	// cheap).
+	Next string
 }
 
 // Guard is what a write must still find true when it lands: the version read (for a
@@ -101,8 +118,8 @@ type Store interface {
 	ChangeEmail(ctx context.Context, cur *Customer, p Patch, now time.Time) (*Customer, error)
 	// Delete marks the customer deleted and frees its email, conditional on cur's version.
 	Delete(ctx context.Context, cur *Customer, now time.Time) error
-	// List returns a page of live customers and the number of live customers.
-	List(ctx context.Context, q ListQuery) ([]*Customer, int, error)
+	// List returns a page of the live customers that match q.
+	List(ctx context.Context, q ListQuery) (ListResult, error)
 	// Login reads the customer an email (normalised) belongs to and its failure count.
 	Login(ctx context.Context, emailKey string) (LoginRecord, error)
 	// LoginFailed counts one failed login for the email within window.

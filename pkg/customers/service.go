@@ -181,9 +181,9 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID str
 }
 
 // List returns a page of customers. Only an administrator may list.
-func (s *Service) List(ctx context.Context, caller auth.Caller, q ListQuery) ([]*Customer, int, error) {
+func (s *Service) List(ctx context.Context, caller auth.Caller, q ListQuery) (ListResult, error) {
 	if !caller.Admin() {
-		return nil, 0, problem.Denied("listing customers needs a client_credentials token")
+		return ListResult{}, problem.Denied("listing customers needs a client_credentials token")
 	}
 	return s.store.List(ctx, q)
 }

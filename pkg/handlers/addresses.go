@@ -75,7 +75,7 @@ func ListAddresses(d *app.Deps) api.HandlerFunc {
 		for i, a := range list.Addresses {
 			views[i] = viewAddress(r, a)
 		}
-		return api.List(r, views, page, list.Total)
+		return api.List(r, views, page, api.Result{Total: list.Total, Exact: true})
 	})
 }
 

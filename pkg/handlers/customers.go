@@ -110,11 +110,16 @@ var customerSorts = []string{
 	string(customers.SortName), string(customers.SortUpdatedAt),
 }
 
-// ListCustomers is GET /v2/customers.
+// ListCustomers is GET /v2/customers: filter, sort, page.
 func ListCustomers(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, caller auth.Caller) (api.Response, error) {
-		if err := filterNotYet(r); err != nil {
+		q := customers.ListQuery{}
+		if raw, ok, err := r.RawQuery("filter"); err != nil {
 			return api.Response{}, err
+		} else if ok {
+			if q.Filter, err = customers.ParseFilter(raw); err != nil {
+				return api.Response{}, err
+			}
 		}
 		page, err := api.ParsePage(ctx, r, d.Settings.PageLength)
 		if err != nil {
@@ -124,16 +129,19 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		list, total, err := d.Customers.List(ctx, caller, customers.ListQuery{
-			Sort: customers.SortField(sort.Field), Desc: sort.Desc, Limit: page.Limit, Offset: page.Offset})
+		if q.Cursor, _, err = r.Query(api.CursorParam); err != nil {
+			return api.Response{}, err
+		}
+		q.Sort, q.Desc, q.Limit, q.Offset = customers.SortField(sort.Field), sort.Desc, page.Limit, page.Offset
+		res, err := d.Customers.List(ctx, caller, q)
 		if err != nil {
 			return api.Response{}, err
 		}
-		views := make([]customerView, len(list))
-		for i, c := range list {
+		views := make([]customerView, len(res.Customers))
+		for i, c := range res.Customers {
 			views[i] = viewCustomer(c)
 		}
-		return api.List(r, views, page, total)
+		return api.List(r, views, page, api.Result{Total: res.Total, Exact: res.TotalExact, Next: res.Next})
 	})
 }
 

@@ -320,13 +320,17 @@ func TestListCustomers(t *testing.T) {
 			"current": "https://api.example.test/v2/customers?page[limit]=3&page[offset]=3&sort=created_at",
 			"first":   "https://api.example.test/v2/customers?page[limit]=3&page[offset]=0&sort=created_at",
 			"last":    "https://api.example.test/v2/customers?page[limit]=3&page[offset]=6&sort=created_at",
-			"next":    "https://api.example.test/v2/customers?page[limit]=3&page[offset]=6&sort=created_at",
+			// next also carries a continuation (checked in TestCursor)
 			"prev":    "https://api.example.test/v2/customers?page[limit]=3&page[offset]=0&sort=created_at",
 		}
 		for k, v := range want {
 			if links[k] != v {
 				t.Errorf("links.%s = %v, want %v", k, links[k], v)
 			}
+		}
+		if next, _ := links["next"].(string); !strings.HasPrefix(next, "https://api.example.test/v2/customers?page[limit]=3&page[offset]=6&page[cursor]=") ||
+			!strings.HasSuffix(next, "&sort=created_at") {
+			t.Errorf("links.next = %v", links["next"])
 		}
 		page := r.JSON["meta"].(map[string]any)["page"].(map[string]any)
 		if page["current"] != float64(2) || page["total"] != float64(3) {
@@ -361,7 +365,8 @@ func TestListCustomers(t *testing.T) {
 		}
 	})
 	for _, q := range []string{"page[limit]=abc", "page[limit]=-1", "page[limit]=101", "page[offset]=10001",
-		"page[offset]=1.5", "sort=password", "sort=", "filter=eq(email,c1@example.com)", "page[limit]=1&page[limit]=2"} {
+		"page[offset]=1.5", "sort=password", "sort=", "filter=ne(email,x)", "filter=eq(password,x)", "page[limit]=1&page[limit]=2",
+		"page[cursor]=garbage"} {
 		t.Run("bad query "+q, func(t *testing.T) {
 			r := list(q)
 			expect(t, r, 400)

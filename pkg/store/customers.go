@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ type customerItem struct {
 	Type          string  `dynamodbav:"type"`
 	ID            string  `dynamodbav:"id"`
 	Name          string  `dynamodbav:"name,omitempty"`
+	NameLower     string  `dynamodbav:"name_lower,omitempty"`
 	Email         string  `dynamodbav:"email,omitempty"`
 	EmailKey      string  `dynamodbav:"email_key,omitempty"`
 	ExternalRef   *string `dynamodbav:"external_ref,omitempty"`
@@ -44,6 +46,8 @@ type customerItem struct {
 	GSI4SK        string  `dynamodbav:"GSI4SK,omitempty"`
 	GSI5PK        string  `dynamodbav:"GSI5PK,omitempty"`
 	GSI5SK        string  `dynamodbav:"GSI5SK,omitempty"`
+	GSI6PK        string  `dynamodbav:"GSI6PK,omitempty"`
+	GSI6SK        string  `dynamodbav:"GSI6SK,omitempty"`
 }
 
 // emailItem claims an email (normalised) for one customer.
@@ -57,11 +61,13 @@ const typeCustomer = "customer"
 
 func newCustomerItem(c *customers.Customer) customerItem {
 	created, updated := timeKey(c.CreatedAt), timeKey(c.UpdatedAt)
-	return customerItem{
+	part := customersPart(shardOf(c.ID))
+	it := customerItem{
 		key:           customerKey(c.ID),
 		Type:          typeCustomer,
 		ID:            c.ID,
 		Name:          c.Name,
+		NameLower:     strings.ToLower(c.Name),
 		Email:         c.Email,
 		EmailKey:      customers.EmailKey(c.Email),
 		ExternalRef:   c.ExternalRef,
@@ -72,12 +78,22 @@ func newCustomerItem(c *customers.Customer) customerItem {
 		Version:       c.Version,
 		CreatedAt:     created,
 		UpdatedAt:     updated,
-		GSI1PK:        partCustomers, GSI1SK: sortKey(created, c.ID),
-		GSI2PK: partCustomers, GSI2SK: sortKey(customers.EmailKey(c.Email), c.ID),
-		GSI3PK: partCustomers, GSI3SK: sortKey(c.Name, c.ID),
-		GSI4PK: partCustomers, GSI4SK: sortKey(updated, c.ID),
-		GSI5PK: partCustomers, GSI5SK: c.ID,
+		GSI1PK:        part, GSI1SK: sortKey(created, c.ID),
+		GSI2PK: emailPart(c.Email), GSI2SK: sortKey(customers.EmailKey(c.Email), c.ID),
+		GSI3PK: part, GSI3SK: sortKey(c.Name, c.ID),
+		GSI4PK: part, GSI4SK: sortKey(updated, c.ID),
+		GSI5PK: part, GSI5SK: c.ID,
 	}
+	if c.ExternalRef != nil {
+		it.GSI6PK, it.GSI6SK = xrefPart(*c.ExternalRef), c.ID
+	}
+	return it
+}
+
+// emailPart is the GSI2 partition of an email: its shard is the email's, so that eq(email)
+// reads one partition.
+func emailPart(email string) string {
+	return customersPart(shardOf(customers.EmailKey(email)))
 }
 
 func (it *customerItem) customer() *customers.Customer {
@@ -172,11 +188,13 @@ func patchUpdate(p customers.Patch, now time.Time, id string) expression.UpdateB
 		Add(expression.Name("version"), expression.Value(1))
 	if p.Name != nil {
 		u = u.Set(expression.Name("name"), expression.Value(*p.Name)).
+			Set(expression.Name("name_lower"), expression.Value(strings.ToLower(*p.Name))).
 			Set(expression.Name("GSI3SK"), expression.Value(sortKey(*p.Name, id)))
 	}
 	if p.Email != nil {
 		u = u.Set(expression.Name("email"), expression.Value(*p.Email)).
 			Set(expression.Name("email_key"), expression.Value(customers.EmailKey(*p.Email))).
+			Set(expression.Name("GSI2PK"), expression.Value(emailPart(*p.Email))).
 			Set(expression.Name("GSI2SK"), expression.Value(sortKey(customers.EmailKey(*p.Email), id)))
 	}
 	if p.PasswordHash != nil {
@@ -186,9 +204,11 @@ func patchUpdate(p customers.Patch, now time.Time, id string) expression.UpdateB
 	}
 	if p.SetExternalRef {
 		if p.ExternalRef == nil {
-			u = u.Remove(expression.Name("external_ref"))
+			u = u.Remove(expression.Name("external_ref")).Remove(expression.Name("GSI6PK")).Remove(expression.Name("GSI6SK"))
 		} else {
-			u = u.Set(expression.Name("external_ref"), expression.Value(*p.ExternalRef))
+			u = u.Set(expression.Name("external_ref"), expression.Value(*p.ExternalRef)).
+				Set(expression.Name("GSI6PK"), expression.Value(xrefPart(*p.ExternalRef))).
+				Set(expression.Name("GSI6SK"), expression.Value(id))
 		}
 	}
 	return u
@@ -296,11 +316,11 @@ func (s *Store) ChangeEmail(ctx context.Context, cur *customers.Customer, p cust
 func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Time) error {
 	ts := timeKey(now)
 	u := expression.Set(expression.Name("deleted_at"), expression.Value(ts)).
-		Set(expression.Name("GSI1PK"), expression.Value(partDeleted)).
+		Set(expression.Name("GSI1PK"), expression.Value(partDeleted+strconv.Itoa(shardOf(cur.ID)))).
 		Set(expression.Name("GSI1SK"), expression.Value(sortKey(ts, cur.ID))).
 		Add(expression.Name("version"), expression.Value(1))
-	for _, a := range []string{"name", "email", "email_key", "password_hash", "external_ref",
-		"GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK"} {
+	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref",
+		"GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK", "GSI6PK", "GSI6SK"} {
 		u = u.Remove(expression.Name(a))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(u).
@@ -325,92 +345,6 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 		return customers.ErrStale
 	}
 	return nil
-}
-
-var sortIndexes = map[customers.SortField]string{
-	customers.SortCreatedAt: indexCreated,
-	customers.SortEmail:     indexEmail,
-	customers.SortName:      indexName,
-	customers.SortUpdatedAt: indexUpdated,
-	customers.SortID:        indexID,
-}
-
-// List implements customers.Store. The page comes from one Query on the index of the sort
-// field (a second, count-only Query first skips page[offset] rows); the total comes from
-// the count shards, read at the same time.
-func (s *Store) List(ctx context.Context, q customers.ListQuery) ([]*customers.Customer, int, error) {
-	type count struct {
-		n   int
-		err error
-	}
-	counted := make(chan count, 1)
-	go func() {
-		n, err := s.countCustomers(ctx)
-		counted <- count{n, err}
-	}()
-	items, err := s.page(ctx, q)
-	c := <-counted
-	if err != nil {
-		return nil, 0, err
-	}
-	if c.err != nil {
-		return nil, 0, c.err
-	}
-	return items, c.n, nil
-}
-
-func (s *Store) page(ctx context.Context, q customers.ListQuery) ([]*customers.Customer, error) {
-	if q.Limit == 0 {
-		return nil, nil
-	}
-	index := sortIndexes[q.Sort]
-	pkName := index + "PK"
-	input := func(limit int, start map[string]types.AttributeValue, countOnly bool) *dynamodb.QueryInput {
-		in := &dynamodb.QueryInput{
-			TableName:                 &s.table,
-			IndexName:                 &index,
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": pkName},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: partCustomers}},
-			ScanIndexForward:          aws.Bool(!q.Desc),
-			Limit:                     aws.Int32(int32(limit)),
-			ExclusiveStartKey:         start,
-		}
-		if countOnly {
-			in.Select = types.SelectCount
-		}
-		return in
-	}
-	var start map[string]types.AttributeValue
-	for skip := q.Offset; skip > 0; {
-		out, err := s.db.Query(ctx, input(skip, start, true))
-		if err != nil {
-			return nil, fail("list customers", err)
-		}
-		skip -= int(out.Count)
-		start = out.LastEvaluatedKey
-		if start == nil {
-			return nil, nil // fewer rows than the offset
-		}
-	}
-	var list []*customers.Customer
-	for len(list) < q.Limit {
-		out, err := s.db.Query(ctx, input(q.Limit-len(list), start, false))
-		if err != nil {
-			return nil, fail("list customers", err)
-		}
-		for _, raw := range out.Items {
-			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fail("list customers", err)
-			}
-			list = append(list, it.customer())
-		}
-		if start = out.LastEvaluatedKey; start == nil {
-			break
-		}
-	}
-	return list, nil
 }
 
 // countCustomers sums the count shards with one BatchGetItem.

@@ -1,17 +1,26 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The table's key patterns, in one place. Every item has PK and SK; items that appear in a
 // list also carry GSI<n>PK/GSI<n>SK. Index use:
 //
-//	item            PK                 SK          GSI1 (created)      GSI2 (email)     GSI3 (name)     GSI4 (updated)    GSI5 (id)
-//	customer        CUSTOMER#<id>      PROFILE     CUSTOMERS/<ts>#id   CUSTOMERS/<e>#id CUSTOMERS/<n>#id CUSTOMERS/<ts>#id CUSTOMERS/<id>
-//	deleted cust.   CUSTOMER#<id>      PROFILE     DELETED/<ts>#id     -                -               -                 -
+//	item            PK                 SK          GSI1 (created)      GSI2 (email)      GSI3 (name)     GSI4 (updated)    GSI5 (id)     GSI6 (external_ref)
+//	customer        CUSTOMER#<id>      #PROFILE    C#<s>/<ts>␟id       C#<se>/<e>␟id     C#<s>/<n>␟id    C#<s>/<ts>␟id     C#<s>/<id>    XREF#<sha256>/<id>
+//	deleted cust.   CUSTOMER#<id>      #PROFILE    DELETED#<s>/<ts>␟id -                 -               -                 -             -
+//
+// <s> is the customer's shard, a hash of its id into 0..shards-1 (<se>: of its email), so
+// that no index partition takes every sign-up: lists merge the shards' sorted streams.
+//
 //	email lock      EMAIL#<email>      EMAIL       -
 //	count shard     COUNT#customers    <00..07>    -
 //	address         CUSTOMER#<cid>     ADDRESS#<id> (ids are time-ordered UUIDs: oldest first)
@@ -32,8 +41,14 @@ const (
 	// addressesEnd is just past every ADDRESS# key.
 	addressesEnd = "ADDRESS$"
 
-	partCustomers = "CUSTOMERS"
-	partDeleted   = "DELETED"
+	partCustomers = "C#"
+	partDeleted   = "DELETED#"
+	partXref      = "XREF#"
+
+	// shards is how many index partitions customers are spread over. Each takes about
+	// 1,000 writes a second, so 8 take a burst of 1,000 sign-ups a second with room for the
+	// updates that move index keys. Changing it means rewriting every customer's index keys.
+	shards = 8
 
 	// countShards spreads the customer count over several items so that concurrent
 	// sign-ups do not conflict on one counter.
@@ -47,6 +62,7 @@ const (
 	indexName    = "GSI3"
 	indexUpdated = "GSI4"
 	indexID      = "GSI5"
+	indexXref    = "GSI6"
 )
 
 // sep joins a sort value and the id that breaks ties. It sorts before every character a
@@ -71,6 +87,23 @@ func addressKey(customerID, addressID string) key {
 func settingsKey() key       { return key{"SETTINGS", "STORE"} }
 func countKey(shard int) key { return key{"COUNT#customers", fmt.Sprintf("%02d", shard)} }
 
+// shardOf hashes s to a shard (FNV-1a).
+func shardOf(s string) int {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return int(h.Sum32() % shards)
+}
+
+// customersPart is the index partition of shard n.
+func customersPart(n int) string { return partCustomers + strconv.Itoa(n) }
+
+// xrefPart is the GSI6 partition of an external_ref: a hash, since the value may be longer
+// than a key may be.
+func xrefPart(ref string) string {
+	sum := sha256.Sum256([]byte(ref))
+	return partXref + hex.EncodeToString(sum[:])
+}
+
 // timeKey renders a time with fixed width so that text order is time order.
 func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
@@ -80,3 +113,5 @@ func sortKey(value, id string) string {
 	}
 	return value + sep + id
 }
+
+func utf8Valid(s string) bool { return utf8.ValidString(s) }
