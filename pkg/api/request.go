@@ -24,9 +24,9 @@ type Request struct {
 	headers map[string]string
 	params  map[string]string
 	// query holds each parameter of rawQueryString, percent-decoded, with '+' kept as is.
-	query   map[string][]string
+	query map[string][]string
 	// raw holds the same parameters' values as sent, not decoded.
-	raw map[string][]string
+	raw     map[string][]string
 	rawBody string
 	base64  bool
 	host    string

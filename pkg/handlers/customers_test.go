@@ -321,7 +321,7 @@ func TestListCustomers(t *testing.T) {
 			"first":   "https://api.example.test/v2/customers?page[limit]=3&page[offset]=0&sort=created_at",
 			"last":    "https://api.example.test/v2/customers?page[limit]=3&page[offset]=6&sort=created_at",
 			// next also carries a continuation (checked in TestCursor)
-			"prev":    "https://api.example.test/v2/customers?page[limit]=3&page[offset]=0&sort=created_at",
+			"prev": "https://api.example.test/v2/customers?page[limit]=3&page[offset]=0&sort=created_at",
 		}
 		for k, v := range want {
 			if links[k] != v {
