@@ -3,10 +3,11 @@
 // it. Which fields exist and which operators each allows is the caller's Schema, so the
 // same grammar serves customers and, later, orders.
 //
-// Values are taken from the raw, undecoded query text: an unencoded '+' is a space, except
-// in email values, where it is a literal plus (the official SDK sends plus-addressed emails
-// unencoded, and emails hold no spaces); %XX escapes are decoded; values may be quoted with
-// " or ' and use backslash escapes inside the quotes.
+// Parse takes the raw, undecoded query text: %XX escapes are decoded (a client may encode
+// the whole expression, parentheses and commas included), and an unencoded '+' is a space,
+// except in email values, where it is a literal plus (the official SDK sends plus-addressed
+// emails unencoded, and emails hold no spaces); '%2B' is always a plus. Values may be quoted
+// with " or ' and use backslash escapes inside the quotes.
 package filter
 
 import (
@@ -90,7 +91,12 @@ func Parse(raw string, schema Schema) (Filter, error) {
 	if len(raw) > MaxLen {
 		return nil, errorf("the filter is longer than %d bytes", MaxLen)
 	}
-	p := &parser{s: raw}
+	// Mark the unencoded pluses before decoding, so that each value can decide what they mean.
+	text, err := url.PathUnescape(strings.ReplaceAll(raw, "+", plusMark))
+	if err != nil {
+		return nil, errorf("the filter holds a broken %%-escape")
+	}
+	p := &parser{s: text}
 	var f Filter
 	for {
 		if len(f) == MaxExprs {
@@ -132,14 +138,20 @@ func (p *parser) eat(c byte) bool {
 	return false
 }
 
-// skipSpaces skips spaces (' ', "%20", and '+' unless plus is literal here).
+// plusMark stands for an unencoded '+' until a value decides whether it is a space.
+const plusMark = "\uE000"
+
+// skipSpaces skips spaces (and unencoded pluses, unless they are literal here).
 func (p *parser) skipSpaces(plusIsLiteral ...bool) {
 	literal := len(plusIsLiteral) > 0 && plusIsLiteral[0]
-	for !p.done() && (p.s[p.i] == ' ' || (p.s[p.i] == '+' && !literal) || strings.HasPrefix(p.s[p.i:], "%20")) {
-		if p.s[p.i] == '%' {
-			p.i += 3
-		} else {
+	for !p.done() {
+		switch {
+		case p.s[p.i] == ' ':
 			p.i++
+		case !literal && strings.HasPrefix(p.s[p.i:], plusMark):
+			p.i += len(plusMark)
+		default:
+			return
 		}
 	}
 }
@@ -273,17 +285,12 @@ func (p *parser) value(kind Kind) (string, error) {
 	return decode(p.s[start:p.i], kind)
 }
 
-// decode turns raw query text into the value: '+' is a space except in emails, and %XX
-// escapes are decoded.
+// decode settles what the unencoded pluses of a value mean: a space, except in emails.
 func decode(s string, kind Kind) (string, error) {
-	if kind != Email {
-		s = strings.ReplaceAll(s, "+", " ")
+	if kind == Email {
+		return strings.ReplaceAll(s, plusMark, "+"), nil
 	}
-	v, err := url.PathUnescape(s)
-	if err != nil {
-		return "", errorf("%q holds a broken %%-escape", s)
-	}
-	return v, nil
+	return strings.ReplaceAll(s, plusMark, " "), nil
 }
 
 // pattern reads '*' wildcards at the start and end of a like value; others are literal.

@@ -44,6 +44,10 @@ func TestParse(t *testing.T) {
 			{Op: Eq, Field: "email", Values: []string{"a@x.com"}},
 			{Op: Like, Field: "name", Values: []string{"jon*"}, Like: Pattern{Text: "jon", Suffix: true}}}},
 		{"eq(external_ref,crm:42)", nil}, // ':' inside parentheses is part of the value
+		{"eq%28email%2Cron%2Bshop%40swanson.com%29", Filter{{Op: Eq, Field: "email", Values: []string{"ron+shop@swanson.com"}}}},
+		{"like%28name%2C%2Aswan%2A%29%3Aeq%28name%2CRon+Swanson%29", Filter{
+			{Op: Like, Field: "name", Values: []string{"*swan*"}, Like: Pattern{Text: "swan", Prefix: true, Suffix: true}},
+			{Op: Eq, Field: "name", Values: []string{"Ron Swanson"}}}},
 	}
 	for _, c := range cases {
 		t.Run(c.raw, func(t *testing.T) {
@@ -87,6 +91,7 @@ func TestParseErrors(t *testing.T) {
 		{`eq(name,"open)`, "not closed"},
 		{`eq(name,"a"b)`, "after a quoted value"},
 		{"eq(name,%zz)", "%-escape"},
+		{"eq%28name%2Ca", "unbalanced parentheses"},
 		{eleven, "at most 10"},
 		{"eq(name," + strings.Repeat("a", MaxLen) + ")", "longer than"},
 	}
