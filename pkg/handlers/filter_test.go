@@ -66,12 +66,12 @@ func TestFilterCustomers(t *testing.T) {
 		query string
 		want  []string // in order
 	}{
-		{"filter=eq(email,ron+shop@example.com)", []string{"Ron Swanson"}},                  // '+' literal in emails, as the SDK sends it
-		{"filter=eq(email,RON%2BSHOP@EXAMPLE.COM)", []string{"Ron Swanson"}},                 // case-insensitive
-		{"filter=eq(email,leslie@pawnee.gov)", []string{"Leslie Knope"}},                     // stored as typed, matched without case
+		{"filter=eq(email,ron+shop@example.com)", []string{"Ron Swanson"}},   // '+' literal in emails, as the SDK sends it
+		{"filter=eq(email,RON%2BSHOP@EXAMPLE.COM)", []string{"Ron Swanson"}}, // case-insensitive
+		{"filter=eq(email,leslie@pawnee.gov)", []string{"Leslie Knope"}},     // stored as typed, matched without case
 		{"filter=eq(email,nobody@example.com)", nil},
 		{"filter=in(email,ann@pawnee.gov,andy@example.com,none@x.com)&sort=name", []string{"Andy Dwyer", "Ann Perkins"}},
-		{"filter=eq(name,Ron+Swanson)", []string{"Ron Swanson"}}, // '+' is a space elsewhere
+		{"filter=eq(name,Ron+Swanson)", []string{"Ron Swanson"}},     // '+' is a space elsewhere
 		{`filter=eq(name,"Ron%20Swanson")`, []string{"Ron Swanson"}}, // browsers and Node send spaces as %20
 		{"filter=like(name,Ron*)&sort=name", []string{"Ron Swanson", "Ronald Swanson Sr"}},
 		{"filter=like(name,*Gergich)&sort=name", []string{"Garry Gergich", "Jerry Gergich"}},
