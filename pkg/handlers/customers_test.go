@@ -267,6 +267,12 @@ func TestAccessRules(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a customer token scopes a client_credentials token to that customer", func(t *testing.T) {
+		scoped := withCustomer(h.admin, ronTok)
+		expect(t, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": ron}, Headers: scoped}), 200)
+		expect(t, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": leslie}, Headers: scoped}), 403)
+		expect(t, h.do(req{Route: "GET /v2/customers", Headers: scoped}), 403)
+	})
 	t.Run("list is for client_credentials only", func(t *testing.T) {
 		expect(t, h.do(req{Route: "GET /v2/customers", Headers: bearer(h.implicit)}), 403)
 		expect(t, h.do(req{Route: "GET /v2/customers", Headers: withCustomer(h.implicit, ronTok)}), 403)
