@@ -70,14 +70,14 @@ func bareCreate(_ context.Context, e *env, withBcrypt bool) (*op, error) {
 				}
 			}
 			ts := timeKey(time.Now())
-			name, ek := "Ann Perkins", strings.ToLower(email)
+			name, ek, part := "Ann Perkins", strings.ToLower(email), shardPart(cid)
 			it := customerKey(cid)
-			for k, v := range map[string]string{"type": "customer", "id": cid, "name": name, "email": email,
-				"email_key": ek, "authentication_mechanism": "password", "password_hash": hash,
+			for k, v := range map[string]string{"type": "customer", "id": cid, "name": name, "name_lower": strings.ToLower(name),
+				"email": email, "email_key": ek, "authentication_mechanism": "password", "password_hash": hash,
 				"created_at": ts, "updated_at": ts,
-				"GSI1PK": "CUSTOMERS", "GSI1SK": sortKey(ts, cid), "GSI2PK": "CUSTOMERS", "GSI2SK": sortKey(ek, cid),
-				"GSI3PK": "CUSTOMERS", "GSI3SK": sortKey(name, cid), "GSI4PK": "CUSTOMERS", "GSI4SK": sortKey(ts, cid),
-				"GSI5PK": "CUSTOMERS", "GSI5SK": cid} {
+				"GSI1PK": part, "GSI1SK": sortKey(ts, cid), "GSI2PK": shardPart(ek), "GSI2SK": sortKey(ek, cid),
+				"GSI3PK": part, "GSI3SK": sortKey(name, cid), "GSI4PK": part, "GSI4SK": sortKey(ts, cid),
+				"GSI5PK": part, "GSI5SK": cid} {
 				it[k] = str(v)
 			}
 			it["has_password"] = &types.AttributeValueMemberBOOL{Value: true}
@@ -123,12 +123,12 @@ func bareUpdate(password bool) func(context.Context, *env, bool) (*op, error) {
 		}
 		return &op{run: func(ctx context.Context) error {
 			ts, name := timeKey(time.Now()), "Ronald Swanson"
-			set := "SET #ua = :ua, #g4 = :g4, #n = :n, #g3 = :g3"
+			set := "SET #ua = :ua, #g4 = :g4, #n = :n, #nl = :nl, #g3 = :g3"
 			add := " ADD #v :one"
-			names := map[string]string{"#ua": "updated_at", "#g4": "GSI4SK", "#n": "name", "#g3": "GSI3SK",
-				"#v": "version", "#pk": "PK", "#da": "deleted_at"}
+			names := map[string]string{"#ua": "updated_at", "#g4": "GSI4SK", "#n": "name", "#nl": "name_lower",
+				"#g3": "GSI3SK", "#v": "version", "#pk": "PK", "#da": "deleted_at"}
 			values := item{":ua": str(ts), ":g4": str(sortKey(ts, c.ID)), ":n": str(name),
-				":g3": str(sortKey(name, c.ID)), ":one": num(1)}
+				":nl": str(strings.ToLower(name)), ":g3": str(sortKey(name, c.ID)), ":one": num(1)}
 			if password {
 				hash := e.hash
 				if withBcrypt {
@@ -193,12 +193,12 @@ func bareUpdateEmail(ctx context.Context, e *env, _ bool) (*op, error) {
 			lock["type"], lock["customer_id"] = str("email"), str(c.ID)
 			_, err = e.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{TableName: &e.table, Key: customerKey(c.ID),
-					UpdateExpression:    aws.String("SET #ua = :ua, #g4 = :g4, #e = :e, #ek = :ek, #g2 = :g2 ADD #v :one"),
+					UpdateExpression:    aws.String("SET #ua = :ua, #g4 = :g4, #e = :e, #ek = :ek, #g2p = :g2p, #g2 = :g2 ADD #v :one"),
 					ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#da) AND #v = :v"),
 					ExpressionAttributeNames: map[string]string{"#ua": "updated_at", "#g4": "GSI4SK", "#e": "email",
-						"#ek": "email_key", "#g2": "GSI2SK", "#v": "version", "#pk": "PK", "#da": "deleted_at"},
+						"#ek": "email_key", "#g2p": "GSI2PK", "#g2": "GSI2SK", "#v": "version", "#pk": "PK", "#da": "deleted_at"},
 					ExpressionAttributeValues: item{":ua": str(ts), ":g4": str(sortKey(ts, c.ID)), ":e": str(next),
-						":ek": str(ek), ":g2": str(sortKey(ek, c.ID)), ":one": num(1),
+						":ek": str(ek), ":g2p": str(shardPart(ek)), ":g2": str(sortKey(ek, c.ID)), ":one": num(1),
 						":v": &types.AttributeValueMemberN{Value: version}}}},
 				{Delete: releaseEmail(e, old, c.ID)},
 				{Put: &types.Put{TableName: &e.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
@@ -226,14 +226,16 @@ func bareDelete(_ context.Context, e *env, _ bool) (*op, error) {
 			ts := timeKey(time.Now())
 			_, err = e.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{TableName: &e.table, Key: customerKey(cid),
-					UpdateExpression: aws.String("SET #d = :d, #g1 = :g1, #g1s = :g1s ADD #v :one REMOVE #n, #e, #ek, #ph, #er, " +
-						"#g2, #g2s, #g3, #g3s, #g4, #g4s, #g5, #g5s"),
+					UpdateExpression: aws.String("SET #d = :d, #g1 = :g1, #g1s = :g1s ADD #v :one REMOVE #n, #nl, #e, #ek, #ph, #er, " +
+						"#g2, #g2s, #g3, #g3s, #g4, #g4s, #g5, #g5s, #g6, #g6s"),
 					ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#d) AND #v = :v"),
 					ExpressionAttributeNames: map[string]string{"#d": "deleted_at", "#g1": "GSI1PK", "#g1s": "GSI1SK",
-						"#v": "version", "#n": "name", "#e": "email", "#ek": "email_key", "#ph": "password_hash",
-						"#er": "external_ref", "#g2": "GSI2PK", "#g2s": "GSI2SK", "#g3": "GSI3PK", "#g3s": "GSI3SK",
-						"#g4": "GSI4PK", "#g4s": "GSI4SK", "#g5": "GSI5PK", "#g5s": "GSI5SK", "#pk": "PK"},
-					ExpressionAttributeValues: item{":d": str(ts), ":g1": str("DELETED"), ":g1s": str(sortKey(ts, cid)),
+						"#v": "version", "#n": "name", "#nl": "name_lower", "#e": "email", "#ek": "email_key",
+						"#ph": "password_hash", "#er": "external_ref", "#g2": "GSI2PK", "#g2s": "GSI2SK", "#g3": "GSI3PK",
+						"#g3s": "GSI3SK", "#g4": "GSI4PK", "#g4s": "GSI4SK", "#g5": "GSI5PK", "#g5s": "GSI5SK",
+						"#g6": "GSI6PK", "#g6s": "GSI6SK", "#pk": "PK"},
+					ExpressionAttributeValues: item{":d": str(ts), ":g1": str("DELETED#" + strings.TrimPrefix(shardPart(cid), "C#")),
+						":g1s": str(sortKey(ts, cid)),
 						":one": num(1), ":v": &types.AttributeValueMemberN{Value: version}}}},
 				{Delete: releaseEmail(e, email, cid)},
 				{Update: countUpdate(e, -1)},
@@ -243,24 +245,34 @@ func bareDelete(_ context.Context, e *env, _ bool) (*op, error) {
 	}, nil
 }
 
-// bareList reads the count shards while it queries the page, as the store does.
+// bareList reads the count shards while it reads the page, as the store does: the newest
+// customers of each of the 8 shards' GSI1 partitions (Queries in parallel, each shard its
+// share of offset + limit + 1 and 2 more), merged newest first; a shard that runs dry
+// before the page is full reads again, twice as many rows each round (at most 100).
 func bareList(offset int) func(context.Context, *env, bool) (*op, error) {
 	return func(_ context.Context, e *env, _ bool) (*op, error) {
 		const limit = 25
-		index := "GSI1"
-		query := func(ctx context.Context, n int, start item, countOnly bool) (*dynamodb.QueryOutput, error) {
-			in := &dynamodb.QueryInput{TableName: &e.table, IndexName: &index,
+		type stream struct {
+			part  string
+			items []item
+			start item
+			more  bool
+		}
+		fetch := func(ctx context.Context, st *stream, n int) error {
+			out, err := e.db.Query(ctx, &dynamodb.QueryInput{TableName: &e.table, IndexName: aws.String("GSI1"),
 				KeyConditionExpression:    aws.String("#pk = :pk"),
 				ExpressionAttributeNames:  map[string]string{"#pk": "GSI1PK"},
-				ExpressionAttributeValues: item{":pk": str("CUSTOMERS")},
+				ExpressionAttributeValues: item{":pk": str(st.part)},
 				ScanIndexForward:          aws.Bool(false),
 				Limit:                     aws.Int32(int32(n)),
-				ExclusiveStartKey:         start,
+				ExclusiveStartKey:         st.start,
+			})
+			if err != nil {
+				return err
 			}
-			if countOnly {
-				in.Select = types.SelectCount
-			}
-			return e.db.Query(ctx, in)
+			st.items = append(st.items, out.Items...)
+			st.start, st.more = out.LastEvaluatedKey, out.LastEvaluatedKey != nil
+			return nil
 		}
 		return &op{run: func(ctx context.Context) error {
 			var wg sync.WaitGroup
@@ -279,24 +291,47 @@ func bareList(offset int) func(context.Context, *env, bool) (*op, error) {
 					}
 				}
 			})
-			var start item
+			streams := make([]*stream, storeShards)
+			for i := range streams {
+				streams[i] = &stream{part: "C#" + strconv.Itoa(i), more: true}
+			}
+			batch := min((limit+1+offset+storeShards-1)/storeShards+2, 100)
 			var err error
-			for skip := offset; skip > 0 && err == nil; {
-				var out *dynamodb.QueryOutput
-				if out, err = query(ctx, skip, start, true); err == nil {
-					skip -= int(out.Count)
-					if start = out.LastEvaluatedKey; start == nil {
-						err = errors.New("list: fewer customers than the offset")
+			for taken, got := 0, 0; got < limit && err == nil; {
+				var dry []*stream
+				for _, st := range streams {
+					if len(st.items) == 0 && st.more {
+						dry = append(dry, st)
 					}
 				}
-			}
-			for got := 0; got < limit && err == nil; {
-				var out *dynamodb.QueryOutput
-				if out, err = query(ctx, limit-got, start, false); err == nil {
-					got += len(out.Items)
-					if start = out.LastEvaluatedKey; start == nil {
+				if len(dry) > 0 {
+					errs := make([]error, len(dry))
+					var fw sync.WaitGroup
+					for i, st := range dry {
+						fw.Go(func() { errs[i] = fetch(ctx, st, batch) })
+					}
+					fw.Wait()
+					if err = errors.Join(errs...); err != nil {
 						break
 					}
+					batch = min(batch*2, 100)
+				}
+				var best *stream
+				var bestSK string
+				for _, st := range streams {
+					if len(st.items) > 0 {
+						if sk := getS(st.items[0], "GSI1SK"); best == nil || sk > bestSK {
+							best, bestSK = st, sk
+						}
+					}
+				}
+				if best == nil {
+					err = fmt.Errorf("list: %d customers, fewer than offset %d + a page of %d", taken, offset, limit)
+					break
+				}
+				best.items = best.items[1:]
+				if taken++; taken > offset {
+					got++
 				}
 			}
 			wg.Wait()

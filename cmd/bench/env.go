@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/acme/customers/pkg/addresses"
@@ -51,8 +52,9 @@ type env struct {
 }
 
 // newEnv starts DynamoDB Local unless DYNAMODB_ENDPOINT names one, and creates a table
-// from template.yaml. close undoes both.
-func newEnv(ctx context.Context, root string, tpl *samtemplate.Template) (e *env, closeEnv func(), err error) {
+// from template.yaml. close undoes both. apiOptions go on the shared client's middleware
+// stack after the call counter (the scale run adds its capacity meter).
+func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOptions ...func(*middleware.Stack) error) (e *env, closeEnv func(), err error) {
 	endpoint, stop, err := dynamolocal.Endpoint(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -65,6 +67,7 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template) (e *env
 	}
 	e.db = dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, e.calls.Install)
+		o.APIOptions = append(o.APIOptions, apiOptions...)
 	})
 	e.table = fmt.Sprintf("bench-%d-%d", os.Getpid(), time.Now().Unix())
 	if err := tpl.CreateTable(ctx, base, e.table); err != nil {

@@ -3,6 +3,11 @@
 // endpoint makes (so the cost of our code shows), allocations per call, bcrypt alone, and
 // the size of each function's binary next to a minimal Lambda's. `make bench` runs it.
 //
+// The scale run (-scale=1000,100000 by default; -scale-only for nothing else) loads N
+// customers into a fresh table for each N and measures the customer list's query shapes
+// through the handler: latency, rows, DynamoDB calls and the read capacity DynamoDB
+// reports, side by side for each N (scale.go, scaledata.go, scalereport.go).
+//
 // It uses the DynamoDB Local at $DYNAMODB_ENDPOINT, or starts one, and works on a fresh
 // table made from template.yaml, deleted afterwards. Progress goes to stderr, the report to
 // stdout (and to -o).
@@ -32,6 +37,7 @@ type options struct {
 	n, nBcrypt, warm, warmBcrypt int
 	out                          string
 	latency, sizes               bool
+	scale                        scaleOptions
 }
 
 func main() {
@@ -43,7 +49,23 @@ func main() {
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
 	flag.BoolVar(&o.latency, "latency", true, "measure latency (needs DynamoDB Local)")
 	flag.BoolVar(&o.sizes, "sizes", true, "build the functions and report their sizes")
+	scale := flag.String("scale", "1000,100000", "customer counts of the scale run, comma-separated (\"\" for none); each is loaded into a fresh table")
+	scaleOnly := flag.Bool("scale-only", false, "run only the scale run (no latency, no sizes)")
+	flag.IntVar(&o.scale.runs, "scale-runs", 7, "timed passes over the list shapes per N (one call of each shape a pass)")
+	flag.IntVar(&o.scale.warm, "scale-warmup", 5, "untimed passes over the list shapes, per N, before the timed ones")
+	flag.IntVar(&o.scale.workers, "scale-writers", 8, "goroutines writing the scale run's customers")
 	flag.Parse()
+	var err error
+	if o.scale.sizes, err = parseSizes(*scale); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if *scaleOnly {
+		o.latency, o.sizes = false, false
+	}
+	o.scale.runs, o.scale.warm, o.scale.workers = max(o.scale.runs, 1), max(o.scale.warm, 0), max(o.scale.workers, 1)
+	o.scale.cursorPage, o.scale.cursorLimit = 400, 25
+	o.scale.cursorOffsets = (o.scale.cursorPage - 1) * o.scale.cursorLimit
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -73,6 +95,8 @@ func run(ctx context.Context, o options) error {
 	if os.Getenv("MAKELEVEL") != "" {
 		r.command = "`make bench`, which runs " + r.command
 	}
+	// The handlers' access log is formatted as in production but not written.
+	api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if o.latency {
 		e, closeEnv, err := newEnv(ctx, root, tpl)
 		if err != nil {
@@ -81,6 +105,11 @@ func run(ctx context.Context, o options) error {
 		defer closeEnv()
 		r.env = e
 		if err := latency(ctx, e, o, r); err != nil {
+			return err
+		}
+	}
+	if len(o.scale.sizes) > 0 {
+		if r.scale, err = runScale(ctx, root, tpl, o.scale); err != nil {
 			return err
 		}
 	}
@@ -106,8 +135,6 @@ func run(ctx context.Context, o options) error {
 
 // latency measures every case and bcrypt alone.
 func latency(ctx context.Context, e *env, o options, r *report) error {
-	// The handlers' access log is formatted as in production but not written.
-	api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local at %s, table %s; seeding %d customers, and %d addresses for one\n",
 		e.endpoint, e.table, seedCustomers, bookAddresses)
 	for range seedCustomers {

@@ -34,6 +34,7 @@ type report struct {
 	hash     sample // bcrypt alone
 	compare  sample
 	binaries []binary
+	scale    *scaleReport // nil when the scale run did not run
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
@@ -101,17 +102,25 @@ func (r *report) write(w io.Writer) {
 	if c := commit(r.root); c != "" {
 		p("- Commit: %s", c)
 	}
-	if r.env != nil {
-		jar := r.env.jarName()
+	if e := r.env; e != nil || r.scale != nil {
+		if e == nil {
+			e = r.scale.env
+		}
+		jar := e.jarName()
 		where := strings.TrimSpace(jar + " started by the bench (`-inMemory -sharedDb`)")
-		if !r.env.started {
-			where = "at $DYNAMODB_ENDPOINT (" + r.env.endpoint + ")"
+		if !e.started {
+			where = "at $DYNAMODB_ENDPOINT (" + e.endpoint + ")"
 			if jar != "" {
 				where += ", installed release " + jar
 			}
 		}
 		p("- DynamoDB Local: %s; %s", where, javaVersion())
+	}
+	if r.env != nil {
 		r.writeLatency(p)
+	}
+	if r.scale != nil {
+		r.scale.write(p)
 	}
 	if len(r.binaries) > 0 {
 		r.writeSizes(p)
