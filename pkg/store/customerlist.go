@@ -356,6 +356,11 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 			res.Total++
 		}
 	}
+	if !res.TotalExact {
+		// The budget ran out: count the rows already read too (they are paid for), for the
+		// tightest lower bound at no further cost.
+		res.Total += m.countBuffered(q.Filter)
+	}
 	if q.Cursor != "" {
 		res.TotalExact = false // rows before the cursor were not counted
 	}
@@ -464,6 +469,21 @@ func (m *merger) next(ctx context.Context) (*customers.Customer, bool, error) {
 		return nil, false, fail("list customers", err)
 	}
 	return it.customer(), true, nil
+}
+
+// countBuffered counts the rows read but not yet taken that match f, and drops them.
+func (m *merger) countBuffered(f filter.Filter) int {
+	n := 0
+	for _, st := range m.streams {
+		for _, raw := range st.items {
+			var it customerItem
+			if attributevalue.UnmarshalMap(raw, &it) == nil && customers.Matches(it.customer(), f) {
+				n++
+			}
+		}
+		st.items = nil
+	}
+	return n
 }
 
 func (m *merger) exhausted() bool {
