@@ -247,7 +247,7 @@ func (p *parser) expr(schema Schema) (Expr, error) {
 
 // value reads one operand: quoted, or up to the next ',' or ')'.
 func (p *parser) value(kind Kind) (string, error) {
-	p.skipSpaces(kind == Email)
+	p.skipSpaces(kind == Email || kind == Time)
 	if q := p.peek(); q == '"' || q == '\'' {
 		p.i++
 		var b strings.Builder
@@ -265,7 +265,7 @@ func (p *parser) value(kind Kind) (string, error) {
 				b.WriteByte(p.s[p.i])
 				p.i++
 			case c == q:
-				p.skipSpaces(kind == Email)
+				p.skipSpaces(kind == Email || kind == Time)
 				if c := p.peek(); c != ',' && c != ')' && !p.done() {
 					return "", errorf("unexpected %q after a quoted value", c)
 				}
@@ -285,9 +285,10 @@ func (p *parser) value(kind Kind) (string, error) {
 	return decode(p.s[start:p.i], kind)
 }
 
-// decode settles what the unencoded pluses of a value mean: a space, except in emails.
+// decode settles what the unencoded pluses of a value mean: a space, except in emails and
+// times (an offset such as +02:00), which hold no spaces.
 func decode(s string, kind Kind) (string, error) {
-	if kind == Email {
+	if kind == Email || kind == Time {
 		return strings.ReplaceAll(s, plusMark, "+"), nil
 	}
 	return strings.ReplaceAll(s, plusMark, " "), nil

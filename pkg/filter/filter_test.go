@@ -39,6 +39,7 @@ func TestParse(t *testing.T) {
 		{"gt(created_at,2018-04-16)", Filter{{Op: Gt, Field: "created_at", Values: []string{"2018-04-16"}, Times: []time.Time{day}}}},
 		{"ge(created_at,2018-04-16T00:00:00Z)", Filter{{Op: Ge, Field: "created_at", Values: []string{"2018-04-16T00:00:00Z"}, Times: []time.Time{day}}}},
 		{`lt(created_at,"2018-04-16T00:00:00.000Z")`, Filter{{Op: Lt, Field: "created_at", Values: []string{"2018-04-16T00:00:00.000Z"}, Times: []time.Time{day}}}},
+		{"ge(created_at,2018-04-16T02:00:00+02:00)", Filter{{Op: Ge, Field: "created_at", Values: []string{"2018-04-16T02:00:00+02:00"}, Times: []time.Time{day}}}},
 		{"le(created_at,1523836800000)", Filter{{Op: Le, Field: "created_at", Values: []string{"1523836800000"}, Times: []time.Time{day}}}},
 		{"eq(email,a@x.com):like(name,jon*)", Filter{
 			{Op: Eq, Field: "email", Values: []string{"a@x.com"}},
