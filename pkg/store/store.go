@@ -117,21 +117,24 @@ func (s *Store) transact(ctx context.Context, op string, build func() []types.Tr
 		if reasons == nil {
 			return nil, fail(op, err)
 		}
-		conflict := false
+		// A conflicting transaction or throttling cancels without any condition failing:
+		// both are worth retrying, and both are a 503 once the retries are spent (a 409
+		// would read as "email taken" to a storefront).
+		transient := false
 		for i, r := range reasons {
 			if failed(reasons, i) {
 				return reasons, nil
 			}
-			if aws.ToString(r.Code) == "TransactionConflict" {
-				conflict = true
+			switch aws.ToString(r.Code) {
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				transient = true
 			}
 		}
-		if !conflict || attempt == transactAttempts {
-			if conflict {
-				return nil, &problem.Error{Kind: problem.Conflict, Title: "Conflict",
-					Detail: "write conflict detected; retry the request", Cause: err}
-			}
+		if !transient {
 			return nil, fail(op, err)
+		}
+		if attempt == transactAttempts {
+			return nil, unavailable(op, err)
 		}
 		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + rand.N(20*time.Millisecond)
 		select {

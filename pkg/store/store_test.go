@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,7 +240,9 @@ func TestFailures(t *testing.T) {
 		{"request limit", &smithyError{"RequestLimitExceeded"}, problem.Unavailable},
 		{"client retry quota", ratelimit.QuotaExceededError{Available: 0, Requested: 5}, problem.Unavailable},
 		{"deadline", context.DeadlineExceeded, problem.Unavailable},
-		{"transaction conflicts", conflict, problem.Conflict},
+		{"transaction conflicts", conflict, problem.Unavailable},
+		{"throttled inside a transaction", &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			{Code: aws.String("ThrottlingError")}, {Code: aws.String("None")}, {Code: aws.String("None")}}}, problem.Unavailable},
 		{"anything else", errors.New("boom"), problem.Internal},
 	}
 	for _, c := range cases {
@@ -254,8 +257,8 @@ func TestFailures(t *testing.T) {
 				case c.kind == problem.Internal && ok:
 					t.Errorf("%v became a problem %v", err, l)
 				case c.kind != problem.Internal && (!ok || l[0].Kind != c.kind):
-					if c.name == "transaction conflicts" && err == getErr {
-						continue // a plain read cannot conflict
+					if strings.Contains(c.name, "transaction") && err == getErr {
+						continue // a plain read cannot be cancelled
 					}
 					t.Errorf("%v: want kind %v", err, c.kind)
 				case c.kind == problem.Unavailable && l[0].RetryAfter == 0:
