@@ -29,7 +29,7 @@ type Config struct {
 const (
 	DefaultIssuer           = "customers"
 	DefaultBcryptCost       = 10
-	DefaultMaxLoginFailures = 10
+	DefaultMaxLoginFailures = 40
 	DefaultLoginWindow      = 15 * time.Minute
 	DefaultSettingsTTL      = 10 * time.Second
 )

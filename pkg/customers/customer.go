@@ -93,15 +93,6 @@ type Guard struct {
 	TokenGen *int64
 }
 
-// LoginRecord is what a login attempt needs: the customer an email belongs to (nil when
-// none) and the recent failures for that email.
-type LoginRecord struct {
-	Customer *Customer
-	Failures int
-	// WindowStart is when the current failure window began.
-	WindowStart time.Time
-}
-
 // Store keeps customers. Package store implements it on DynamoDB.
 type Store interface {
 	// Create stores a new customer and claims its email, atomically. ErrEmailTaken when
@@ -120,12 +111,18 @@ type Store interface {
 	Delete(ctx context.Context, cur *Customer, now time.Time) error
 	// List returns a page of the live customers that match q.
 	List(ctx context.Context, q ListQuery) (ListResult, error)
-	// Login reads the customer an email (normalised) belongs to and its failure count.
-	Login(ctx context.Context, emailKey string) (LoginRecord, error)
-	// LoginFailed counts one failed login for the email within window.
-	LoginFailed(ctx context.Context, emailKey string, now time.Time, window time.Duration) error
-	// LoginSucceeded clears the email's failure count.
+	// ReserveLogin counts one log-in attempt for the email (normalised) in the current
+	// window, atomically, before the password is checked; when max attempts are already
+	// counted it counts nothing and returns how long until the window ends.
+	ReserveLogin(ctx context.Context, emailKey string, now time.Time, window time.Duration, max int) (time.Duration, error)
+	// LoginCustomer reads the customer an email (normalised) belongs to, nil when none,
+	// making the same calls either way.
+	LoginCustomer(ctx context.Context, emailKey string) (*Customer, error)
+	// LoginSucceeded clears the email's attempt count.
 	LoginSucceeded(ctx context.Context, emailKey string) error
+	// Rehash replaces a password hash made at a lower cost, if it is still oldHash; the
+	// customer's tokens stay valid.
+	Rehash(ctx context.Context, id, oldHash, newHash string) error
 }
 
 // Errors a Store returns.

@@ -3,6 +3,8 @@ package customers
 import (
 	"context"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
@@ -15,46 +17,66 @@ var ErrBadCredentials = &problem.Error{Kind: problem.Unauthorized, Title: "Unaut
 	Detail: "the email or password is incorrect"}
 
 // Login checks an email and password and issues a customer token. Failures look the same
-// and take the same time whether or not the email belongs to anyone; repeated failures for
-// one email are throttled for the rest of the window.
+// and take the same time whether or not the email belongs to anyone. Every attempt is
+// counted for its email before the password is checked, atomically, so parallel guesses
+// cannot slip past the limit; a success clears the count.
 func (s *Service) Login(ctx context.Context, o api.Object) (*Customer, auth.Token, error) {
 	email, password, err := parseLogin(o)
 	if err != nil {
 		return nil, auth.Token{}, err
 	}
-	key := EmailKey(email)
-	now := s.now()
-	rec, err := s.store.Login(ctx, key)
-	if err != nil {
-		return nil, auth.Token{}, err
-	}
-	if rec.Failures >= s.maxFailures {
-		if wait := rec.WindowStart.Add(s.window).Sub(now); wait > 0 {
-			return nil, auth.Token{}, &problem.Error{Kind: problem.TooManyRequests, Title: "Too Many Requests",
-				Detail:     "too many failed log-ins for this email; retry after " + strconv.Itoa(int(wait.Seconds())+1) + " seconds",
-				RetryAfter: wait}
-		}
-	}
-	var hash string
-	if rec.Customer != nil && !rec.Customer.Deleted {
-		hash = rec.Customer.PasswordHash
-	}
-	if !s.passwords.Check(hash, password) {
-		if err := s.store.LoginFailed(ctx, key, now, s.window); err != nil {
-			return nil, auth.Token{}, err
-		}
+	if CheckEmail(strings.TrimSpace(email), "data.email") != nil {
+		// Nobody can have signed up with it: answer as for an unknown email, without a key
+		// DynamoDB would refuse.
+		s.passwords.Check("", password)
 		return nil, auth.Token{}, ErrBadCredentials
 	}
-	if rec.Failures > 0 {
-		if err := s.store.LoginSucceeded(ctx, key); err != nil {
-			return nil, auth.Token{}, err
+	key := EmailKey(email)
+	now := s.now()
+	var (
+		wait               time.Duration
+		cust               *Customer
+		reserveErr, getErr error
+		done               = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		cust, getErr = s.store.LoginCustomer(ctx, key)
+	}()
+	wait, reserveErr = s.store.ReserveLogin(ctx, key, now, s.window, s.maxFailures)
+	<-done
+	switch {
+	case reserveErr != nil:
+		return nil, auth.Token{}, reserveErr
+	case wait > 0:
+		return nil, auth.Token{}, &problem.Error{Kind: problem.TooManyRequests, Title: "Too Many Requests",
+			Detail:     "too many log-in attempts for this email; retry after " + strconv.Itoa(int(wait.Seconds())+1) + " seconds",
+			RetryAfter: wait}
+	case getErr != nil:
+		return nil, auth.Token{}, getErr
+	}
+	var hash string
+	if cust != nil && !cust.Deleted {
+		hash = cust.PasswordHash
+	}
+	if !s.passwords.Check(hash, password) {
+		return nil, auth.Token{}, ErrBadCredentials
+	}
+	if err := s.store.LoginSucceeded(ctx, key); err != nil {
+		return nil, auth.Token{}, err
+	}
+	if s.passwords.Outdated(hash) {
+		// The cost went up since this hash was made: bring it to the current cost, so that
+		// its comparisons take as long as the dummy's. Best effort: the log-in stands.
+		if h, err := s.passwords.Hash(password); err == nil {
+			_ = s.store.Rehash(ctx, cust.ID, hash, h)
 		}
 	}
-	tok, err := s.tokens.IssueCustomer(rec.Customer.ID, rec.Customer.TokenGen)
+	tok, err := s.tokens.IssueCustomer(cust.ID, cust.TokenGen)
 	if err != nil {
 		return nil, auth.Token{}, err
 	}
-	return rec.Customer, tok, nil
+	return cust, tok, nil
 }
 
 // parseLogin validates a token request body for the password mechanism.

@@ -1,11 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestCustomerToken(t *testing.T) {
@@ -100,4 +107,58 @@ func TestLoginThrottle(t *testing.T) {
 	expect(t, h.login("ron@example.com", testPassword), 200)
 	expect(t, h.login("ron@example.com", "wrong password"), 401)
 	expect(t, h.login("ron@example.com", testPassword), 200)
+}
+
+func TestLoginThrottleUnderConcurrency(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.MaxLoginFailures = 5; c.LoginWindow = time.Minute })
+	h.createCustomer("Ron", "ron@example.com")
+	const n = 20
+	statuses := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() { statuses <- h.login("ron@example.com", "wrong password").Status }()
+	}
+	count := map[int]int{}
+	for i := 0; i < n; i++ {
+		count[<-statuses]++
+	}
+	if count[401] != 5 || count[429] != n-5 {
+		t.Errorf("statuses %v: parallel guesses must not slip past the limit of 5", count)
+	}
+}
+
+func TestLoginOddEmails(t *testing.T) {
+	h := newHarness(t)
+	for _, email := range []string{strings.Repeat("a", 3000) + "@example.com", "not an email", "a@b"} {
+		r := h.login(email, testPassword)
+		expect(t, r, 401)
+	}
+}
+
+func TestLoginUpgradesOldHashes(t *testing.T) {
+	h := newHarness(t)
+	h.createCustomer("Ron", "ron@example.com") // hashed at cost 10
+	tok := h.customerToken("ron@example.com")
+	cfg := h.cfg
+	cfg.BcryptCost = 11
+	deps, err := app.New(cfg, h.db.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.doWith(map[string]api.HandlerFunc{"POST /v2/customers/tokens": CreateCustomerToken(deps)}, req{Route: "POST /v2/customers/tokens",
+		Headers: bearer(h.implicit), Body: `{"data":{"type":"token","email":"ron@example.com","password":"` + testPassword + `"}}`})
+	expect(t, r, 200)
+	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &h.db.Table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		if v, ok := it["password_hash"].(*types.AttributeValueMemberS); ok {
+			if c, _ := bcrypt.Cost([]byte(v.Value)); c != 11 {
+				t.Errorf("stored cost %d, want 11", c)
+			}
+		}
+	}
+	// The upgrade is not a password change: tokens issued before it still work.
+	ron := data(r)["customer_id"].(string)
+	expect(t, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": ron}, Headers: withCustomer(h.implicit, tok)}), 200)
 }

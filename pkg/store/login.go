@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,81 +27,102 @@ type loginFailItem struct {
 // unknown email makes the same two reads as one for a known email.
 var absentCustomer = customerKey(id.New())
 
-// Login implements customers.Store: one BatchGetItem reads the email's claim and its
-// failure count, then one GetItem reads the customer.
-func (s *Store) Login(ctx context.Context, emailKeyValue string) (customers.LoginRecord, error) {
-	var rec customers.LoginRecord
+// LoginCustomer implements customers.Store: a consistent read of the email's claim, then
+// of its customer (or of a key nobody holds, for an unknown email).
+func (s *Store) LoginCustomer(ctx context.Context, emailKeyValue string) (*customers.Customer, error) {
 	ek, _ := attributevalue.MarshalMap(emailKey(emailKeyValue))
-	fk, _ := attributevalue.MarshalMap(loginFailKey(emailKeyValue))
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-		s.table: {Keys: []map[string]types.AttributeValue{ek, fk}, ConsistentRead: aws.Bool(true)},
-	}})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: ek, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return rec, fail("login", err)
+		return nil, fail("login", err)
 	}
-	if len(out.UnprocessedKeys) > 0 {
-		return rec, unavailable("login", errUnprocessed)
+	var claim emailItem
+	if err := attributevalue.UnmarshalMap(out.Item, &claim); err != nil {
+		return nil, fail("login", err)
 	}
-	customerID := ""
-	for _, raw := range out.Responses[s.table] {
-		var k key
-		_ = attributevalue.UnmarshalMap(raw, &k)
-		switch k.SK {
-		case skEmail:
-			var e emailItem
-			if err := attributevalue.UnmarshalMap(raw, &e); err != nil {
-				return rec, fail("login", err)
-			}
-			customerID = e.CustomerID
-		case skLoginFail:
-			var f loginFailItem
-			if err := attributevalue.UnmarshalMap(raw, &f); err != nil {
-				return rec, fail("login", err)
-			}
-			rec.Failures, rec.WindowStart = f.Failures, time.Unix(f.WindowStart, 0)
-		}
-	}
-	if customerID == "" {
+	if claim.CustomerID == "" {
 		k, _ := attributevalue.MarshalMap(absentCustomer)
 		if _, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)}); err != nil {
-			return rec, fail("login", err)
+			return nil, fail("login", err)
 		}
-		return rec, nil
+		return nil, nil
 	}
-	c, err := s.Get(ctx, customerID)
-	if err != nil && err != customers.ErrNotFound {
-		return rec, err
+	c, err := s.Get(ctx, claim.CustomerID)
+	if err == customers.ErrNotFound {
+		return nil, nil
 	}
-	rec.Customer = c
-	return rec, nil
+	return c, err
 }
 
-// LoginFailed implements customers.Store: it counts a failure in the current window, or
-// starts a new window when the last one has ended.
-func (s *Store) LoginFailed(ctx context.Context, emailKeyValue string, now time.Time, window time.Duration) error {
+// ReserveLogin implements customers.Store. One conditional UpdateItem counts the attempt in
+// an open window below the limit; when there is no open window, a conditional PutItem
+// starts one. Both conditions make concurrent attempts count one by one.
+func (s *Store) ReserveLogin(ctx context.Context, emailKeyValue string, now time.Time, window time.Duration, max int) (time.Duration, error) {
 	k, _ := attributevalue.MarshalMap(loginFailKey(emailKeyValue))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &s.table,
-		Key:                 k,
-		UpdateExpression:    aws.String("ADD failures :one"),
-		ConditionExpression: aws.String("window_start > :cutoff"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":    &types.AttributeValueMemberN{Value: "1"},
-			":cutoff": numberAV(now.Add(-window).Unix()),
-		},
-	})
-	if err == nil || !conditionFailed(err) {
-		return fail("count login failure", err)
+	cutoff := numberAV(now.Add(-window).Unix())
+	for try := 0; try < 3; try++ {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:           &s.table,
+			Key:                 k,
+			UpdateExpression:    aws.String("ADD failures :one"),
+			ConditionExpression: aws.String("window_start > :cutoff AND failures < :max"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":one": numberAV(1), ":cutoff": cutoff, ":max": numberAV(int64(max)),
+			},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			return 0, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return 0, fail("count log-in", err)
+		}
+		var old loginFailItem
+		_ = attributevalue.UnmarshalMap(ccf.Item, &old)
+		if len(ccf.Item) > 0 && old.WindowStart > now.Add(-window).Unix() {
+			// The window is open and full: refuse without counting.
+			return time.Unix(old.WindowStart, 0).Add(window).Sub(now), nil
+		}
+		item, _ := attributevalue.MarshalMap(loginFailItem{key: loginFailKey(emailKeyValue), Type: "login_attempts",
+			Failures: 1, WindowStart: now.Unix(), ExpiresAt: now.Add(window).Unix() + 60})
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 &s.table,
+			Item:                      item,
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR window_start <= :cutoff"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":cutoff": cutoff},
+		})
+		if err == nil {
+			return 0, nil
+		}
+		if !conditionFailed(err) {
+			return 0, fail("count log-in", err)
+		}
+		// Another attempt opened the window first: count in it.
 	}
-	item, _ := attributevalue.MarshalMap(loginFailItem{key: loginFailKey(emailKeyValue), Type: "login_failures",
-		Failures: 1, WindowStart: now.Unix(), ExpiresAt: now.Add(window).Unix() + 60})
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item})
-	return fail("count login failure", err)
+	return 0, unavailable("count log-in", errors.New("attempt count kept changing"))
 }
 
 // LoginSucceeded implements customers.Store.
 func (s *Store) LoginSucceeded(ctx context.Context, emailKeyValue string) error {
 	k, _ := attributevalue.MarshalMap(loginFailKey(emailKeyValue))
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: k})
-	return fail("clear login failures", err)
+	return fail("clear log-in attempts", err)
+}
+
+// Rehash implements customers.Store: the hash changes only if it is still the one checked.
+func (s *Store) Rehash(ctx context.Context, id, oldHash, newHash string) error {
+	k, _ := attributevalue.MarshalMap(customerKey(id))
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 k,
+		UpdateExpression:    aws.String("SET password_hash = :new"),
+		ConditionExpression: aws.String("password_hash = :old"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":new": &types.AttributeValueMemberS{Value: newHash}, ":old": &types.AttributeValueMemberS{Value: oldHash},
+		},
+	})
+	if conditionFailed(err) {
+		return nil // changed meanwhile: nothing to upgrade
+	}
+	return fail("rehash", err)
 }
