@@ -1,6 +1,7 @@
 package customers
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -18,12 +19,27 @@ var FilterSchema = filter.Schema{
 	"external_ref": {Kind: filter.String, Ops: []filter.Op{filter.Eq}},
 }
 
+// filterValueLimits bounds filter values by what the field can hold (bytes): a longer value
+// cannot match, and would make a key DynamoDB refuses.
+var filterValueLimits = map[string]int{"email": MaxEmailLen, "name": MaxNameLen * 4, "id": 36,
+	"external_ref": MaxExternalRefLen * 4}
+
 // ParseFilter parses a raw filter parameter; a refused filter is a 400 saying why.
 func ParseFilter(raw string) (filter.Filter, error) {
+	refuse := func(detail string) error {
+		return &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
+			Detail: "could not use the filter: " + detail}
+	}
 	f, err := filter.Parse(raw, FilterSchema)
 	if err != nil {
-		return nil, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
-			Detail: "could not use the filter: " + err.Error()}
+		return nil, refuse(err.Error())
+	}
+	for _, e := range f {
+		for _, v := range e.Values {
+			if limit, ok := filterValueLimits[e.Field]; ok && len(v) > limit {
+				return nil, refuse(fmt.Sprintf("a %s value is longer than any %s can be", e.Field, e.Field))
+			}
+		}
 	}
 	return f, nil
 }

@@ -159,6 +159,9 @@ func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
 			} else if e.Op == filter.ILike || e.Op == filter.In {
 				continue // the name index is case-sensitive; in on names is checked row by row
 			}
+			if v, cut := sortValue(text); cut {
+				text, exact = v, false // the key holds only the start of long names: match the rest row by row
+			}
 			if exact {
 				text += sep
 			}

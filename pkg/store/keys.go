@@ -108,10 +108,16 @@ func xrefPart(ref string) string {
 func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
 func sortKey(value, id string) string {
+	v, _ := sortValue(value)
+	return v + sep + id
+}
+
+// sortValue is the part of value a sort key holds; cut reports that it is not all of it.
+func sortValue(value string) (v string, cut bool) {
 	if len(value) > maxSortValue {
-		value = strings.ToValidUTF8(value[:maxSortValue], "")
+		return strings.ToValidUTF8(value[:maxSortValue], ""), true
 	}
-	return value + sep + id
+	return value, false
 }
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }
