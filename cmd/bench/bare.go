@@ -363,19 +363,43 @@ func bareLoginUnknown(_ context.Context, e *env, withBcrypt bool) (*op, error) {
 func bareLoginAs(e *env, email string, ok, reset, withBcrypt bool) *op {
 	absent := id.New()
 	o := &op{run: func(ctx context.Context) error {
-		out, err := e.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-			e.table: {Keys: []item{emailKey(email), failKey(email)}, ConsistentRead: aws.Bool(true)},
-		}})
+		// Count the attempt (as store.ReserveLogin) while reading the claim and the customer
+		// (as store.LoginCustomer).
+		reserved := make(chan error, 1)
+		go func() {
+			now := time.Now()
+			cutoff := num(now.Add(-e.deps.Config.LoginWindow).Unix())
+			_, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: failKey(email),
+				UpdateExpression:                    aws.String("ADD failures :one"),
+				ConditionExpression:                 aws.String("window_start > :cutoff AND failures < :max"),
+				ExpressionAttributeValues:           item{":one": num(1), ":cutoff": cutoff, ":max": num(int64(e.deps.Config.MaxLoginFailures))},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			})
+			var ccf *types.ConditionalCheckFailedException
+			if !errors.As(err, &ccf) {
+				reserved <- err
+				return
+			}
+			it := failKey(email)
+			it["type"], it["failures"], it["window_start"] = str("login_attempts"), num(1), num(now.Unix())
+			it["expires_at"] = num(now.Add(e.deps.Config.LoginWindow).Unix() + 60)
+			_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &e.table, Item: it,
+				ConditionExpression:       aws.String("attribute_not_exists(PK) OR window_start <= :cutoff"),
+				ExpressionAttributeValues: item{":cutoff": cutoff}})
+			reserved <- err
+		}()
+		out, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: emailKey(email), ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return err
 		}
 		cid := absent
-		for _, it := range out.Responses[e.table] {
-			if getS(it, "SK") == "EMAIL" {
-				cid = getS(it, "customer_id")
-			}
+		if out.Item != nil {
+			cid = getS(out.Item, "customer_id")
 		}
 		if _, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table, Key: customerKey(cid), ConsistentRead: aws.Bool(true)}); err != nil {
+			return err
+		}
+		if err := <-reserved; err != nil {
 			return err
 		}
 		if withBcrypt {
@@ -387,24 +411,10 @@ func bareLoginAs(e *env, email string, ok, reset, withBcrypt bool) *op {
 				return errors.New("login: unexpected bcrypt result")
 			}
 		}
-		if ok {
+		if !ok {
 			return nil
 		}
-		now := time.Now()
-		_, err = e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: failKey(email),
-			UpdateExpression:          aws.String("ADD failures :one"),
-			ConditionExpression:       aws.String("window_start > :cutoff"),
-			ExpressionAttributeValues: item{":one": num(1), ":cutoff": num(now.Add(-e.deps.Config.LoginWindow).Unix())},
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) {
-			return err
-		}
-		it := failKey(email)
-		it["type"], it["failures"], it["window_start"] = str("login_failures"), num(1), num(now.Unix())
-		it["expires_at"] = num(now.Add(e.deps.Config.LoginWindow).Unix() + 60)
-		_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &e.table, Item: it})
-		return err
+		return clearFailures(ctx, e, email)
 	}}
 	if reset {
 		o.prepare = func(ctx context.Context) error { return clearFailures(ctx, e, email) }
