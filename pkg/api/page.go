@@ -166,8 +166,12 @@ func listMeta(r *Request, p Page, res Result, n int) ListMeta {
 		m.Links.Last = link(last, "")
 	}
 	next := p.Offset + p.Limit
-	more := next < total || (!res.Exact && n == p.Limit)
-	if pages > 0 && more && next <= MaxOffset {
+	if res.Next != "" && n < p.Limit {
+		next = p.Offset + n // a short page (the store's read budget ran out): keep offsets aligned
+	}
+	// There is a next page when the store says where it continues, or when the count says
+	// rows remain.
+	if next <= MaxOffset && p.Limit > 0 && (res.Next != "" || (res.Exact && next < total)) {
 		// A continuation from the store lets a client that follows links skip the offset.
 		m.Links.Next = link(next, res.Next)
 	}

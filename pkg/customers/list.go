@@ -39,6 +39,9 @@ func ParseFilter(raw string) (filter.Filter, error) {
 			if limit, ok := filterValueLimits[e.Field]; ok && len(v) > limit {
 				return nil, refuse(fmt.Sprintf("a %s value is longer than any %s can be", e.Field, e.Field))
 			}
+			if e.Field == "id" && v == "" {
+				return nil, refuse("an id value is empty")
+			}
 		}
 	}
 	return f, nil
@@ -113,7 +116,7 @@ func Like(v string, p filter.Pattern) bool {
 // ge from its start, lt before its start, le up to its end.
 func TimeRange(raw string, t time.Time) (from, to time.Time) {
 	switch {
-	case len(raw) == len("2006-01-02"):
+	case len(raw) == len("2006-01-02") && strings.Count(raw, "-") == 2:
 		return t, t.Add(24 * time.Hour)
 	case !strings.ContainsAny(raw, "T:"):
 		return t, t.Add(time.Millisecond)

@@ -310,6 +310,14 @@ func pattern(v string) Pattern {
 // ParseTime reads RFC 3339 (with or without fractions), a date (midnight UTC), or Unix
 // milliseconds.
 func ParseTime(v string) (time.Time, error) {
+	t, err := parseTime(v)
+	if err != nil || t.Year() < 1 || t.Year() > 9999 {
+		return time.Time{}, errorf("not a time between the years 1 and 9999")
+	}
+	return t, nil
+}
+
+func parseTime(v string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t.UTC(), nil
 	}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -200,5 +202,59 @@ func TestFilterLongValues(t *testing.T) {
 	for _, q := range []string{"eq(email," + strings.Repeat("a", 1100) + "@x.com)", "eq(id," + strings.Repeat("a", 3000) + ")",
 		"gt(id," + strings.Repeat("a", 1100) + ")", "like(name," + strings.Repeat("a", 1100) + "*)"} {
 		expect(t, h.do(req{Route: "GET /v2/customers", Query: "filter=" + q, Headers: bearer(h.admin)}), 400)
+	}
+}
+
+func TestListRefusesWhatItCannotServe(t *testing.T) {
+	h := newHarness(t)
+	filterWorld(t, h)
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"f":1,"p":["zzz` + "\x1f" + strings.Repeat("a", 36) + `","","","","","","",""]}`))
+	for _, q := range []string{
+		"filter=gt(id,)", "filter=le(id,'')&sort=-id",
+		"filter=lt(created_at,253433923200000)",
+		"filter=eq(email,ann@pawnee.gov)&page[cursor]=garbage",
+		"filter=like(email,an*)&page[cursor]=garbage",
+		"filter=like(email,an*)&sort=email&page[cursor]=" + forged,
+	} {
+		t.Run(q, func(t *testing.T) {
+			expect(t, h.do(req{Route: "GET /v2/customers", Query: q, Headers: bearer(h.admin)}), 400)
+		})
+	}
+	t.Run("a cursor placed outside the filter's range", func(t *testing.T) {
+		r := h.do(req{Route: "GET /v2/customers", Query: "page[limit]=1&sort=email&filter=like(email,an*)", Headers: bearer(h.admin)})
+		next := r.JSON["links"].(map[string]any)["next"].(string)
+		cursor := next[strings.Index(next, "page[cursor]=")+len("page[cursor]="):]
+		cursor = cursor[:strings.Index(cursor, "&")]
+		b, _ := base64.RawURLEncoding.DecodeString(cursor)
+		var c struct {
+			F uint32   `json:"f"`
+			P []string `json:"p"`
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatal(err)
+		}
+		c.P[0] = "zzz\x1f" + strings.Repeat("a", 36)
+		b, _ = json.Marshal(c)
+		q := "page[limit]=1&sort=email&filter=like(email,an*)&page[cursor]=" + base64.RawURLEncoding.EncodeToString(b)
+		expect(t, h.do(req{Route: "GET /v2/customers", Query: q, Headers: bearer(h.admin)}), 400)
+	})
+}
+
+func TestFilteredLinksEnd(t *testing.T) {
+	h := newHarness(t)
+	filterWorld(t, h)
+	next := "https://api.example.test/v2/customers?page[limit]=3&filter=like(email,*e*)"
+	for pages := 0; next != ""; pages++ {
+		_, q, _ := strings.Cut(next, "?")
+		r := h.do(req{Route: "GET /v2/customers", Query: q, Headers: bearer(h.admin)})
+		expect(t, r, 200)
+		if len(names(r)) == 0 {
+			t.Fatalf("page %d is empty: links.next led past the end", pages+1)
+		}
+		links, meta := r.JSON["links"].(map[string]any), r.JSON["meta"].(map[string]any)
+		if links["last"] == nil || meta["results"].(map[string]any)["total_method"] != nil {
+			t.Errorf("page %d: last %v, results %v", pages+1, links["last"], meta["results"])
+		}
+		next, _ = links["next"].(string)
 	}
 }

@@ -63,18 +63,48 @@ type keyRange struct {
 // List implements customers.Store.
 func (s *Store) List(ctx context.Context, q customers.ListQuery) (customers.ListResult, error) {
 	if ids, kind := points(q.Filter); kind != "" {
+		if q.Cursor != "" {
+			return customers.ListResult{}, customers.ErrBadCursor // these lists never make one
+		}
 		return s.listPoints(ctx, q, ids, kind)
 	}
 	if r, ok := rangeOn(q.Filter, q.Sort); ok {
 		return s.listStream(ctx, q, r)
 	}
-	for _, f := range []customers.SortField{customers.SortEmail, customers.SortName, customers.SortCreatedAt,
-		customers.SortUpdatedAt, customers.SortID} {
-		if r, ok := rangeOn(q.Filter, f); ok {
-			return s.listCollect(ctx, q, r, f)
+	// Collect through the narrowest range the filter gives on another field.
+	var best keyRange
+	var bestField customers.SortField
+	bestScore := 3
+	for _, f := range []customers.SortField{customers.SortCreatedAt, customers.SortUpdatedAt, customers.SortID,
+		customers.SortEmail, customers.SortName} {
+		if r, ok := rangeOn(q.Filter, f); ok && r.narrowness() < bestScore {
+			best, bestField, bestScore = r, f, r.narrowness()
 		}
 	}
+	if bestScore < 3 {
+		if q.Cursor != "" {
+			return customers.ListResult{}, customers.ErrBadCursor
+		}
+		return s.listCollect(ctx, q, best, bestField)
+	}
 	return s.listStream(ctx, q, keyRange{index: sortIndexes[q.Sort]})
+}
+
+// narrowness ranks key conditions: 0 an exact value or a closed range, 1 a prefix, 2 an
+// open range.
+func (r keyRange) narrowness() int {
+	switch {
+	case strings.HasSuffix(r.prefix, sep) || (r.lo != nil && r.hi != nil):
+		return 0
+	case r.prefix != "":
+		return 1
+	}
+	return 2
+}
+
+// contains reports whether an index sort key lies within r.
+func (r keyRange) contains(sk string) bool {
+	return strings.HasPrefix(sk, r.prefix) && (r.lo == nil || sk >= *r.lo) && (r.hi == nil || sk <= *r.hi)
 }
 
 // points finds expressions that name customers outright.
@@ -232,7 +262,7 @@ func (s *Store) listPoints(ctx context.Context, q customers.ListQuery, values []
 				key := customers.EmailKey(v)
 				add(s.queryAll(ctx, keyRange{index: indexEmail, prefix: key + sep}, emailPart(key)))
 			case "external_ref":
-				add(s.queryAll(ctx, keyRange{index: indexXref}, xrefPart(v)))
+				add(s.queryAll(ctx, keyRange{index: indexXref}, xrefPart(v))) // capped: external_ref is not unique
 			}
 		}()
 	}
@@ -249,7 +279,8 @@ func (s *Store) listPoints(ctx context.Context, q customers.ListQuery, values []
 	return page(q, matches), nil
 }
 
-// queryAll reads every row of one index partition within r (a point plan: few rows).
+// queryAll reads every row of one index partition within r (a point plan: few rows; at
+// most collectCap, else a 400).
 func (s *Store) queryAll(ctx context.Context, r keyRange, part string) ([]map[string]types.AttributeValue, error) {
 	st := &shardStream{part: part, more: true}
 	var rows []map[string]types.AttributeValue
@@ -258,6 +289,10 @@ func (s *Store) queryAll(ctx context.Context, r keyRange, part string) ([]map[st
 			return nil, err
 		}
 		rows, st.items = append(rows, st.items...), nil
+		if len(rows) > collectCap {
+			return nil, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
+				Detail: fmt.Sprintf("more than %d customers share this value; add a range on created_at to narrow it", collectCap)}
+		}
 	}
 	return rows, nil
 }
@@ -279,7 +314,7 @@ func (s *Store) listCollect(ctx context.Context, q customers.ListQuery, r keyRan
 		}
 		if len(matches) > collectCap || m.read > collectCap*2 {
 			return customers.ListResult{}, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
-				Detail: fmt.Sprintf("more than %d customers match; narrow the filter, or sort by %s to page through them", collectCap, f)}
+				Detail: fmt.Sprintf("too many customers to examine (more than %d); narrow the filter, or sort by %s to page through them", collectCap, f)}
 		}
 	}
 	return page(q, matches), nil
@@ -300,15 +335,23 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 	if q.Cursor == "" {
 		want += q.Offset
 	}
+	for _, p := range positions {
+		if p != "" && p != cursorDone && !r.contains(p) {
+			return res, customers.ErrBadCursor
+		}
+	}
 	m := s.merger(r, q.Desc, positions, want)
 	unfiltered := len(q.Filter) == 0
-	var counted chan error
+	type count struct {
+		n   int
+		err error
+	}
+	var counted chan count
 	if unfiltered {
-		counted = make(chan error, 1)
+		counted = make(chan count, 1)
 		go func() {
 			n, err := s.countCustomers(ctx)
-			res.Total, res.TotalExact = n, true
-			counted <- err
+			counted <- count{n, err}
 		}()
 	}
 	skip := q.Offset
@@ -338,7 +381,9 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		res.Next = encodeCursor(fp, m.positions())
 	}
 	if unfiltered {
-		return res, <-counted
+		c := <-counted
+		res.Total, res.TotalExact = c.n, true
+		return res, c.err
 	}
 	// Count the rest of the matches, within a budget.
 	res.Total = matched
@@ -363,9 +408,6 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		// The budget ran out: count the rows already read too (they are paid for), for the
 		// tightest lower bound at no further cost.
 		res.Total += m.countBuffered(q.Filter)
-	}
-	if q.Cursor != "" {
-		res.TotalExact = false // rows before the cursor were not counted
 	}
 	return res, nil
 }
