@@ -41,7 +41,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(db, cfg.TableName)
+	st := store.New(db, cfg.TableName).WithCursorKey(cfg.SigningKey)
 	set := settings.NewService(st, cfg.SettingsTTL)
 	mandatory := func(ctx context.Context) ([]string, error) {
 		s, err := set.Current(ctx)

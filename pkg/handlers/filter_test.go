@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -220,22 +219,20 @@ func TestListRefusesWhatItCannotServe(t *testing.T) {
 			expect(t, h.do(req{Route: "GET /v2/customers", Query: q, Headers: bearer(h.admin)}), 400)
 		})
 	}
-	t.Run("a cursor placed outside the filter's range", func(t *testing.T) {
+	t.Run("a tampered cursor, and what a cursor shows", func(t *testing.T) {
 		r := h.do(req{Route: "GET /v2/customers", Query: "page[limit]=1&sort=email&filter=like(email,an*)", Headers: bearer(h.admin)})
 		next := r.JSON["links"].(map[string]any)["next"].(string)
 		cursor := next[strings.Index(next, "page[cursor]=")+len("page[cursor]="):]
 		cursor = cursor[:strings.Index(cursor, "&")]
-		b, _ := base64.RawURLEncoding.DecodeString(cursor)
-		var c struct {
-			F uint32   `json:"f"`
-			P []string `json:"p"`
+		if b, _ := base64.RawURLEncoding.DecodeString(cursor); strings.Contains(string(b), "andy") {
+			t.Errorf("the cursor shows a customer's email: %q", b)
 		}
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatal(err)
+		flipped := []byte(cursor)
+		flipped[len(flipped)/2] ^= 1
+		if flipped[len(flipped)/2] == '-' || flipped[len(flipped)/2] == '_' {
+			flipped[len(flipped)/2] = 'A'
 		}
-		c.P[0] = "zzz\x1f" + strings.Repeat("a", 36)
-		b, _ = json.Marshal(c)
-		q := "page[limit]=1&sort=email&filter=like(email,an*)&page[cursor]=" + base64.RawURLEncoding.EncodeToString(b)
+		q := "page[limit]=1&sort=email&filter=like(email,an*)&page[cursor]=" + string(flipped)
 		expect(t, h.do(req{Route: "GET /v2/customers", Query: q, Headers: bearer(h.admin)}), 400)
 	})
 }

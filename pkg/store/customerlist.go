@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -327,7 +328,7 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 	var positions []string
 	if q.Cursor != "" {
 		var err error
-		if positions, err = decodeCursor(q.Cursor, fp); err != nil {
+		if positions, err = s.decodeCursor(q.Cursor, fp); err != nil {
 			return res, err
 		}
 	}
@@ -378,7 +379,7 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		}
 	}
 	if !m.exhausted() && q.Limit > 0 {
-		res.Next = encodeCursor(fp, m.positions())
+		res.Next = s.encodeCursor(fp, m.positions())
 	}
 	if unfiltered {
 		c := <-counted
@@ -620,13 +621,27 @@ func fingerprint(q customers.ListQuery) uint32 {
 	return h.Sum32()
 }
 
-func encodeCursor(fp uint32, positions []string) string {
+// encodeCursor seals the positions (they hold customers' sort values: emails, names) with
+// the store's cursor key, so that they neither show in URLs and logs nor can be forged.
+func (s *Store) encodeCursor(fp uint32, positions []string) string {
 	b, _ := json.Marshal(cursor{F: fp, P: positions})
+	if s.cursors != nil {
+		nonce := make([]byte, s.cursors.NonceSize())
+		_, _ = rand.Read(nonce)
+		b = s.cursors.Seal(nonce, nonce, b, nil)
+	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string, fp uint32) ([]string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+func (s *Store) decodeCursor(text string, fp uint32) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(text)
+	if err == nil && s.cursors != nil {
+		n := s.cursors.NonceSize()
+		if len(b) < n {
+			return nil, customers.ErrBadCursor
+		}
+		b, err = s.cursors.Open(nil, b[:n], b[n:], nil)
+	}
 	var c cursor
 	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != shards {
 		return nil, customers.ErrBadCursor
