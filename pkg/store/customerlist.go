@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -657,7 +658,7 @@ func (s *Store) decodeCursor(text string, fp uint32) ([]string, error) {
 // isSortKey accepts what an index sort key of ours can look like: valid text ending in an
 // id. A forged position can only move a client within the same list.
 func isSortKey(s string) bool {
-	if len(s) > 2048 || !utf8Valid(s) {
+	if len(s) > 2048 || !utf8.ValidString(s) {
 		return false
 	}
 	id := s

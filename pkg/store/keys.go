@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // The table's key patterns, in one place. Every item has PK and SK; items that appear in a
@@ -119,5 +118,3 @@ func sortValue(value string) (v string, cut bool) {
 	}
 	return value, false
 }
-
-func utf8Valid(s string) bool { return utf8.ValidString(s) }
