@@ -45,7 +45,7 @@ type Patch struct {
 	Name         *string
 	Email        *string
 	PasswordHash *string
-	// ExternalRef is set when the body names external_ref; ExternalRefValue nil clears it.
+	// SetExternalRef is set when the body names external_ref; ExternalRef nil then clears it.
 	SetExternalRef bool
 	ExternalRef    *string
 }

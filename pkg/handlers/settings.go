@@ -20,14 +20,13 @@ func settingsResponse(s settings.Settings, err error) (api.Response, error) {
 		AddressMandatoryFields []string `json:"address_mandatory_fields"`
 		PageLength             int      `json:"page_length"`
 	}
+	type meta struct {
+		Owner string `json:"owner"`
+	}
 	return api.JSON(http.StatusOK, struct {
 		Data view `json:"data"`
-		Meta struct {
-			Owner string `json:"owner"`
-		} `json:"meta"`
-	}{Data: view{"settings", s.AddressMandatoryFields, s.PageLength}, Meta: struct {
-		Owner string `json:"owner"`
-	}{"store"}})
+		Meta meta `json:"meta"`
+	}{view{"settings", s.AddressMandatoryFields, s.PageLength}, meta{"store"}})
 }
 
 // GetSettings is GET /v2/settings.
