@@ -178,6 +178,9 @@ var echoed = map[string]bool{"id": true, "links": true, "meta": true, "relations
 func parse(o api.Object, pathID string) (map[string]string, error) {
 	values := map[string]string{}
 	var errs problem.List
+	if err := o.CheckMembers(1+len(echoed)+len(Fields), "an address"); err != nil {
+		return nil, err
+	}
 	if t, _, _ := o.String("type"); t != "address" {
 		errs = append(errs, bad("type", "enum", `data.type must be one of the following: "address"`))
 	}
@@ -205,7 +208,7 @@ func parse(o api.Object, pathID string) (map[string]string, error) {
 			}
 			values[k] = v
 		default:
-			errs = append(errs, bad(k, "unknown", k+" is not an address field"))
+			errs = append(errs, bad(problem.Quote(k), "unknown", problem.Quote(k)+" is not an address field"))
 		}
 	}
 	return values, errs.Err()

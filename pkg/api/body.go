@@ -101,7 +101,7 @@ func checkJSON(b []byte) error {
 			if top != nil && top.object && top.key {
 				k := foldKey(t)
 				if _, dup := top.seen[k]; dup {
-					return problem.Bad("Bad Request", "the body repeats the key \""+t+"\"")
+					return problem.Bad("Bad Request", "the body repeats the key \""+problem.Quote(t)+"\"")
 				}
 				top.seen[k] = struct{}{}
 				top.key = false

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
+
+	"github.com/acme/customers/pkg/problem"
 )
 
 // errNotString reports a member that is present but not a JSON string.
@@ -46,4 +49,15 @@ func (o Object) Keys() []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// CheckMembers refuses an object with more members than a resource can have (max) with
+// one 400, rather than one error per unknown member: a 1 MiB body of made-up names would
+// otherwise make an answer many times its size.
+func (o Object) CheckMembers(max int, resource string) error {
+	if len(o) <= max {
+		return nil
+	}
+	return &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "data",
+		Detail: "data has " + strconv.Itoa(len(o)) + " members; " + resource + " has at most " + strconv.Itoa(max)}
 }

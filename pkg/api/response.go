@@ -70,6 +70,10 @@ type errorEntry struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// MaxErrors bounds the entries of an error response: past it, one more entry says how many
+// were left out, so that no body, however bad, makes an answer larger than a few KiB.
+const MaxErrors = 20
+
 // errorResponse renders the contract's error envelope. Internal errors become a 500 that
 // names only the request id.
 func errorResponse(err error, requestID string) Response {
@@ -77,6 +81,11 @@ func errorResponse(err error, requestID string) Response {
 	if !ok {
 		list = problem.List{{Kind: problem.Internal, Title: "Internal Server Error",
 			Detail: "an unexpected error occurred; quote the request id when reporting it"}}
+	}
+	if len(list) > MaxErrors {
+		more := &problem.Error{Kind: list[0].Kind, Title: "Too Many Errors",
+			Detail: strconv.Itoa(len(list)-MaxErrors) + " more problems are not listed; fix these first"}
+		list = append(list[:MaxErrors:MaxErrors], more)
 	}
 	status := statuses[list[0].Kind]
 	entries := make([]errorEntry, len(list))

@@ -23,6 +23,9 @@ const (
 type Input struct {
 	Name, Email *string
 	Password    *string
+	// CurrentPassword proves a customer's identity when they change their email or an
+	// existing password (write-only: checked, never stored).
+	CurrentPassword *string
 	// ExternalRef is meaningful when SetExternalRef: nil means null.
 	SetExternalRef bool
 	ExternalRef    *string
@@ -33,11 +36,21 @@ type Input struct {
 var echoed = map[string]bool{"id": true, "meta": true, "links": true, "relationships": true,
 	"authentication_mechanism": true}
 
+// attributes are the members a customer body may set.
+var attributes = map[string]bool{"type": true, "name": true, "email": true, "password": true,
+	"current_password": true, "external_ref": true}
+
+// maxMembers is the most members a customer body can have.
+var maxMembers = len(attributes) + len(echoed)
+
 // ParseInput validates a customer body. create requires name and email; pathID, when set,
 // must match a data.id the body carries. Every invalid member is reported, one error each.
 func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 	var in Input
 	var errs problem.List
+	if err := o.CheckMembers(maxMembers, "a customer"); err != nil {
+		return in, err
+	}
 	if t, ok, err := o.String("type"); !ok || err != nil || t != "customer" {
 		if !ok {
 			errs = append(errs, problem.Invalid("data.type", "The data.type field is required."))
@@ -79,6 +92,11 @@ func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 			errs = append(errs, err)
 		}
 	}
+	if in.CurrentPassword = str("current_password", false); in.CurrentPassword != nil &&
+		len(*in.CurrentPassword) > auth.MaxPasswordLen {
+		// No password can be that long: refuse without a bcrypt comparison.
+		errs = append(errs, problem.Invalid("data.current_password", "The data.current_password field must be at most 72 bytes."))
+	}
 	if o.Has("external_ref") {
 		in.SetExternalRef = true
 		if !o.IsNull("external_ref") {
@@ -95,9 +113,10 @@ func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 	}
 	for _, k := range o.Keys() {
 		switch {
-		case k == "type" || k == "name" || k == "email" || k == "password" || k == "external_ref" || echoed[k]:
+		case attributes[k] || echoed[k]:
 		default:
-			errs = append(errs, problem.Invalid("data."+k, "The data."+k+" field is not a customer attribute."))
+			name := "data." + problem.Quote(k)
+			errs = append(errs, problem.Invalid(name, "The "+name+" field is not a customer attribute."))
 		}
 	}
 	return in, errs.Err()

@@ -82,7 +82,7 @@ func tokenForm(r *api.Request) (url.Values, error) {
 	}
 	for k, vs := range v {
 		if len(vs) > 1 {
-			return nil, problem.Bad("Bad Request", k+" is given more than once")
+			return nil, problem.Bad("Bad Request", problem.Quote(k)+" is given more than once")
 		}
 	}
 	return v, nil

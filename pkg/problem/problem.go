@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind classifies a failure. Package api owns the kind → HTTP status table.
@@ -122,4 +123,21 @@ func Missing(what string) *Error {
 // Denied reports a valid caller without the right (403).
 func Denied(detail string) *Error {
 	return &Error{Kind: Forbidden, Title: "Forbidden", Detail: detail}
+}
+
+// maxQuoted bounds the bytes of client-sent text (a member name, a value) that an error
+// repeats: a body may hold names of any length, and an answer must stay small.
+const maxQuoted = 64
+
+// Quote returns s for an error's detail or source, cut to at most 64 bytes at a character
+// boundary (with "…" after a cut) and with invalid UTF-8 replaced.
+func Quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(s[:cut], "\uFFFD") + "…"
 }

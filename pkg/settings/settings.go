@@ -139,7 +139,7 @@ func parse(o api.Object) (Patch, error) {
 			for _, f := range fields {
 				if !addresses.IsField(f) {
 					errs = append(errs, invalid("data.address_mandatory_fields", "enum",
-						`"`+f+`" is not an address field; the fields are `+strings.Join(addresses.Fields, ", ")))
+						`"`+problem.Quote(f)+`" is not an address field; the fields are `+strings.Join(addresses.Fields, ", ")))
 					continue
 				}
 				if !seen[f] {
@@ -156,7 +156,8 @@ func parse(o api.Object) (Patch, error) {
 			}
 			p.PageLength = &v
 		default:
-			errs = append(errs, invalid("data."+k, "unknown", "data."+k+" is not a setting"))
+			name := "data." + problem.Quote(k)
+			errs = append(errs, invalid(name, "unknown", name+" is not a setting"))
 		}
 	}
 	return p, errs.Err()
