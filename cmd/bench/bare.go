@@ -372,7 +372,7 @@ func bareLoginAs(e *env, email string, ok, reset, withBcrypt bool) *op {
 			_, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: failKey(email),
 				UpdateExpression:                    aws.String("ADD failures :one"),
 				ConditionExpression:                 aws.String("window_start > :cutoff AND failures < :max"),
-				ExpressionAttributeValues:           item{":one": num(1), ":cutoff": cutoff, ":max": num(int64(e.deps.Config.MaxLoginFailures))},
+				ExpressionAttributeValues:           item{":one": num(1), ":cutoff": cutoff, ":max": num(int64(e.deps.Config.LoginMaxAttempts))},
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			})
 			var ccf *types.ConditionalCheckFailedException

@@ -86,8 +86,9 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOpti
 		ClientSecret: clientSecret,
 		BcryptCost:   config.DefaultBcryptCost,
 		// No throttling: the failed log-in cases fail hundreds of times for one email.
-		MaxLoginFailures: 1 << 30,
-		LoginWindow:      config.DefaultLoginWindow,
+		LoginMaxAttempts:  1 << 30,
+		LoginFreeAttempts: 1 << 30,
+		LoginWindow:       config.DefaultLoginWindow,
 		// Settings are read once per process and then served from its cache, as by a warm
 		// Lambda: the requests measured are a warm function's, without the settings GetItem
 		// a cold one adds to lists and address writes.

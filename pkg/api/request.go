@@ -20,6 +20,9 @@ type Request struct {
 	Method   string
 	RouteKey string
 	Path     string
+	// SourceIP is the client's address as API Gateway saw the connection (not a header the
+	// client could set).
+	SourceIP string
 	// headers holds lower-cased names (payload v2 already lower-cases them).
 	headers map[string]string
 	params  map[string]string
@@ -47,6 +50,7 @@ func newRequest(ev events.APIGatewayV2HTTPRequest) *Request {
 		Method:   ev.RequestContext.HTTP.Method,
 		RouteKey: ev.RouteKey,
 		Path:     ev.RawPath,
+		SourceIP: ev.RequestContext.HTTP.SourceIP,
 		headers:  h,
 		params:   ev.PathParameters,
 		query:    query,

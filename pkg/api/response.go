@@ -57,6 +57,16 @@ func Data(status int, v any) (Response, error) {
 	}{v})
 }
 
+// NoStore marks a response that carries a credential as never to be cached, by the browser
+// or anything between (RFC 6749 §5.1).
+func NoStore(resp Response, err error) (Response, error) {
+	if err == nil {
+		resp.Headers["Cache-Control"] = "no-store"
+		resp.Headers["Pragma"] = "no-cache"
+	}
+	return resp, err
+}
+
 // NoContent is a 204 without a body.
 func NoContent() (Response, error) {
 	return Response{StatusCode: http.StatusNoContent}, nil

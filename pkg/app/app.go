@@ -48,10 +48,14 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		return s.AddressMandatoryFields, err
 	}
 	return &Deps{
-		Config:    cfg,
-		Tokens:    tokens,
-		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
-		Customers: customers.NewService(st, passwords, tokens, cfg.MaxLoginFailures, cfg.LoginWindow),
+		Config: cfg,
+		Tokens: tokens,
+		Client: auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
+		Customers: customers.NewService(st, passwords, tokens, customers.Rules{
+			Login: customers.LoginPolicy{Window: cfg.LoginWindow, MaxAttempts: cfg.LoginMaxAttempts,
+				FreeAttempts: cfg.LoginFreeAttempts, FirstDelay: cfg.LoginFirstDelay},
+			ReauthMaxAge: cfg.ReauthMaxAge,
+		}),
 		Addresses: addresses.NewService(st, mandatory),
 		Settings:  set,
 	}, nil

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/subtle"
 	"strings"
+	"time"
 
 	"github.com/acme/customers/pkg/problem"
 )
@@ -15,6 +16,12 @@ type Caller struct {
 	// token's generation must still match the stored customer: see customers.Service.
 	CustomerID string
 	Gen        int64
+	// IssuedAt is when the customer token was issued (a log-in): a recent one lets a
+	// customer change their credentials without giving their password again.
+	IssuedAt time.Time
+	// Address is the client's network address as API Gateway saw it (sourceIp), which
+	// log-in throttling counts by; never taken from a header the client sets.
+	Address string
 }
 
 // Admin reports whether the caller may act on any customer: a client_credentials token
@@ -67,7 +74,7 @@ func (t *Tokens) Caller(h Headers) (Caller, error) {
 		if err != nil {
 			return Caller{}, errBadCustomerToken
 		}
-		c.CustomerID, c.Gen = cc.CustomerID, cc.Gen
+		c.CustomerID, c.Gen, c.IssuedAt = cc.CustomerID, cc.Gen, cc.IssuedAt
 	}
 	return c, nil
 }

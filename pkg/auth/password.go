@@ -21,6 +21,18 @@ type Passwords struct {
 	dummy     []byte
 }
 
+// Prepare makes the dummy hash that failures compare against. Functions that check
+// passwords call it at cold start: made on first use instead, the first failure for an
+// unknown email on a new instance would cost two bcrypt runs, and its time would tell.
+func (p *Passwords) Prepare() {
+	p.dummyOnce.Do(func() {
+		p.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for timing"), p.cost)
+	})
+}
+
+// Prepared reports whether the dummy hash exists.
+func (p *Passwords) Prepared() bool { return p.dummy != nil }
+
 // NewPasswords returns a hasher at the given bcrypt cost (10 or more).
 func NewPasswords(cost int) (*Passwords, error) {
 	if cost < bcrypt.DefaultCost || cost > bcrypt.MaxCost {
@@ -45,9 +57,7 @@ func (p *Passwords) Hash(password string) (string, error) {
 // any suffix appended to the right password would be accepted.
 func (p *Passwords) Check(hash, password string) bool {
 	if hash == "" || len(password) > MaxPasswordLen {
-		p.dummyOnce.Do(func() {
-			p.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for timing"), p.cost)
-		})
+		p.Prepare()
 		_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(password))
 		return false
 	}
@@ -57,8 +67,10 @@ func (p *Passwords) Check(hash, password string) bool {
 // Cost is the bcrypt cost new hashes get.
 func (p *Passwords) Cost() int { return p.cost }
 
-// Outdated reports whether a stored hash was made at a lower cost than the current one.
+// Outdated reports whether a stored hash was made at another cost than the current one:
+// its comparisons then take another time than the dummy's, which would tell known emails
+// from unknown ones, so a successful log-in makes it anew.
 func (p *Passwords) Outdated(hash string) bool {
 	c, err := bcrypt.Cost([]byte(hash))
-	return err == nil && c < p.cost
+	return err == nil && c != p.cost
 }

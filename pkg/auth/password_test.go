@@ -27,6 +27,23 @@ func TestNewPasswordsCost(t *testing.T) {
 
 // TestPasswords hashes three times at cost 10 (50 to 100 ms each) and checks a few times:
 // keep it that way.
+func TestPrepareMakesTheDummyOnce(t *testing.T) {
+	p, _ := NewPasswords(10)
+	if p.Prepared() {
+		t.Fatal("a new Passwords has a dummy hash already")
+	}
+	p.Prepare()
+	d := p.dummy
+	if !p.Prepared() || len(d) == 0 {
+		t.Fatal("Prepare made no dummy hash")
+	}
+	p.Prepare()
+	p.Check("", "x")
+	if string(p.dummy) != string(d) {
+		t.Error("the dummy hash was made again")
+	}
+}
+
 func TestPasswords(t *testing.T) {
 	p, err := NewPasswords(10)
 	if err != nil {
@@ -83,6 +100,7 @@ func TestPasswords(t *testing.T) {
 
 func testOutdated(t *testing.T, p *Passwords, h, pw string) {
 	// The dummy hash that empty-hash checks compare against costs as much as a real one.
+	p.Prepare()
 	if c, err := bcrypt.Cost(p.dummy); err != nil || c != p.Cost() {
 		t.Errorf("dummy hash cost = %d, %v; want %d", c, err, p.Cost())
 	}
@@ -93,6 +111,10 @@ func testOutdated(t *testing.T, p *Passwords, h, pw string) {
 		t.Fatal(err)
 	}
 	p11, _ := NewPasswords(11)
+	h11, err := p11.Hash(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		p    *Passwords
@@ -102,6 +124,7 @@ func testOutdated(t *testing.T, p *Passwords, h, pw string) {
 		{"cost 4 under policy 10", p, string(low), true},
 		{"cost 10 under policy 10", p, h, false},
 		{"cost 10 under policy 11", p11, h, true},
+		{"cost 11 under policy 10 (the cost was lowered)", p, string(h11), true},
 		{"empty hash", p, "", false},
 		{"malformed hash", p, "not a hash", false},
 	} {

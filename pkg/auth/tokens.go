@@ -43,6 +43,10 @@ const (
 // MinKeyLen is the shortest signing secret accepted (256 bits).
 const MinKeyLen = 32
 
+// IssuedAtLeeway is how far in the future a token's iat may lie: the clocks of the
+// instances that issue and verify tokens may differ by that much. exp gets no leeway.
+const IssuedAtLeeway = 5 * time.Second
+
 // Token is an issued token.
 type Token struct {
 	Value   string
@@ -72,6 +76,12 @@ func NewTokens(secret []byte, issuer string) (*Tokens, error) {
 		issuer:      issuer,
 		now:         time.Now,
 	}, nil
+}
+
+// WithClock makes t read the time from now (tests).
+func (t *Tokens) WithClock(now func() time.Time) *Tokens {
+	t.now = now
+	return t
 }
 
 func derive(secret []byte, purpose string) []byte {
@@ -143,7 +153,6 @@ func (t *Tokens) parse(raw string, claims jwt.Claims, key []byte, aud string) er
 	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(aud),
 		jwt.WithTimeFunc(t.now),
@@ -153,8 +162,10 @@ func (t *Tokens) parse(raw string, claims jwt.Claims, key []byte, aud string) er
 	if err != nil {
 		return ErrInvalidToken
 	}
-	// WithIssuedAt checks iat only when it is present; every token we issue carries one.
-	if iat, err := claims.GetIssuedAt(); err != nil || iat == nil {
+	// Every token we issue carries iat, and none was issued later than now (give or take
+	// the clocks' difference). jwt's own iat check knows one leeway for every claim, and
+	// exp must get none.
+	if iat, err := claims.GetIssuedAt(); err != nil || iat == nil || iat.After(t.now().Add(IssuedAtLeeway)) {
 		return ErrInvalidToken
 	}
 	return nil
@@ -182,6 +193,7 @@ func (t *Tokens) VerifyAccess(raw string) (AccessClaims, error) {
 type CustomerClaims struct {
 	CustomerID string
 	Gen        int64
+	IssuedAt   time.Time
 }
 
 // VerifyCustomer verifies a customer token. It does not know whether the customer still
@@ -194,5 +206,5 @@ func (t *Tokens) VerifyCustomer(raw string) (CustomerClaims, error) {
 	if c.Typ != typCustomer || c.Subject == "" {
 		return CustomerClaims{}, ErrInvalidToken
 	}
-	return CustomerClaims{CustomerID: c.Subject, Gen: c.Gen}, nil
+	return CustomerClaims{CustomerID: c.Subject, Gen: c.Gen, IssuedAt: c.IssuedAt.UTC()}, nil
 }

@@ -174,7 +174,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("VerifyCustomer: %v", err)
 	}
-	if cc != (CustomerClaims{CustomerID: testCustomerID, Gen: 7}) {
+	if cc != (CustomerClaims{CustomerID: testCustomerID, Gen: 7, IssuedAt: t0}) {
 		t.Errorf("customer claims = %+v", cc)
 	}
 
@@ -191,7 +191,8 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		{"23h59m59s later", t0.Add(CustomerTokenTTL - time.Second), false, true},
 		{"24h later", t0.Add(CustomerTokenTTL), false, false},
 		{"a year later", t0.AddDate(1, 0, 0), false, false},
-		{"clock 1s behind the issuer (iat in the future)", t0.Add(-time.Second), false, false},
+		{"clock 5s behind the issuer (iat within the leeway)", t0.Add(-IssuedAtLeeway), true, true},
+		{"clock 6s behind the issuer (iat past the leeway)", t0.Add(-IssuedAtLeeway - time.Second), false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk.t = tc.at
@@ -351,6 +352,8 @@ func TestVerifyCustomerForgedAndMalformed(t *testing.T) {
 		{"exp equal to now", forge(hs256, good.with("exp", t0.Unix()), key, sha256.New), false},
 		{"nbf in the future", forge(hs256, good.with("nbf", t0.Add(time.Minute).Unix()), key, sha256.New), false},
 		{"iat in the future", forge(hs256, good.with("iat", t0.Add(time.Minute).Unix()), key, sha256.New), false},
+		{"iat 6s in the future", forge(hs256, good.with("iat", t0.Add(IssuedAtLeeway+time.Second).Unix()), key, sha256.New), false},
+		{"iat 5s in the future (clock leeway)", forge(hs256, good.with("iat", t0.Add(IssuedAtLeeway).Unix()), key, sha256.New), true},
 		{"no iat", forge(hs256, good.with("iat", nil), key, sha256.New), false},
 		{"no iss", forge(hs256, good.with("iss", nil), key, sha256.New), false},
 		{"wrong iss", forge(hs256, good.with("iss", "https://auth.example.test/store-2"), key, sha256.New), false},

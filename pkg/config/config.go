@@ -17,21 +17,30 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	BcryptCost   int
-	// Login throttling: after MaxLoginFailures failed logins for one email within
-	// LoginWindow, further attempts are refused until the window ends.
-	MaxLoginFailures int
-	LoginWindow      time.Duration
+	// Log-in throttling (customers.LoginPolicy): per window, at most LoginMaxAttempts for
+	// an email from all addresses, and LoginFreeAttempts from one address before each
+	// further attempt waits twice as long as the one before, from LoginFirstDelay.
+	LoginWindow       time.Duration
+	LoginMaxAttempts  int
+	LoginFreeAttempts int
+	LoginFirstDelay   time.Duration
+	// ReauthMaxAge: how recent a customer token must be to change its customer's email or
+	// password without the current password.
+	ReauthMaxAge time.Duration
 	// SettingsTTL bounds how old the settings a function works with may be.
 	SettingsTTL time.Duration
 }
 
 // Defaults that the template does not need to set.
 const (
-	DefaultIssuer           = "customers"
-	DefaultBcryptCost       = 10
-	DefaultMaxLoginFailures = 40
-	DefaultLoginWindow      = 15 * time.Minute
-	DefaultSettingsTTL      = 10 * time.Second
+	DefaultIssuer            = "customers"
+	DefaultBcryptCost        = 10
+	DefaultLoginWindow       = time.Hour
+	DefaultLoginMaxAttempts  = 100
+	DefaultLoginFreeAttempts = 10
+	DefaultLoginFirstDelay   = time.Second
+	DefaultReauthMaxAge      = 10 * time.Minute
+	DefaultSettingsTTL       = 10 * time.Second
 )
 
 // FromEnv reads the configuration from environment variables.
@@ -68,19 +77,28 @@ func FromLookup(getenv func(string) string) (Config, error) {
 	if c.BcryptCost, err = envInt("BCRYPT_COST", DefaultBcryptCost); err != nil {
 		return c, err
 	}
-	if c.MaxLoginFailures, err = envInt("LOGIN_MAX_FAILURES", DefaultMaxLoginFailures); err != nil {
+	if c.LoginMaxAttempts, err = envInt("LOGIN_MAX_ATTEMPTS", DefaultLoginMaxAttempts); err != nil {
 		return c, err
 	}
-	secs, err := envInt("LOGIN_WINDOW_SECONDS", int(DefaultLoginWindow/time.Second))
-	if err != nil {
+	if c.LoginFreeAttempts, err = envInt("LOGIN_FREE_ATTEMPTS", DefaultLoginFreeAttempts); err != nil {
 		return c, err
 	}
-	c.LoginWindow = time.Duration(secs) * time.Second
-	ttl, err := envInt("SETTINGS_CACHE_SECONDS", int(DefaultSettingsTTL/time.Second))
-	if err != nil {
+	seconds := func(name string, def time.Duration) (time.Duration, error) {
+		n, err := envInt(name, int(def/time.Second))
+		return time.Duration(n) * time.Second, err
+	}
+	if c.LoginWindow, err = seconds("LOGIN_WINDOW_SECONDS", DefaultLoginWindow); err != nil {
 		return c, err
 	}
-	c.SettingsTTL = time.Duration(ttl) * time.Second
+	if c.LoginFirstDelay, err = seconds("LOGIN_FIRST_DELAY_SECONDS", DefaultLoginFirstDelay); err != nil {
+		return c, err
+	}
+	if c.ReauthMaxAge, err = seconds("REAUTH_MAX_AGE_SECONDS", DefaultReauthMaxAge); err != nil {
+		return c, err
+	}
+	if c.SettingsTTL, err = seconds("SETTINGS_CACHE_SECONDS", DefaultSettingsTTL); err != nil {
+		return c, err
+	}
 	switch {
 	case c.TableName == "":
 		return c, fmt.Errorf("config: TABLE_NAME is not set")
@@ -88,8 +106,10 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: SIGNING_KEY must be set to at least 32 bytes")
 	case c.ClientID == "":
 		return c, fmt.Errorf("config: CLIENT_ID is not set")
-	case c.MaxLoginFailures < 1 || c.LoginWindow < time.Second:
-		return c, fmt.Errorf("config: LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS must be positive")
+	case c.LoginMaxAttempts < 1 || c.LoginFreeAttempts < 1 || c.LoginWindow < time.Second || c.LoginFirstDelay < time.Second:
+		return c, fmt.Errorf("config: LOGIN_MAX_ATTEMPTS, LOGIN_FREE_ATTEMPTS, LOGIN_WINDOW_SECONDS and LOGIN_FIRST_DELAY_SECONDS must be positive")
+	case c.ReauthMaxAge < 0:
+		return c, fmt.Errorf("config: REAUTH_MAX_AGE_SECONDS must not be negative")
 	case c.SettingsTTL < 0:
 		return c, fmt.Errorf("config: SETTINGS_CACHE_SECONDS must not be negative")
 	}

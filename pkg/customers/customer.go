@@ -103,26 +103,28 @@ type Store interface {
 	// Update applies p to the customer (not deleted) if g holds, and returns the result.
 	// ErrNotFound when there is no live customer, ErrStale when g does not hold.
 	Update(ctx context.Context, id string, p Patch, now time.Time, g Guard) (*Customer, error)
-	// ChangeEmail is Update for a patch that moves the customer to another email: it frees
-	// the old email and claims the new one in the same transaction as the update. cur is the
-	// customer as read; the write is conditional on its version.
-	ChangeEmail(ctx context.Context, cur *Customer, p Patch, now time.Time) (*Customer, error)
+	// ChangeCredentials is Update for a patch that moves the customer to another email or
+	// sets a password: the customer and its email claim (which carries the credentials a
+	// log-in reads) change in one transaction, conditional on cur's version; a new email
+	// frees the old one and claims the new.
+	ChangeCredentials(ctx context.Context, cur *Customer, p Patch, now time.Time) (*Customer, error)
 	// Delete marks the customer deleted and frees its email, conditional on cur's version.
 	Delete(ctx context.Context, cur *Customer, now time.Time) error
 	// List returns a page of the live customers that match q.
 	List(ctx context.Context, q ListQuery) (ListResult, error)
-	// ReserveLogin counts one log-in attempt for the email (normalised) in the current
-	// window, atomically, before the password is checked; when max attempts are already
-	// counted it counts nothing and returns how long until the window ends.
-	ReserveLogin(ctx context.Context, emailKey string, now time.Time, window time.Duration, max int) (time.Duration, error)
-	// LoginCustomer reads the customer an email (normalised) belongs to, nil when none,
-	// making the same calls either way.
-	LoginCustomer(ctx context.Context, emailKey string) (*Customer, error)
-	// LoginSucceeded clears the email's attempt count.
-	LoginSucceeded(ctx context.Context, emailKey string) error
-	// Rehash replaces a password hash made at a lower cost, if it is still oldHash; the
+	// CountLogin counts one log-in attempt for the email (normalised) from address (see
+	// AddressKey) under p, atomically, before the password is checked; when p refuses it,
+	// nothing is counted and Attempt.Wait says for how long.
+	CountLogin(ctx context.Context, emailKey, address string, now time.Time, p LoginPolicy) (Attempt, error)
+	// LoginCredentials reads the credentials of the live customer an email (normalised)
+	// belongs to, nil when none, with the same one read either way.
+	LoginCredentials(ctx context.Context, emailKey string) (*Credentials, error)
+	// ClearLogin forgets what the window starting at window counted for the email, and for
+	// the email from address.
+	ClearLogin(ctx context.Context, emailKey, address string, window time.Time) error
+	// Rehash replaces a password hash made at another cost, if it is still oldHash; the
 	// customer's tokens stay valid.
-	Rehash(ctx context.Context, id, oldHash, newHash string) error
+	Rehash(ctx context.Context, id, emailKey, oldHash, newHash string) error
 }
 
 // Errors a Store returns.

@@ -16,67 +16,106 @@ import (
 var ErrBadCredentials = &problem.Error{Kind: problem.Unauthorized, Title: "Unauthorized",
 	Detail: "the email or password is incorrect"}
 
+// Credentials are what checking a customer's password needs. The store keeps them on the
+// email's claim, so that a log-in reads one item whether or not the email is anyone's.
+type Credentials struct {
+	CustomerID   string
+	PasswordHash string // "" for a customer without a password
+	TokenGen     int64
+}
+
+// Attempt is what counting a log-in attempt found.
+type Attempt struct {
+	// Wait is set when the policy refused the attempt: nothing was counted, and it may be
+	// made again after Wait.
+	Wait time.Duration
+	// Window is the start of the window the attempt was counted in.
+	Window time.Time
+	// Prior is set when the window held attempts for this email before this one: a
+	// success then clears them.
+	Prior bool
+}
+
 // Login checks an email and password and issues a customer token. Failures look the same
 // and take the same time whether or not the email belongs to anyone. Every attempt is
-// counted for its email before the password is checked, atomically, so parallel guesses
-// cannot slip past the limit; a success clears the count.
-func (s *Service) Login(ctx context.Context, o api.Object) (*Customer, auth.Token, error) {
+// counted before the password is checked, atomically, so parallel guesses cannot slip past
+// the policy.
+func (s *Service) Login(ctx context.Context, caller auth.Caller, o api.Object) (string, auth.Token, error) {
 	email, password, err := parseLogin(o)
 	if err != nil {
-		return nil, auth.Token{}, err
+		return "", auth.Token{}, err
 	}
 	if CheckEmail(strings.TrimSpace(email), "data.email") != nil {
 		// Nobody can have signed up with it: answer as for an unknown email, without a key
 		// DynamoDB would refuse.
 		s.passwords.Check("", password)
-		return nil, auth.Token{}, ErrBadCredentials
+		return "", auth.Token{}, ErrBadCredentials
 	}
 	key := EmailKey(email)
+	cred, ok, err := s.verify(ctx, key, caller.Address, password, func(ctx context.Context) (*Credentials, error) {
+		return s.store.LoginCredentials(ctx, key)
+	})
+	switch {
+	case err != nil:
+		return "", auth.Token{}, err
+	case !ok:
+		return "", auth.Token{}, ErrBadCredentials
+	}
+	if s.passwords.Outdated(cred.PasswordHash) {
+		// Made at another cost than today's: make it anew, so that its comparisons take as
+		// long as the dummy's. Best effort: the log-in stands.
+		if h, err := s.passwords.Hash(password); err == nil {
+			_ = s.store.Rehash(ctx, cred.CustomerID, key, cred.PasswordHash, h)
+		}
+	}
+	tok, err := s.tokens.IssueCustomer(cred.CustomerID, cred.TokenGen)
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	return cred.CustomerID, tok, nil
+}
+
+// verify checks password for the email (normalised) under the log-in policy: the attempt
+// is counted for the email and address while read fetches the credentials (one round
+// trip), then bcrypt compares, against a dummy hash when there is no password to compare
+// with. ok is false for a wrong password; a refused attempt is a 429.
+func (s *Service) verify(ctx context.Context, emailKey, address, password string, read func(context.Context) (*Credentials, error)) (*Credentials, bool, error) {
 	now := s.now()
 	var (
-		wait               time.Duration
-		cust               *Customer
-		reserveErr, getErr error
-		done               = make(chan struct{})
+		cred    *Credentials
+		readErr error
+		done    = make(chan struct{})
 	)
 	go func() {
 		defer close(done)
-		cust, getErr = s.store.LoginCustomer(ctx, key)
+		cred, readErr = read(ctx)
 	}()
-	wait, reserveErr = s.store.ReserveLogin(ctx, key, now, s.window, s.maxFailures)
+	at, err := s.store.CountLogin(ctx, emailKey, AddressKey(address), now, s.login)
 	<-done
 	switch {
-	case reserveErr != nil:
-		return nil, auth.Token{}, reserveErr
-	case wait > 0:
-		return nil, auth.Token{}, &problem.Error{Kind: problem.TooManyRequests, Title: "Too Many Requests",
-			Detail:     "too many log-in attempts for this email; retry after " + strconv.Itoa(int(wait.Seconds())+1) + " seconds",
-			RetryAfter: wait}
-	case getErr != nil:
-		return nil, auth.Token{}, getErr
+	case err != nil:
+		return nil, false, err
+	case at.Wait > 0:
+		secs := int((at.Wait + time.Second - 1) / time.Second)
+		return nil, false, &problem.Error{Kind: problem.TooManyRequests, Title: "Too Many Requests",
+			Detail:     "too many log-in attempts for this email; retry after " + strconv.Itoa(secs) + " seconds",
+			RetryAfter: at.Wait}
+	case readErr != nil:
+		return nil, false, readErr
 	}
 	var hash string
-	if cust != nil && !cust.Deleted {
-		hash = cust.PasswordHash
+	if cred != nil {
+		hash = cred.PasswordHash
 	}
 	if !s.passwords.Check(hash, password) {
-		return nil, auth.Token{}, ErrBadCredentials
+		return nil, false, nil
 	}
-	if err := s.store.LoginSucceeded(ctx, key); err != nil {
-		return nil, auth.Token{}, err
+	if at.Prior {
+		// Something was counted against this email: clear it. Best effort: a count left
+		// behind ends with its window.
+		_ = s.store.ClearLogin(ctx, emailKey, AddressKey(address), at.Window)
 	}
-	if s.passwords.Outdated(hash) {
-		// The cost went up since this hash was made: bring it to the current cost, so that
-		// its comparisons take as long as the dummy's. Best effort: the log-in stands.
-		if h, err := s.passwords.Hash(password); err == nil {
-			_ = s.store.Rehash(ctx, cust.ID, hash, h)
-		}
-	}
-	tok, err := s.tokens.IssueCustomer(cust.ID, cust.TokenGen)
-	if err != nil {
-		return nil, auth.Token{}, err
-	}
-	return cust, tok, nil
+	return cred, true, nil
 }
 
 // parseLogin validates a token request body for the password mechanism.

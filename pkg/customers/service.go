@@ -17,16 +17,29 @@ type Service struct {
 	passwords *auth.Passwords
 	tokens    *auth.Tokens
 	now       func() time.Time
-	// Login throttling.
-	maxFailures int
-	window      time.Duration
+	login     LoginPolicy
+	// reauthAge is how recent a customer token must be to change credentials without the
+	// current password.
+	reauthAge time.Duration
+}
+
+// Rules are the service's tunable rules.
+type Rules struct {
+	Login LoginPolicy
+	// ReauthMaxAge: a customer token at most this old may change its customer's email or
+	// password without data.current_password.
+	ReauthMaxAge time.Duration
 }
 
 // NewService wires a Service.
-func NewService(s Store, p *auth.Passwords, t *auth.Tokens, maxFailures int, window time.Duration) *Service {
+func NewService(s Store, p *auth.Passwords, t *auth.Tokens, r Rules) *Service {
 	return &Service{store: s, passwords: p, tokens: t, now: func() time.Time { return time.Now().UTC() },
-		maxFailures: maxFailures, window: window}
+		login: r.Login, reauthAge: r.ReauthMaxAge}
 }
+
+// Passwords is the service's password hasher (functions that check passwords prepare it
+// at cold start).
+func (s *Service) Passwords() *auth.Passwords { return s.passwords }
 
 // ErrNeedsCustomerToken refuses a caller acting on a customer that is not theirs.
 var ErrNeedsCustomerToken = problem.Denied("this needs a client_credentials token, or a customer token for this customer")
@@ -110,7 +123,8 @@ func (s *Service) live(ctx context.Context, caller auth.Caller, customerID strin
 }
 
 // Update applies a partial update. A new email goes through the same uniqueness claim as
-// sign-up; a new password kills the customer's older tokens.
+// sign-up; a new password kills the customer's older tokens. A customer (not staff) who
+// changes their email or an existing password must prove it is them (see reauthenticate).
 func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID string, o api.Object) (*Customer, error) {
 	if err := Authorize(caller, customerID); err != nil {
 		return nil, err
@@ -123,6 +137,18 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 		return nil, err
 	}
 	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef}
+	if p.Email == nil && in.Password == nil {
+		return s.update(ctx, caller, customerID, p, 0)
+	}
+	// Credentials may change: read first, for the old email's key and the proof.
+	cur, err := s.live(ctx, caller, customerID)
+	if err != nil {
+		return nil, err
+	}
+	moves := p.Email != nil && EmailKey(cur.Email) != EmailKey(*p.Email)
+	if err := s.reauthenticate(ctx, caller, cur, in.CurrentPassword, moves || (in.Password != nil && cur.HasPassword)); err != nil {
+		return nil, err
+	}
 	if in.Password != nil {
 		h, err := s.passwords.Hash(*in.Password)
 		if err != nil {
@@ -130,18 +156,10 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 		}
 		p.PasswordHash = &h
 	}
-	if p.Email == nil {
-		return s.update(ctx, caller, customerID, p, 0)
-	}
-	// The email may move to another uniqueness key: read first to know the old one.
-	cur, err := s.live(ctx, caller, customerID)
-	if err != nil {
-		return nil, err
-	}
-	if EmailKey(cur.Email) == EmailKey(*p.Email) {
+	if !moves && p.PasswordHash == nil {
 		return s.update(ctx, caller, customerID, p, cur.Version)
 	}
-	out, err := s.store.ChangeEmail(ctx, cur, p, s.now())
+	out, err := s.store.ChangeCredentials(ctx, cur, p, s.now())
 	if errors.Is(err, ErrStale) && caller.CustomerID != "" {
 		// The record changed under us; if the token died meanwhile, say so.
 		if _, lerr := s.live(ctx, caller, customerID); lerr != nil {
@@ -149,6 +167,41 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 		}
 	}
 	return out, err
+}
+
+// Errors of reauthenticate.
+var (
+	ErrReauthenticate = &problem.Error{Kind: problem.Forbidden, Title: "Forbidden", Source: "data.current_password",
+		Detail: "changing the email or the password needs data.current_password, or a customer token from a log-in in the last few minutes"}
+	ErrWrongCurrentPassword = &problem.Error{Kind: problem.Forbidden, Title: "Forbidden", Source: "data.current_password",
+		Detail: "data.current_password is not this customer's password"}
+)
+
+// reauthenticate makes a customer who changes their credentials prove it is them, so that
+// a stolen customer token cannot take the account over: either the current password
+// (checked under the log-in policy, as a log-in would be), or a token issued in the last
+// reauthAge (a storefront may change credentials right after a log-in). Staff, and
+// customers who set a first password, need neither.
+func (s *Service) reauthenticate(ctx context.Context, caller auth.Caller, cur *Customer, current *string, needed bool) error {
+	if !needed || caller.Admin() {
+		return nil
+	}
+	if current == nil {
+		if s.now().Sub(caller.IssuedAt) <= s.reauthAge {
+			return nil
+		}
+		return ErrReauthenticate
+	}
+	_, ok, err := s.verify(ctx, EmailKey(cur.Email), caller.Address, *current, func(context.Context) (*Credentials, error) {
+		return &Credentials{CustomerID: cur.ID, PasswordHash: cur.PasswordHash, TokenGen: cur.TokenGen}, nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return ErrWrongCurrentPassword
+	}
+	return nil
 }
 
 func (s *Service) update(ctx context.Context, caller auth.Caller, customerID string, p Patch, version int64) (*Customer, error) {

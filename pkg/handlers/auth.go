@@ -19,6 +19,7 @@ func withCaller(verify verifier, h func(context.Context, *api.Request, auth.Call
 		if err != nil {
 			return api.Response{}, err
 		}
+		c.Address = r.SourceIP
 		return h(ctx, r, c)
 	}
 }

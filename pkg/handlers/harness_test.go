@@ -64,14 +64,18 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	db := testenv.NewDB(t)
 	cfg := config.Config{
-		TableName:        db.Table,
-		SigningKey:       []byte("test-signing-key-0123456789abcdef0123"),
-		Issuer:           config.DefaultIssuer,
-		ClientID:         testClientID,
-		ClientSecret:     testClientSecret,
-		BcryptCost:       10,
-		MaxLoginFailures: 5,
-		LoginWindow:      time.Minute,
+		TableName:         db.Table,
+		SigningKey:        []byte("test-signing-key-0123456789abcdef0123"),
+		Issuer:            config.DefaultIssuer,
+		ClientID:          testClientID,
+		ClientSecret:      testClientSecret,
+		BcryptCost:        10,
+		LoginWindow:       time.Minute,
+		LoginMaxAttempts:  100,
+		LoginFreeAttempts: 5,
+		// Long enough that no test run, however slow the machine, waits it out by accident.
+		LoginFirstDelay: time.Minute,
+		ReauthMaxAge:    10 * time.Minute,
 		// One process serves every handler here, so a settings change is seen at once;
 		// across Lambda processes it takes up to the TTL (see pkg/settings).
 		SettingsTTL: time.Hour,
@@ -194,10 +198,16 @@ func (h *harness) createAddress(customerID string) string {
 	return data(r)["id"].(string)
 }
 
-// login returns a customer token.
+// login asks for a customer token.
 func (h *harness) login(email, password string) response {
 	h.t.Helper()
-	return h.do(req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+	return h.loginFrom("", email, password)
+}
+
+// loginFrom asks for a customer token from a source address ("": the default one).
+func (h *harness) loginFrom(source, email, password string) response {
+	h.t.Helper()
+	return h.do(req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Source: source,
 		Body: `{"data":{"type":"token","email":"` + email + `","password":"` + password + `","authentication_mechanism":"password"}}`})
 }
 

@@ -44,13 +44,13 @@ func AccessToken(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		return api.JSON(http.StatusOK, struct {
+		return api.NoStore(api.JSON(http.StatusOK, struct {
 			AccessToken string     `json:"access_token"`
 			TokenType   string     `json:"token_type"`
 			ExpiresIn   int        `json:"expires_in"`
 			Expires     int64      `json:"expires"`
 			Identifier  auth.Grant `json:"identifier"`
-		}{tok.Value, "Bearer", int(auth.AccessTokenTTL.Seconds()), tok.Expires.Unix(), grant})
+		}{tok.Value, "Bearer", int(auth.AccessTokenTTL.Seconds()), tok.Expires.Unix(), grant}))
 	}
 }
 

@@ -50,11 +50,17 @@ type customerItem struct {
 	GSI6SK        string  `dynamodbav:"GSI6SK,omitempty"`
 }
 
-// emailItem claims an email (normalised) for one customer.
+// emailItem claims an email (normalised) for one customer, and carries the credentials a
+// log-in checks (the hash and the token generation), so that a log-in reads this one item.
+// Every write that changes them on the customer changes them here in the same
+// transaction. Credentials is false on claims written before they carried them.
 type emailItem struct {
 	key
-	Type       string `dynamodbav:"type"`
-	CustomerID string `dynamodbav:"customer_id"`
+	Type         string `dynamodbav:"type"`
+	CustomerID   string `dynamodbav:"customer_id"`
+	PasswordHash string `dynamodbav:"password_hash,omitempty"`
+	TokenGen     int64  `dynamodbav:"token_gen"`
+	Credentials  bool   `dynamodbav:"credentials"`
 }
 
 const typeCustomer = "customer"
@@ -125,9 +131,22 @@ func (s *Store) countUpdate(delta int) *types.Update {
 	}
 }
 
-func (s *Store) putEmail(email, customerID string) *types.Put {
-	item, _ := attributevalue.MarshalMap(emailItem{key: emailKey(customers.EmailKey(email)), Type: "email", CustomerID: customerID})
+// putEmail claims c's email for it, with its credentials.
+func (s *Store) putEmail(c *customers.Customer) *types.Put {
+	item, _ := attributevalue.MarshalMap(emailItem{key: emailKey(customers.EmailKey(c.Email)), Type: "email", CustomerID: c.ID,
+		PasswordHash: c.PasswordHash, TokenGen: c.TokenGen, Credentials: true})
 	return &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}
+}
+
+// setCredentials writes c's credentials on its email's claim, which must still be its.
+func (s *Store) setCredentials(c *customers.Customer) *types.Update {
+	k, _ := attributevalue.MarshalMap(emailKey(customers.EmailKey(c.Email)))
+	return &types.Update{TableName: &s.table, Key: k,
+		UpdateExpression:    aws.String("SET password_hash = :h, token_gen = :g, credentials = :true"),
+		ConditionExpression: aws.String("customer_id = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": &types.AttributeValueMemberS{Value: c.PasswordHash}, ":g": numberAV(c.TokenGen),
+			":true": &types.AttributeValueMemberBOOL{Value: true}, ":id": &types.AttributeValueMemberS{Value: c.ID}}}
 }
 
 func (s *Store) deleteEmail(email, customerID string) *types.Delete {
@@ -147,7 +166,7 @@ func (s *Store) Create(ctx context.Context, c *customers.Customer) error {
 	reasons, err := s.transact(ctx, "create customer", func() []types.TransactWriteItem {
 		return []types.TransactWriteItem{
 			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			{Put: s.putEmail(c.Email, c.ID)},
+			{Put: s.putEmail(c)},
 			{Update: s.countUpdate(1)},
 		}
 	})
@@ -279,35 +298,40 @@ func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now ti
 	return it.customer(), nil
 }
 
-// ChangeEmail implements customers.Store: the update, the release of the old email and the
-// claim of the new one succeed or fail together.
-func (s *Store) ChangeEmail(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
+// ChangeCredentials implements customers.Store: the update and the claim's credentials
+// change together; a new email also releases the old claim and claims the new one.
+func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
 	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, cur.ID)).
 		WithCondition(guardCondition(customers.Guard{Version: cur.Version})).Build()
 	if err != nil {
-		return nil, fail("change email", err)
+		return nil, fail("change credentials", err)
 	}
+	next := p.Apply(cur, now)
+	moves := customers.EmailKey(cur.Email) != customers.EmailKey(next.Email)
 	k, _ := attributevalue.MarshalMap(customerKey(cur.ID))
-	reasons, err := s.transact(ctx, "change email", func() []types.TransactWriteItem {
-		return []types.TransactWriteItem{
+	reasons, err := s.transact(ctx, "change credentials", func() []types.TransactWriteItem {
+		items := []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 				ExpressionAttributeValues: expr.Values()}},
-			{Delete: s.deleteEmail(cur.Email, cur.ID)},
-			{Put: s.putEmail(*p.Email, cur.ID)},
 		}
+		if !moves {
+			return append(items, types.TransactWriteItem{Update: s.setCredentials(next)})
+		}
+		return append(items, types.TransactWriteItem{Delete: s.deleteEmail(cur.Email, cur.ID)},
+			types.TransactWriteItem{Put: s.putEmail(next)})
 	})
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case reasons == nil:
-	case failed(reasons, 2):
+	case moves && failed(reasons, 2):
 		return nil, customers.ErrEmailTaken
 	default:
 		return nil, customers.ErrStale
 	}
-	return p.Apply(cur, now), nil
+	return next, nil
 }
 
 // Delete implements customers.Store: the customer becomes a tombstone without personal data

@@ -23,7 +23,7 @@ import (
 //	email lock      EMAIL#<email>      EMAIL       -
 //	count shard     COUNT#customers    <00..07>    -
 //	address         CUSTOMER#<cid>     ADDRESS#<id> (ids are time-ordered UUIDs: oldest first)
-//	login failures  LOGINFAIL#<email>  LOGINFAIL   -                                     (expires by TTL)
+//	log-in window   LOGIN#<email>      W#<start>   -   (attempts in one window; expires by TTL)
 //	settings        SETTINGS           STORE       -
 //
 // A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
@@ -32,9 +32,8 @@ const (
 	attrPK = "PK"
 	attrSK = "SK"
 
-	skProfile   = "#PROFILE" // sorts before ADDRESS#: one Query reads a customer and its addresses
-	skEmail     = "EMAIL"
-	skLoginFail = "LOGINFAIL"
+	skProfile = "#PROFILE" // sorts before ADDRESS#: one Query reads a customer and its addresses
+	skEmail   = "EMAIL"
 
 	prefixAddress = "ADDRESS#"
 	// addressesEnd is just past every ADDRESS# key.
@@ -77,9 +76,15 @@ type key struct {
 	SK string `dynamodbav:"SK"`
 }
 
-func customerKey(id string) key     { return key{"CUSTOMER#" + id, skProfile} }
-func emailKey(email string) key     { return key{"EMAIL#" + email, skEmail} }
-func loginFailKey(email string) key { return key{"LOGINFAIL#" + email, skLoginFail} }
+func customerKey(id string) key { return key{"CUSTOMER#" + id, skProfile} }
+func emailKey(email string) key { return key{"EMAIL#" + email, skEmail} }
+
+// loginKey is the item counting an email's log-in attempts in the window starting at
+// window (fixed windows keyed by their start: a new window is a new item, so counting
+// never needs to know whether one is open).
+func loginKey(email string, window time.Time) key {
+	return key{"LOGIN#" + email, "W#" + strconv.FormatInt(window.UnixMilli(), 10)}
+}
 func addressKey(customerID, addressID string) key {
 	return key{"CUSTOMER#" + customerID, prefixAddress + addressID}
 }

@@ -84,7 +84,7 @@ func TestEmailRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.ChangeEmail(ctx, c, customers.Patch{Email: &target}, time.Now())
+			_, errs[i] = s.ChangeCredentials(ctx, c, customers.Patch{Email: &target}, time.Now())
 		}()
 	}
 	wg.Wait()
@@ -128,7 +128,7 @@ func TestStaleWrites(t *testing.T) {
 		t.Errorf("update: %v, want ErrStale", err)
 	}
 	email := "other@example.com"
-	if _, err := s.ChangeEmail(ctx, c, customers.Patch{Email: &email}, time.Now()); !errors.Is(err, customers.ErrStale) {
+	if _, err := s.ChangeCredentials(ctx, c, customers.Patch{Email: &email}, time.Now()); !errors.Is(err, customers.ErrStale) {
 		t.Errorf("change email: %v, want ErrStale", err)
 	}
 	if err := s.Delete(ctx, c, time.Now()); !errors.Is(err, customers.ErrStale) {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"net"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ type Request struct {
 	Query   string            // raw query string
 	Headers map[string]string // an empty value removes a default header
 	Body    string
+	Source  string // the client's address (sourceIp); 192.0.2.1 when empty
 }
 
 // Event is the API Gateway HTTP API event (payload 2.0) for r, made by the local runner's
@@ -35,6 +37,9 @@ func Event(r Request) events.APIGatewayV2HTTPRequest {
 		target += "?" + r.Query
 	}
 	hr := httptest.NewRequest(method, target, strings.NewReader(r.Body))
+	if r.Source != "" {
+		hr.RemoteAddr = net.JoinHostPort(r.Source, "41234")
+	}
 	if r.Body != "" {
 		hr.Header.Set("Content-Type", "application/json")
 	}
