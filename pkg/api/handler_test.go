@@ -49,6 +49,7 @@ func TestHandle(t *testing.T) {
 		status     int
 		entries    []map[string]any // compared key by key; status as float64
 		retryAfter string
+		allow      string
 		body       string // exact body when set
 	}
 	internal := map[string]any{"status": float64(500), "title": "Internal Server Error", "request_id": "req-42"}
@@ -106,6 +107,9 @@ func TestHandle(t *testing.T) {
 		{"503 with Retry-After", func(context.Context, *Request) (Response, error) {
 			return Response{}, &problem.Error{Kind: problem.Unavailable, Title: "Service Unavailable", RetryAfter: 3 * time.Second, Cause: errors.New(secretText)}
 		}, want{status: 503, retryAfter: "3", entries: []map[string]any{{"status": float64(503), "title": "Service Unavailable", "request_id": "req-42"}}}},
+		{"405 with Allow", func(context.Context, *Request) (Response, error) {
+			return Response{}, &problem.Error{Kind: problem.MethodNotAllowed, Title: "Method Not Allowed", Allow: []string{"GET", "PUT"}}
+		}, want{status: 405, allow: "GET, PUT", body: `{"errors":[{"status":405,"title":"Method Not Allowed"}]}`}},
 		{"deadline exceeded becomes 503", func(context.Context, *Request) (Response, error) {
 			return Response{}, fmt.Errorf("%s: %w", secretText, context.DeadlineExceeded)
 		}, want{status: 503, retryAfter: "1", entries: []map[string]any{{"status": float64(503), "title": "Service Unavailable", "request_id": "req-42"}}}},
@@ -129,6 +133,9 @@ func TestHandle(t *testing.T) {
 			}
 			if got := resp.Headers["Retry-After"]; got != tc.w.retryAfter {
 				t.Errorf("Retry-After = %q, want %q", got, tc.w.retryAfter)
+			}
+			if got := resp.Headers["Allow"]; got != tc.w.allow {
+				t.Errorf("Allow = %q, want %q", got, tc.w.allow)
 			}
 			if strings.Contains(resp.Body, "dynamodb") || strings.Contains(resp.Body, "arn:aws") || strings.Contains(resp.Body, "goroutine") {
 				t.Errorf("the body leaks internal text: %s", resp.Body)

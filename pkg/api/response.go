@@ -100,6 +100,7 @@ func errorResponse(err error, requestID string) Response {
 	status := statuses[list[0].Kind]
 	entries := make([]errorEntry, len(list))
 	var retry int
+	var allow []string
 	for i, e := range list {
 		entries[i] = errorEntry{Status: statuses[e.Kind], Title: e.Title, Detail: e.Detail, Source: e.Source}
 		if e.Kind == problem.Internal || e.Kind == problem.Unavailable {
@@ -108,12 +109,18 @@ func errorResponse(err error, requestID string) Response {
 		if s := int((e.RetryAfter + 999_999_999) / 1_000_000_000); s > retry {
 			retry = s
 		}
+		if len(e.Allow) > 0 && allow == nil {
+			allow = e.Allow
+		}
 	}
 	resp, _ := JSON(status, struct {
 		Errors []errorEntry `json:"errors"`
 	}{entries})
 	if retry > 0 {
 		resp.Headers["Retry-After"] = strconv.Itoa(retry)
+	}
+	if allow != nil {
+		resp.Headers["Allow"] = strings.Join(allow, ", ")
 	}
 	return resp
 }

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/config"
+	"github.com/acme/customers/pkg/samtemplate"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -29,24 +31,11 @@ const (
 	testPassword     = "correct horse battery"
 )
 
-// endpoints maps route keys to handler constructors, as template.yaml does to functions.
-var endpoints = map[string]app.Endpoint{
-	"POST /oauth/access_token":          AccessToken,
-	"POST /v2/customers":                CreateCustomer,
-	"GET /v2/customers":                 ListCustomers,
-	"GET /v2/customers/{customerId}":    GetCustomer,
-	"PUT /v2/customers/{customerId}":    UpdateCustomer,
-	"DELETE /v2/customers/{customerId}": DeleteCustomer,
-	"POST /v2/customers/tokens":         CreateCustomerToken,
-
-	"GET /v2/customers/{customerId}/addresses":                ListAddresses,
-	"POST /v2/customers/{customerId}/addresses":               CreateAddress,
-	"GET /v2/customers/{customerId}/addresses/{addressId}":    GetAddress,
-	"PUT /v2/customers/{customerId}/addresses/{addressId}":    UpdateAddress,
-	"DELETE /v2/customers/{customerId}/addresses/{addressId}": DeleteAddress,
-
-	"GET /v2/settings": GetSettings,
-	"PUT /v2/settings": UpdateSettings,
+// endpoints serves every route of template.yaml: Routes and the $default route.
+func endpoints() map[string]app.Endpoint {
+	all := maps.Clone(Routes)
+	all[samtemplate.DefaultRoute] = NotFound
+	return all
 }
 
 // harness runs handlers in-process against a fresh DynamoDB Local table.
@@ -88,7 +77,7 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, db: db, deps: deps, cfg: cfg, handlers: map[string]api.HandlerFunc{}}
-	for route, e := range endpoints {
+	for route, e := range endpoints() {
 		h.handlers[route] = e(deps)
 	}
 	h.admin = h.accessToken("client_credentials")
@@ -122,7 +111,7 @@ func (h *harness) cold() map[string]api.HandlerFunc {
 		h.t.Fatal(err)
 	}
 	handlers := map[string]api.HandlerFunc{}
-	for route, e := range endpoints {
+	for route, e := range endpoints() {
 		handlers[route] = e(deps)
 	}
 	return handlers

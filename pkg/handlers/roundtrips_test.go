@@ -98,6 +98,10 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"GetItem": 1, "UpdateItem": 2}, 0, false},
 		{"delete", req{Route: "DELETE /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		// The $default route answers from the route table alone.
+		{"unknown route", req{Route: "$default", Call: "GET /v2/nothing", Headers: bearer(h.admin)}, map[string]int{}, 404, false},
+		{"wrong method", req{Route: "$default", Call: "PATCH /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"customer","name":"Ron"}}`}, map[string]int{}, 405, false},
 	}
 	// Settings are cached per process: read them once, as a warm function would have.
 	expect(t, h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)}), 200)

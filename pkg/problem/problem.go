@@ -37,6 +37,8 @@ type Error struct {
 	Source string
 	// RetryAfter, when set, becomes the Retry-After header (429 and 503).
 	RetryAfter time.Duration
+	// Allow, when set, becomes the Allow header: the methods the path does have (405).
+	Allow []string
 	// Cause is logged, never rendered.
 	Cause error
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/acme/customers/pkg/samtemplate"
 )
 
 // MaxBodySize is the largest request body an HTTP API accepts (10 MiB).
@@ -25,6 +27,10 @@ type Route struct {
 	Path     string // /items/{id}, /files/{proxy+}, or $default
 	Function string // the name Invoke is called with
 }
+
+// key is the route's key in API Gateway, and in the events it sends: "METHOD /path", or
+// "$default" for the route that serves every request no other route matches.
+func (r Route) key() string { return samtemplate.Route{Method: r.Method, Path: r.Path}.RouteKey() }
 
 // CORS is an HttpApi CorsConfiguration with its origins resolved.
 type CORS struct {
@@ -73,13 +79,13 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	seen := map[string]bool{}
 	for _, r := range cfg.Routes {
 		r.Method = strings.ToUpper(r.Method)
-		key := r.Method + " " + r.Path
+		key := r.key()
 		if seen[key] {
 			return nil, fmt.Errorf("samlocal: route %s declared twice", key)
 		}
 		seen[key] = true
 		rt := route{Route: r}
-		if r.Path != "$default" {
+		if r.Path != samtemplate.DefaultRoute {
 			if !strings.HasPrefix(r.Path, "/") {
 				return nil, fmt.Errorf("samlocal: route %s: path must start with /", key)
 			}
@@ -123,7 +129,9 @@ func segmentRank(s string) int {
 	return 2
 }
 
-// match returns the route serving method and path, with its path parameters.
+// match returns the route serving method and path, with its path parameters. Routes match
+// by method and path together, so a path's route with another method does not stop the
+// request from reaching $default.
 func (a *API) match(method, escapedPath string) (*route, map[string]string) {
 	parts := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
 	for i := range a.routes {
@@ -209,7 +217,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, requestID string, st
 		return apiError(w, http.StatusBadRequest, "Bad Request"), rt.Function
 	}
 
-	event, err := json.Marshal(NewEvent(r, body, rt.Method+" "+rt.Path, params, requestID, start))
+	event, err := json.Marshal(NewEvent(r, body, rt.key(), params, requestID, start))
 	if err != nil {
 		return apiError(w, http.StatusInternalServerError, "Internal Server Error"), rt.Function
 	}

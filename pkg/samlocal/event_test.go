@@ -2,11 +2,15 @@ package samlocal
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 func TestParseResponse(t *testing.T) {
@@ -73,6 +77,7 @@ func TestRouteOrder(t *testing.T) {
 		{Method: "ANY", Path: "/items/{id}", Function: "any"},
 		{Method: "GET", Path: "/items/new", Function: "new"},
 		{Method: "GET", Path: "/items/{proxy+}", Function: "greedy"},
+		{Method: "GET", Path: "/things", Function: "things"},
 	}
 	api, err := NewAPI(APIConfig{Routes: routes, Invoke: func(context.Context, string, []byte) ([]byte, error) { return nil, nil }})
 	if err != nil {
@@ -84,6 +89,8 @@ func TestRouteOrder(t *testing.T) {
 		{"PUT", "/items/7", "any"},
 		{"GET", "/items/7/parts", "greedy"},
 		{"GET", "/other", "default"},
+		{"GET", "/things", "things"},
+		{"DELETE", "/things", "default"}, // a path's other methods fall through to $default
 	} {
 		rt, _ := api.match(tt.method, tt.path)
 		if rt == nil || rt.Function != tt.want {
@@ -95,5 +102,37 @@ func TestRouteOrder(t *testing.T) {
 	}
 	if _, err := NewAPI(APIConfig{Routes: append(routes, routes[1]), Invoke: api.invoke}); err == nil {
 		t.Error("a duplicate route was accepted")
+	}
+}
+
+// The $default route gets what API Gateway sends it: route key "$default", the method and
+// path as asked, no path parameters.
+func TestDefaultRouteEvent(t *testing.T) {
+	var got struct {
+		function string
+		event    events.APIGatewayV2HTTPRequest
+	}
+	api, err := NewAPI(APIConfig{
+		Routes: []Route{{Method: "GET", Path: "/things/{id}", Function: "get"}, {Method: "ANY", Path: "$default", Function: "default"}},
+		Invoke: func(_ context.Context, fn string, event []byte) ([]byte, error) {
+			got.function = fn
+			if err := json.Unmarshal(event, &got.event); err != nil {
+				return nil, err
+			}
+			return []byte(`{"statusCode":404,"headers":{"Content-Type":"application/json; charset=utf-8"},"body":"{}"}`), nil
+		},
+		Log: io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ method, path string }{{"PATCH", "/things/7"}, {"GET", "/nowhere"}} {
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+		ev := got.event
+		if w.Code != 404 || got.function != "default" || ev.RouteKey != "$default" || ev.RequestContext.RouteKey != "$default" ||
+			ev.RequestContext.HTTP.Method != tt.method || ev.RawPath != tt.path || ev.PathParameters != nil {
+			t.Errorf("%s %s: %d from %q, event %+v", tt.method, tt.path, w.Code, got.function, ev)
+		}
 	}
 }

@@ -460,6 +460,49 @@ func TestCORS(t *testing.T) {
 	}
 }
 
+// The project's template exposes Retry-After to browsers, and the runner serves what the
+// template says: a cross-origin 429 or 503 tells the page when to retry.
+func TestProjectCORSExposesRetryAfter(t *testing.T) {
+	r, err := samlocal.New(context.Background(), samlocal.Config{Root: "../..", Log: io.Discard, Parameters: samtemplate.Values{
+		"ClientId": "c", "ClientSecret": "local-client-secret", "SigningKey": strings.Repeat("k", 32),
+		"CorsAllowOrigins": "https://shop.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cors, err := r.CORS()
+	if err != nil || cors == nil {
+		t.Fatalf("CORS %+v, %v", cors, err)
+	}
+	api, err := samlocal.NewAPI(samlocal.APIConfig{
+		Routes: []samlocal.Route{{Method: "POST", Path: "/v2/customers/tokens", Function: "CreateCustomerTokenFunction"}},
+		Invoke: func(context.Context, string, []byte) ([]byte, error) {
+			return []byte(`{"statusCode":429,"headers":{"Content-Type":"application/json; charset=utf-8","Retry-After":"30"},` +
+				`"body":"{\"errors\":[{\"status\":429,\"title\":\"Too Many Requests\"}]}"}`), nil
+		},
+		CORS: cors,
+		Log:  io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v2/customers/tokens", strings.NewReader(`{}`))
+	req.Header.Set("Origin", "https://shop.example.test")
+	resp, _ := do(t, req)
+	h := resp.Header
+	if resp.StatusCode != 429 || h.Get("Retry-After") != "30" || h.Get("Access-Control-Allow-Origin") != "https://shop.example.test" {
+		t.Fatalf("%d, headers %v", resp.StatusCode, h)
+	}
+	exposed := false
+	for name := range strings.SplitSeq(h.Get("Access-Control-Expose-Headers"), ",") {
+		exposed = exposed || strings.EqualFold(strings.TrimSpace(name), "Retry-After")
+	}
+	if !exposed {
+		t.Errorf("Access-Control-Expose-Headers %q does not name Retry-After", h.Get("Access-Control-Expose-Headers"))
+	}
+}
+
 func TestInvokeEnvironmentAndPrepareEvent(t *testing.T) {
 	r, _ := newRunner(t, samlocal.Config{
 		TableName:  "things",

@@ -69,6 +69,11 @@ Resources:
         One: {Type: HttpApi, Properties: {Method: POST, Path: /a}}
         Two: {Type: HttpApi, Properties: {Method: ANY, Path: /b}}
         Timer: {Type: Schedule, Properties: {Schedule: rate(1 hour)}}
+  FallbackFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Api: {Type: HttpApi, Properties: {ApiId: !Ref Api}}
   Things:
     Type: AWS::DynamoDB::Table
     Properties:
@@ -118,6 +123,12 @@ func TestParse(t *testing.T) {
 	a, _ := tmpl.Function("AlphaBetaFunction")
 	if a.Dir != "functions/alpha-beta" || a.Timeout != 3 || a.MemorySize != 256 || a.RouteKey != "" || len(a.Routes) != 2 {
 		t.Errorf("AlphaBeta = %+v", a)
+	}
+
+	// An event without Method and Path is the API's $default route.
+	f, _ := tmpl.Function("FallbackFunction")
+	if f.Method != "ANY" || f.Path != "$default" || f.RouteKey != "$default" || len(f.Routes) != 1 || f.Routes[0].Event != "Api" {
+		t.Errorf("Fallback route = %q %q %q (%+v)", f.Method, f.Path, f.RouteKey, f.Routes)
 	}
 
 	p := tmpl.Parameters["Key"]
@@ -222,10 +233,13 @@ Resources:
 
 func TestParseErrors(t *testing.T) {
 	tests := map[string]string{
-		"bad GetAtt":         "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment: {Variables: {A: !GetAtt Nope}}\n",
-		"route without path": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events: {E: {Type: HttpApi, Properties: {Method: GET}}}\n",
-		"no resources":       "Parameters: {}\n",
-		"not yaml":           "a: [",
+		"bad GetAtt":           "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment: {Variables: {A: !GetAtt Nope}}\n",
+		"route without path":   "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events: {E: {Type: HttpApi, Properties: {Method: GET}}}\n",
+		"route without method": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events: {E: {Type: HttpApi, Properties: {Path: /a}}}\n",
+		"two $default routes": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events: {E: {Type: HttpApi}}\n" +
+			"  G:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events: {E: {Type: HttpApi, Properties: {}}}\n",
+		"no resources": "Parameters: {}\n",
+		"not yaml":     "a: [",
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -30,6 +30,7 @@ type Template struct {
 	Table      *Table     // the single AWS::DynamoDB::Table, nil when there is none
 
 	resources map[string]string // logical id -> type
+	defaultBy string            // the function serving the $default route
 }
 
 // Parameter is one entry of the template's Parameters section.
@@ -67,15 +68,25 @@ type Function struct {
 	Method, Path, RouteKey string
 }
 
+// DefaultRoute is the path (and the route key) of an HttpApi's $default route, which
+// serves every request no other route matches: an HttpApi event with neither Method nor
+// Path. Its method is ANY.
+const DefaultRoute = "$default"
+
 // Route is one HttpApi event of a function.
 type Route struct {
 	Event  string // the event's name under Events
 	Method string // upper case; "ANY" matches every method
-	Path   string // e.g. /v2/customers/{customerId}
+	Path   string // e.g. /v2/customers/{customerId}, or DefaultRoute
 }
 
-// RouteKey returns "METHOD /path", API Gateway's route key.
-func (r Route) RouteKey() string { return r.Method + " " + r.Path }
+// RouteKey returns API Gateway's route key: "METHOD /path", or "$default".
+func (r Route) RouteKey() string {
+	if r.Path == DefaultRoute {
+		return DefaultRoute
+	}
+	return r.Method + " " + r.Path
+}
 
 // HttpApi is the template's AWS::Serverless::HttpApi.
 type HttpApi struct {
@@ -141,6 +152,15 @@ func Parse(data []byte) (*Template, error) {
 			fn, err := parseFunction(id, res, mapping(globals, "Function"))
 			if err != nil {
 				return nil, fmt.Errorf("resource %s: %w", id, err)
+			}
+			for _, rt := range fn.Routes {
+				if rt.Path != DefaultRoute {
+					continue
+				}
+				if t.defaultBy != "" {
+					return nil, fmt.Errorf("resource %s: the HttpApi's $default route is already %s's; an API has one", id, t.defaultBy)
+				}
+				t.defaultBy = id
 			}
 			t.Functions = append(t.Functions, fn)
 		case TypeHttpApi:
@@ -287,8 +307,13 @@ func parseFunction(id string, res, globals map[string]any) (Function, error) {
 		p := mapping(ev, "Properties")
 		method, _ := scalarString(p["Method"])
 		path, _ := scalarString(p["Path"])
-		if method == "" || path == "" {
-			return fn, fmt.Errorf("HttpApi event %s needs Method and Path", name)
+		switch {
+		case method == "" && path == "":
+			// SAM makes an event without either the API's $default route: it serves every
+			// request no other route matches.
+			method, path = "ANY", DefaultRoute
+		case method == "" || path == "":
+			return fn, fmt.Errorf("HttpApi event %s needs both Method and Path, or neither (the $default route)", name)
 		}
 		method = strings.ToUpper(method)
 		if method == "*" {

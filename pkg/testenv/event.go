@@ -16,8 +16,12 @@ const Host = "api.example.test"
 
 // Request describes one HTTP request to a route of template.yaml.
 type Request struct {
-	Route   string            // route key, e.g. "GET /v2/customers/{customerId}"
-	Path    map[string]string // path parameters
+	Route string // route key, e.g. "GET /v2/customers/{customerId}", or "$default"
+	// Call is the method and path sent when they are not Route's: a request the $default
+	// route serves, e.g. "PATCH /v2/customers/{customerId}". Its event has no path
+	// parameters, as API Gateway sends none for $default.
+	Call    string
+	Path    map[string]string // path parameters, filled into Route's (or Call's) path
 	Query   string            // raw query string
 	Headers map[string]string // an empty value removes a default header
 	Body    string
@@ -28,7 +32,11 @@ type Request struct {
 // own translation, as it would arrive over HTTPS. A body gets Content-Type: application/json unless r.Headers says
 // otherwise.
 func Event(r Request) events.APIGatewayV2HTTPRequest {
-	method, rawPath, _ := strings.Cut(r.Route, " ")
+	line, params := r.Route, r.Path
+	if r.Call != "" {
+		line, params = r.Call, nil
+	}
+	method, rawPath, _ := strings.Cut(line, " ")
 	for k, v := range r.Path {
 		rawPath = strings.ReplaceAll(rawPath, "{"+k+"}", v)
 	}
@@ -50,7 +58,7 @@ func Event(r Request) events.APIGatewayV2HTTPRequest {
 			hr.Header.Set(k, v)
 		}
 	}
-	ev := samlocal.NewEvent(hr, []byte(r.Body), r.Route, r.Path, "req-1", time.Now())
+	ev := samlocal.NewEvent(hr, []byte(r.Body), r.Route, params, "req-1", time.Now())
 	ev.Headers["x-forwarded-proto"] = "https" // as API Gateway in front of production
 	return ev
 }

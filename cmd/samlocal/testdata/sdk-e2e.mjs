@@ -1,5 +1,5 @@
 // End-to-end check with the official JavaScript SDK (@moltin/sdk), unchanged, against the
-// local runner. Run by cmd/samlocal's TestSDKEndToEnd with API_HOST, CLIENT_ID and
+// local runner. Run by cmd/samlocal's TestEndToEnd with API_HOST, CLIENT_ID and
 // CLIENT_SECRET set; exits non-zero on the first failed expectation.
 import { gateway, MemoryStorageFactory } from '@moltin/sdk'
 import assert from 'node:assert/strict'
