@@ -41,6 +41,10 @@ const (
 // caller's target customer and address.
 type matrixRow struct {
 	route   string
+	variant string // tells apart several rows of one route
+	// credentials: the request changes the customer's email or password, which a customer
+	// token older than REAUTH_MAX_AGE_SECONDS may not do without data.current_password.
+	credentials bool
 	call    string // the method and path sent, for the $default route (testenv.Request.Call)
 	class   matrixClass
 	ok      int               // the status of an allowed call
@@ -72,6 +76,14 @@ func matrixRows() []matrixRow {
 		{route: "GET /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 200},
 		{route: "PUT /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 200,
 			body: fixed(`{"data":{"type":"customer","external_ref":"matrix-probe"}}`)},
+		{route: "PUT /v2/customers/{customerId}", variant: "new email", credentials: true, class: matrixCustomerScoped, ok: 200,
+			body: func(w *matrixWorld) string {
+				return fmt.Sprintf(`{"data":{"type":"customer","email":"moved.w%d@example.com"}}`, w.n)
+			}},
+		{route: "PUT /v2/customers/{customerId}", variant: "new email with current_password", class: matrixCustomerScoped, ok: 200,
+			body: func(w *matrixWorld) string {
+				return fmt.Sprintf(`{"data":{"type":"customer","email":"moved.again.w%d@example.com","current_password":"%s"}}`, w.n, testPassword)
+			}},
 		{route: "GET /v2/customers/{customerId}/addresses", class: matrixCustomerScoped, ok: 200},
 		{route: "POST /v2/customers/{customerId}/addresses", class: matrixCustomerScoped, ok: 201, body: fixed(anAddress)},
 		{route: "GET /v2/customers/{customerId}/addresses/{addressId}", class: matrixCustomerScoped, ok: 200},
@@ -147,6 +159,7 @@ type matrixCaller struct {
 	access  bool // the bearer is a valid access token
 	admin   bool // client_credentials without a customer token
 	owner   bool // a valid customer token of the target customer
+	stale   bool // that token is older than REAUTH_MAX_AGE_SECONDS
 	missing bool // the target customer does not exist
 	setup   func(h *harness, w *matrixWorld) (map[string]string, matrixTarget)
 }
@@ -195,6 +208,9 @@ func matrixCallers() []matrixCaller {
 		}},
 		{name: "implicit + own token", access: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, w.aToken), w.a.target()
+		}},
+		{name: "implicit + own token from a log-in 11 minutes ago", access: true, owner: true, stale: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, h.oldToken(w.a.id, 0)), w.a.target()
 		}},
 		{name: callerOwnWithOthersAddress, access: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, w.aToken), matrixTarget{w.a.id, w.b.address}
@@ -284,6 +300,8 @@ func matrixWant(r matrixRow, c matrixCaller) int {
 	switch {
 	case c.admin && c.missing:
 		return 404
+	case c.owner && c.stale && r.credentials:
+		return 403 // prove it is you: data.current_password, or log in again
 	case c.admin, c.owner:
 		return r.ok
 	}
@@ -297,10 +315,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	t.Run("every route has a row", func(t *testing.T) {
 		byRoute := map[string]bool{}
 		for _, r := range rows {
-			if byRoute[r.route] {
-				t.Errorf("two rows for %s", r.route)
+			if byRoute[r.route+r.variant] {
+				t.Errorf("two rows for %s %s", r.route, r.variant)
 			}
-			byRoute[r.route] = true
+			byRoute[r.route+r.variant], byRoute[r.route] = true, true
 			if _, ok := endpoints()[r.route]; !ok {
 				t.Errorf("row %s is not in Routes", r.route)
 			}
@@ -345,7 +363,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, row := range rows {
 			cells++
 			want := matrixWant(row, c)
-			t.Run(row.route+"/"+c.name, func(t *testing.T) {
+			t.Run(strings.TrimSpace(row.route+" "+row.variant)+"/"+c.name, func(t *testing.T) {
 				ht := *h
 				ht.t = t
 				rq := req{Route: row.route, Call: row.call, Headers: map[string]string{}}

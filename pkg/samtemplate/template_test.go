@@ -200,3 +200,22 @@ func describedKeys(ks []types.KeySchemaElement) []string {
 	}
 	return out
 }
+
+// Every function issues or verifies tokens under its stack's name: two stacks that share a
+// signing key must not accept each other's tokens.
+func TestTokenIssuerIsTheStack(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for _, stack := range []string{"shop-prod", "shop-staging"} {
+		for i := range tmpl.Functions {
+			fn := &tmpl.Functions[i]
+			env, err := tmpl.Environment(fn, samtemplate.Values{"AWS::StackName": stack, "ClientId": "c",
+				"ClientSecret": strings.Repeat("s", 16), "SigningKey": strings.Repeat("k", 32), "BcryptCost": "10", "Table": "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env["TOKEN_ISSUER"] != stack {
+				t.Errorf("%s in stack %s: TOKEN_ISSUER = %q, want the stack name", fn.LogicalID, stack, env["TOKEN_ISSUER"])
+			}
+		}
+	}
+}
