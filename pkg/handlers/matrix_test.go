@@ -45,11 +45,11 @@ type matrixRow struct {
 	// credentials: the request changes the customer's email or password, which a customer
 	// token older than REAUTH_MAX_AGE_SECONDS may not do without data.current_password.
 	credentials bool
-	call    string // the method and path sent, for the $default route (testenv.Request.Call)
-	class   matrixClass
-	ok      int               // the status of an allowed call
-	headers map[string]string // added to the caller's headers
-	body    func(w *matrixWorld) string
+	call        string // the method and path sent, for the $default route (testenv.Request.Call)
+	class       matrixClass
+	ok          int               // the status of an allowed call
+	headers     map[string]string // added to the caller's headers
+	body        func(w *matrixWorld) string
 }
 
 // matrixRows are in the order the cells run within one world: the destructive ones last,
