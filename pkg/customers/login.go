@@ -31,8 +31,8 @@ type Attempt struct {
 	Wait time.Duration
 	// Window is the start of the window the attempt was counted in.
 	Window time.Time
-	// Prior is set when the window held attempts for this email before this one: a
-	// success then clears them.
+	// Prior is set when the window had counted attempts for this email, or from this
+	// address, before this one: a success then clears them.
 	Prior bool
 }
 

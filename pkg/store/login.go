@@ -69,7 +69,7 @@ func (s *Store) CountLogin(ctx context.Context, emailKeyValue, address string, n
 	if err != nil {
 		return at, fail("count log-in", err)
 	}
-	at.Prior = attrInt(out.Attributes, attrAttempts) > 1
+	at.Prior = attrInt(out.Attributes, attrAttempts) > 1 || attrInt(out.Attributes, count) > 1
 	return at, nil
 }
 
