@@ -33,14 +33,17 @@ const (
 	fixturePassword = "correct horse battery"
 )
 
-// env is what every case runs against: a fresh table on DynamoDB Local, one SDK client
-// shared by the handlers and the bare calls, and the handlers' dependencies.
+// env is what every case runs against: a fresh table on DynamoDB Local, the SDK client the
+// handlers use, and the handlers' dependencies; the bare sides' tables follow it (follow).
 type env struct {
 	root     string // module root
 	endpoint string
 	started  bool // the bench started DynamoDB Local itself
+	tpl      *samtemplate.Template
+	base     *dynamodb.Client // without middleware; every client shares its HTTP client
 	db       *dynamodb.Client
 	table    string
+	tables   []string // every table made, deleted by closeEnv
 	calls    *dynamolocal.Calls
 	deps     *app.Deps
 	fixtures *store.Store // writes fixtures, outside the timed calls
@@ -59,24 +62,24 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOpti
 	if err != nil {
 		return nil, nil, err
 	}
-	e = &env{root: root, endpoint: endpoint, started: os.Getenv(dynamolocal.EnvEndpoint) == "", calls: dynamolocal.NewCalls()}
-	base, err := dynamolocal.Client(ctx, endpoint)
-	if err != nil {
+	e = &env{root: root, endpoint: endpoint, started: os.Getenv(dynamolocal.EnvEndpoint) == "", tpl: tpl, calls: dynamolocal.NewCalls()}
+	if e.base, err = dynamolocal.Client(ctx, endpoint); err != nil {
 		stop()
 		return nil, nil, err
 	}
-	e.db = dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+	e.db = dynamodb.New(e.base.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, e.calls.Install)
 		o.APIOptions = append(o.APIOptions, apiOptions...)
 	})
-	e.table = fmt.Sprintf("bench-%d-%d", os.Getpid(), time.Now().Unix())
-	if err := tpl.CreateTable(ctx, base, e.table); err != nil {
-		stop()
-		return nil, nil, err
-	}
 	closeEnv = func() {
-		_, _ = base.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(e.table)})
+		for _, t := range e.tables {
+			_, _ = e.base.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(t)})
+		}
 		stop()
+	}
+	if e.table, err = e.newTable(ctx, ""); err != nil {
+		closeEnv()
+		return nil, nil, err
 	}
 	cfg := config.Config{
 		TableName:    e.table,
@@ -117,6 +120,31 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOpti
 	}
 	e.hash = string(h)
 	return e, closeEnv, nil
+}
+
+// newTable creates a table from template.yaml, named after the process and the time.
+func (e *env) newTable(ctx context.Context, suffix string) (string, error) {
+	name := fmt.Sprintf("bench-%d-%d%s", os.Getpid(), time.Now().Unix(), suffix)
+	if err := e.tpl.CreateTable(ctx, e.base, name); err != nil {
+		return "", err
+	}
+	e.tables = append(e.tables, name)
+	return name, nil
+}
+
+// follow creates a table that follows e.table: rec, installed on e.db, gives it every
+// write made on e.table from now on (replay.go). Its client carries the call counter too,
+// as e.db does, so that both sides pay for it.
+func (e *env) follow(ctx context.Context, rec *recorder, suffix string) (*follower, error) {
+	table, err := e.newTable(ctx, suffix)
+	if err != nil {
+		return nil, err
+	}
+	f := &follower{from: e.table, table: table, db: dynamodb.New(e.base.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, e.calls.Install)
+	})}
+	rec.follow(f)
+	return f, nil
 }
 
 // email returns an address no other fixture uses.
@@ -181,7 +209,7 @@ func (e *env) seedAddresses(ctx context.Context, n int) error {
 	}
 	ts := getS(out.Item, "created_at")
 	if want := addressItem(cid, aid, addressValues, 1, ts, ts); !reflect.DeepEqual(out.Item, want) {
-		return fmt.Errorf("seed addresses: the store writes addresses as\n%#v\nbut cmd/bench/bare.go's addressItem makes\n%#v", out.Item, want)
+		return fmt.Errorf("seed addresses: the store writes addresses as\n%#v\nbut cmd/bench/items.go's addressItem makes\n%#v", out.Item, want)
 	}
 
 	c, err := e.customer(ctx, "book")
@@ -235,7 +263,7 @@ func withAllFields(values map[string]string) map[string]string {
 	return all
 }
 
-// hashPassword and comparePassword are the bare side's bcrypt work, at the service's cost.
+// hashPassword and comparePassword are bcrypt alone, at the service's cost.
 func (e *env) hashPassword(p string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(p), e.deps.Config.BcryptCost)
 	return string(h), err
@@ -243,6 +271,25 @@ func (e *env) hashPassword(p string) (string, error) {
 
 func (e *env) comparePassword(p string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(e.hash), []byte(p)) == nil
+}
+
+// bcryptWork is a bare side's bcrypt work for an endpoint that hashes and compares
+// passwords that many times per call (nil for none).
+func (e *env) bcryptWork(hashes, compares int) func() error {
+	if hashes+compares == 0 {
+		return nil
+	}
+	return func() error {
+		for range hashes {
+			if _, err := e.hashPassword(fixturePassword); err != nil {
+				return err
+			}
+		}
+		for range compares {
+			e.comparePassword(fixturePassword)
+		}
+		return nil
+	}
 }
 
 // jarName is the DynamoDB Local release installed under node_modules, the one

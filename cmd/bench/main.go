@@ -3,13 +3,26 @@
 // endpoint makes (so the cost of our code shows), allocations per call, bcrypt alone, and
 // the size of each function's binary next to a minimal Lambda's. `make bench` runs it.
 //
+// The bare side is recorded, not written (record.go, replay.go): a middleware on the
+// handlers' SDK client (table A) records every write made outside a handler call (the
+// fixtures) and every call made during one, with copies of their inputs and when each
+// started and ended. Two more tables made from template.yaml, B and C, follow A: each gets
+// every write A got, in A's order, so conditions (a create's attribute_not_exists, a
+// version) hold on them as they did on A. A bare side's timed call is the replay of the
+// handler's previous call on B (bare with bcrypt: on C, with the case's bcrypt hashes and
+// comparisons in the recorded call's longest pause): the recorded inputs deep-copied
+// beforehand, table names rewritten, a transaction's ClientRequestToken dropped; calls
+// that overlapped run in parallel, and a call waits for those that had ended before it
+// started. Each replayed call must end as the handler's did (success, or the same error
+// code). So a case is only its handler side (cases.go).
+//
 // The scale run (-scale=1000,100000 by default; -scale-only for nothing else) loads N
 // customers into a fresh table for each N and measures the customer list's query shapes
 // through the handler: latency, rows, DynamoDB calls and the read capacity DynamoDB
 // reports, side by side for each N (scale.go, scaledata.go, scalereport.go).
 //
-// It uses the DynamoDB Local at $DYNAMODB_ENDPOINT, or starts one, and works on a fresh
-// table made from template.yaml, deleted afterwards. Progress goes to stderr, the report to
+// It uses the DynamoDB Local at $DYNAMODB_ENDPOINT, or starts one, and works on fresh
+// tables made from template.yaml, deleted afterwards. Progress goes to stderr, the report to
 // stdout (and to -o).
 package main
 
@@ -98,13 +111,14 @@ func run(ctx context.Context, o options) error {
 	// The handlers' access log is formatted as in production but not written.
 	api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if o.latency {
-		e, closeEnv, err := newEnv(ctx, root, tpl)
+		rec := &recorder{}
+		e, closeEnv, err := newEnv(ctx, root, tpl, rec.install)
 		if err != nil {
 			return err
 		}
 		defer closeEnv()
 		r.env = e
-		if err := latency(ctx, e, o, r); err != nil {
+		if err := latency(ctx, e, rec, o, r); err != nil {
 			return err
 		}
 	}
@@ -133,10 +147,21 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// latency measures every case and bcrypt alone.
-func latency(ctx context.Context, e *env, o options, r *report) error {
-	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local at %s, table %s; seeding %d customers, and %d addresses for one\n",
-		e.endpoint, e.table, seedCustomers, bookAddresses)
+// latency measures every case and bcrypt alone. rec is installed on e.db.
+func latency(ctx context.Context, e *env, rec *recorder, o options, r *report) error {
+	// The bare sides replay on tables of their own that follow e.table: bare on one, bare
+	// with bcrypt on the other (each replay makes the handler call's writes once more).
+	var followers []*follower
+	for _, suffix := range []string{"-bare", "-bare-bcrypt"} {
+		f, err := e.follow(ctx, rec, suffix)
+		if err != nil {
+			return err
+		}
+		followers = append(followers, f)
+	}
+	bare, bareBcrypt := followers[0], followers[1]
+	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local at %s, tables %s (handlers), %s and %s (bare); seeding %d customers, and %d addresses for one\n",
+		e.endpoint, e.table, bare.table, bareBcrypt.table, seedCustomers, bookAddresses)
 	for range seedCustomers {
 		if _, err := e.customer(ctx, "seed"); err != nil {
 			return err
@@ -156,16 +181,17 @@ func latency(ctx context.Context, e *env, o options, r *report) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
+		last := rec.record(h)
+		// A first call shows whether the endpoint reaches DynamoDB at all.
+		if err := once(ctx, h, &sample{}, false); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
 		sides[i] = []*op{h}
-		for _, withBcrypt := range []bool{false, true} {
-			if c.bare == nil || (withBcrypt && !c.bcryptBound()) {
-				continue
+		if len(last().calls) > 0 {
+			sides[i] = append(sides[i], bare.side(h, nil))
+			if c.bcryptBound() {
+				sides[i] = append(sides[i], bareBcrypt.side(h, e.bcryptWork(c.hashes, c.compares)))
 			}
-			b, err := c.bare(ctx, e, withBcrypt)
-			if err != nil {
-				return fmt.Errorf("%s (bare): %w", c.name, err)
-			}
-			sides[i] = append(sides[i], b)
 		}
 	}
 	iters := func(c benchCase) (warm, n int) {
@@ -174,18 +200,38 @@ func latency(ctx context.Context, e *env, o options, r *report) error {
 		}
 		return o.warm, o.n
 	}
+	// measureCase measures case i. A bare side replays the handler's previous call, so the
+	// handler makes one call first; afterwards the tables no side of the case replayed on
+	// make the case's writes, untimed, so that their queues stay short.
+	measureCase := func(i, warm, n int) ([]sample, error) {
+		if len(sides[i]) > 1 {
+			if err := once(ctx, sides[i][0], &sample{}, false); err != nil {
+				return nil, err
+			}
+		}
+		s, err := measure(ctx, sides[i], warm, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range followers[len(sides[i])-1:] {
+			if _, err := f.next(ctx, nil); err != nil {
+				return nil, err
+			}
+		}
+		return s, nil
+	}
 	// A first pass warms DynamoDB Local's JIT up on every kind of request.
 	fmt.Fprintln(os.Stderr, "bench: warm-up pass")
 	for i, c := range cases {
 		warm, _ := iters(c)
-		if _, err := measure(ctx, e.calls, sides[i], warm, 0); err != nil {
+		if _, err := measureCase(i, warm, 0); err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 	}
 	for i, c := range cases {
 		warm, n := iters(c)
 		fmt.Fprintf(os.Stderr, "bench: %s (%d calls per side)\n", c.name, n)
-		s, err := measure(ctx, e.calls, sides[i], warm, n)
+		s, err := measureCase(i, warm, n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -209,7 +255,7 @@ func latency(ctx context.Context, e *env, o options, r *report) error {
 		}
 		return nil
 	}}
-	s, err := measure(ctx, e.calls, []*op{hash, compare}, o.warmBcrypt, o.nBcrypt)
+	s, err := measure(ctx, []*op{hash, compare}, o.warmBcrypt, o.nBcrypt)
 	if err != nil {
 		return err
 	}

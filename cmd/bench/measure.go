@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"time"
-
-	"github.com/acme/customers/pkg/dynamolocal"
 )
 
 // lambdaTimeout is the deadline every call gets, as the Lambda runtime gives the handler
@@ -16,10 +14,11 @@ import (
 const lambdaTimeout = 10 * time.Second
 
 // op is one side of a case: prepare sets up the next call and is not timed; run is the
-// timed call.
+// timed call; describe, when set, names the DynamoDB calls of the last call.
 type op struct {
-	prepare func(ctx context.Context) error
-	run     func(ctx context.Context) error
+	prepare  func(ctx context.Context) error
+	run      func(ctx context.Context) error
+	describe func() string
 }
 
 // sample is the measurements of one side.
@@ -27,7 +26,7 @@ type sample struct {
 	durs   []time.Duration
 	allocs uint64 // heap objects allocated during the timed calls, all goroutines
 	bytes  uint64
-	calls  map[string]int // DynamoDB operations of one call (the last warm-up call)
+	calls  map[string]int // the timed calls' DynamoDB calls, as describe lists them: how many calls made each
 }
 
 func (s sample) n() int { return len(s.durs) }
@@ -59,17 +58,17 @@ func (s sample) kibPerCall() float64    { return float64(s.bytes) / 1024 / float
 
 // measure runs warm-up calls, then n timed calls of each side, interleaved (the side that
 // goes first rotates every iteration) so all sides see the same state of DynamoDB Local,
-// its JIT and the Go GC. The last warm-up call of each side is counted by cnt.
-func measure(ctx context.Context, cnt *dynamolocal.Calls, sides []*op, warm, n int) ([]sample, error) {
+// its JIT and the Go GC.
+func measure(ctx context.Context, sides []*op, warm, n int) ([]sample, error) {
 	warm = max(warm, 1)
 	samples := make([]sample, len(sides))
 	for i := range samples {
-		samples[i].durs = make([]time.Duration, 0, n)
+		samples[i].durs, samples[i].calls = make([]time.Duration, 0, n), map[string]int{}
 	}
 	for i := 0; i < warm+n; i++ {
 		for k := range sides {
 			j := (i + k) % len(sides)
-			if err := once(ctx, cnt, sides[j], &samples[j], i == warm-1, i >= warm); err != nil {
+			if err := once(ctx, sides[j], &samples[j], i >= warm); err != nil {
 				return nil, err
 			}
 		}
@@ -77,7 +76,7 @@ func measure(ctx context.Context, cnt *dynamolocal.Calls, sides []*op, warm, n i
 	return samples, nil
 }
 
-func once(ctx context.Context, cnt *dynamolocal.Calls, o *op, s *sample, count, record bool) error {
+func once(ctx context.Context, o *op, s *sample, record bool) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -89,9 +88,6 @@ func once(ctx context.Context, cnt *dynamolocal.Calls, o *op, s *sample, count, 
 	cctx, cancel := context.WithTimeout(ctx, lambdaTimeout)
 	defer cancel()
 	var m0, m1 runtime.MemStats
-	if count {
-		cnt.Reset()
-	}
 	if record {
 		runtime.ReadMemStats(&m0)
 	}
@@ -101,9 +97,6 @@ func once(ctx context.Context, cnt *dynamolocal.Calls, o *op, s *sample, count, 
 	if record {
 		runtime.ReadMemStats(&m1)
 	}
-	if count {
-		s.calls = cnt.ByOp()
-	}
 	if err != nil {
 		return err
 	}
@@ -111,6 +104,9 @@ func once(ctx context.Context, cnt *dynamolocal.Calls, o *op, s *sample, count, 
 		s.durs = append(s.durs, d)
 		s.allocs += m1.Mallocs - m0.Mallocs
 		s.bytes += m1.TotalAlloc - m0.TotalAlloc
+		if o.describe != nil {
+			s.calls[o.describe()]++
+		}
 	}
 	return nil
 }

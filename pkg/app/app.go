@@ -51,14 +51,17 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Config: cfg,
 		Tokens: tokens,
 		Client: auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
-		Customers: customers.NewService(st, passwords, tokens, customers.Rules{
-			Login: customers.LoginPolicy{Window: cfg.LoginWindow, MaxAttempts: cfg.LoginMaxAttempts,
-				FreeAttempts: cfg.LoginFreeAttempts, FirstDelay: cfg.LoginFirstDelay},
-			ReauthMaxAge: cfg.ReauthMaxAge,
-		}),
+		Customers: customers.NewService(st, passwords, tokens,
+			customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge}),
 		Addresses: addresses.NewService(st, mandatory),
 		Settings:  set,
 	}, nil
+}
+
+// LoginPolicy is the log-in throttling the configuration asks for.
+func LoginPolicy(cfg config.Config) customers.LoginPolicy {
+	return customers.LoginPolicy{Window: cfg.LoginWindow, MaxAttempts: cfg.LoginMaxAttempts,
+		FreeAttempts: cfg.LoginFreeAttempts, FirstDelay: cfg.LoginFirstDelay}
 }
 
 // FromEnv builds Deps from the environment: the configuration and a DynamoDB client from
