@@ -67,6 +67,10 @@ func TestParseInput(t *testing.T) {
 		// Create.
 		{"create minimal", cust(base), true, "", nil,
 			&customers.Input{Name: s("Ron Swanson"), Email: s("ron@example.com")}},
+		{"current password of 72 bytes", cust(`"email":"ron@example.com","current_password":` + q(strings.Repeat("p", 72))), false, "", nil,
+			&customers.Input{Email: s("ron@example.com"), CurrentPassword: s(strings.Repeat("p", 72))}},
+		{"current password of 73 bytes", cust(`"current_password":` + q(strings.Repeat("p", 73))), false, "", []string{"data.current_password"}, nil},
+		{"current password not a string", cust(`"current_password":1`), false, "", []string{"data.current_password"}, nil},
 		{"create with everything", cust(base + `,"password":"hunter22","external_ref":"crm-1"`), true, "", nil,
 			&customers.Input{Name: s("Ron Swanson"), Email: s("ron@example.com"), Password: s("hunter22"), SetExternalRef: true, ExternalRef: s("crm-1")}},
 		{"email is trimmed, case kept", cust(`"name":"Ron","email":"  Ron@Example.COM \t"`), true, "", nil,
@@ -218,8 +222,12 @@ func TestCheckEmail(t *testing.T) {
 		local64 + "@example.com",
 		local64 + "@" + domain189,
 		"a@" + strings.Repeat("d", 63) + ".com",
+		// Each end of each range a domain character may be in.
+		"a@09.azAZ", "a@x-0.9", "a@a.z", "a@A.Z",
 	}
 	invalid := []string{
+		// Just outside each range a domain character may be in.
+		"a@x/.com", "a@x:.com", "a@x`.com", "a@x{.com", "a@x@.com", "a@x[.com", "a@x,.com", "a@x..com",
 		"",
 		"plainaddress",
 		"@example.com",
