@@ -227,3 +227,70 @@ func TestListAddresses(t *testing.T) {
 		}
 	})
 }
+
+func TestAddressCap(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	path := map[string]string{"customerId": ron}
+	setCap := func(v string) {
+		t.Helper()
+		r := h.do(req{Route: "PUT /v2/settings", Headers: bearer(h.admin), Body: `{"data":{"type":"settings","max_addresses_per_customer":` + v + `}}`})
+		expect(t, r, 200)
+	}
+	create := func(headers map[string]string) response {
+		return h.do(req{Route: addrRoute("POST", false), Path: path, Headers: headers, Body: anAddress})
+	}
+	total := func() any {
+		r := h.do(req{Route: addrRoute("GET", false), Path: path, Headers: bearer(h.admin)})
+		return r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"]
+	}
+	refusedAtCap := func(t *testing.T, r response, limit string) {
+		t.Helper()
+		expect(t, r, 400)
+		errs := errorsOf(t, r)
+		if len(errs) != 1 || errs[0]["source"] != "data" || !strings.Contains(errs[0]["detail"].(string), "at most "+limit+" addresses") ||
+			!strings.Contains(errs[0]["detail"].(string), "max_addresses_per_customer") {
+			t.Errorf("%s", r.Body)
+		}
+	}
+
+	a := h.createAddress(ron)
+	h.createAddress(ron)
+	setCap("2")
+	t.Run("past the cap a create is a 400 naming it", func(t *testing.T) {
+		refusedAtCap(t, create(bearer(h.admin)), "2")
+		if n := total(); n != float64(2) {
+			t.Errorf("total %v after a refused create", n)
+		}
+	})
+	t.Run("a delete makes room", func(t *testing.T) {
+		expect(t, h.do(req{Route: addrRoute("DELETE", true), Path: map[string]string{"customerId": ron, "addressId": a}, Headers: bearer(h.admin)}), 204)
+		expect(t, create(bearer(h.admin)), 201)
+		refusedAtCap(t, create(bearer(h.admin)), "2")
+	})
+	t.Run("the cap is per customer", func(t *testing.T) {
+		other := h.createCustomer("Ann", "ann@example.com")
+		h.createAddress(other)
+		h.createAddress(other)
+	})
+	t.Run("a cap below what a customer has keeps the addresses and refuses more", func(t *testing.T) {
+		setCap("1")
+		refusedAtCap(t, create(bearer(h.admin)), "1")
+		if n := total(); n != float64(2) {
+			t.Errorf("total %v", n)
+		}
+	})
+	t.Run("null lifts the cap", func(t *testing.T) {
+		setCap("null")
+		expect(t, create(bearer(h.admin)), 201)
+		setCap("3")
+	})
+	t.Run("an owner failure is told apart from the cap", func(t *testing.T) {
+		old := h.customerToken("ron@example.com")
+		expect(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: path, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"customer","password":"a new password"}}`}), 200)
+		expect(t, create(withCustomer(h.implicit, old)), 403) // at the cap, with a revoked token
+		expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: path, Headers: bearer(h.admin)}), 204)
+		expect(t, create(bearer(h.admin)), 404) // at the cap, deleted
+	})
+}

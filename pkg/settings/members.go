@@ -92,13 +92,13 @@ func boolean(source string, raw json.RawMessage) (bool, problem.List) {
 	return false, problem.List{invalid(source, "type", source+" must be true or false")}
 }
 
-// wholeNumber reads a JSON integer from min to max: not "10", 1.5 or 1e2.
-func wholeNumber(min, max int) check[int] {
+// wholeNumber reads a JSON integer from lo to hi: not "10", 1.5 or 1e2.
+func wholeNumber(lo, hi int) check[int] {
 	return func(source string, raw json.RawMessage) (int, problem.List) {
-		want := source + " must be a whole number from " + strconv.Itoa(min) + " to " + strconv.Itoa(max)
+		want := source + " must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)
 		v, err := strconv.Atoi(string(bytes.TrimSpace(raw)))
 		switch {
-		case errors.Is(err, strconv.ErrRange), err == nil && (v < min || v > max):
+		case errors.Is(err, strconv.ErrRange), err == nil && (v < lo || v > hi):
 			return 0, problem.List{invalid(source, "range", want)}
 		case err != nil:
 			return 0, problem.List{invalid(source, "type", want)}
@@ -136,8 +136,9 @@ func oneOf(values ...string) check[string] {
 }
 
 // nameSet reads a list of names that each pass valid, in order, without repeats, and at
-// most max of them (0: no limit beyond what valid allows). Each bad name is its own problem.
-func nameSet(plural, notOne string, valid func(string) bool, max int) check[[]string] {
+// most limit of them (0: no limit beyond what valid allows). Each bad name is its own
+// problem.
+func nameSet(plural, notOne string, valid func(string) bool, limit int) check[[]string] {
 	return func(source string, raw json.RawMessage) ([]string, problem.List) {
 		var names []string
 		if err := json.Unmarshal(raw, &names); err != nil || names == nil {
@@ -155,8 +156,8 @@ func nameSet(plural, notOne string, valid func(string) bool, max int) check[[]st
 				clean = append(clean, n)
 			}
 		}
-		if max > 0 && len(clean) > max {
-			errs = append(errs, invalid(source, "length", source+" may hold at most "+strconv.Itoa(max)+" "+plural))
+		if limit > 0 && len(clean) > limit {
+			errs = append(errs, invalid(source, "length", source+" may hold at most "+strconv.Itoa(limit)+" "+plural))
 		}
 		return clean, errs
 	}

@@ -80,6 +80,11 @@ func set[T any](dst, v *T) {
 	}
 }
 
+// AddressRules are the settings address writes obey.
+func (s Settings) AddressRules() addresses.Rules {
+	return addresses.Rules{Mandatory: s.AddressMandatoryFields, MaxPerCustomer: s.MaxAddressesPerCustomer}
+}
+
 // Store keeps the settings. Package store implements it.
 type Store interface {
 	// Settings reads the stored settings; members never set come back from Defaults.
