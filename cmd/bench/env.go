@@ -178,7 +178,7 @@ func (e *env) address(ctx context.Context, customerID string) (string, error) {
 	now := time.Now().UTC()
 	a := &addresses.Address{ID: id.NewOrdered(), CustomerID: customerID, Values: maps.Clone(addressValues),
 		Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := e.fixtures.CreateAddress(ctx, addresses.Owner{CustomerID: customerID}, a); err != nil {
+	if err := e.fixtures.CreateAddress(ctx, addresses.Owner{CustomerID: customerID}, a, 0); err != nil {
 		return "", fmt.Errorf("fixture address: %w", err)
 	}
 	return a.ID, nil

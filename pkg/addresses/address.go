@@ -4,6 +4,7 @@ package addresses
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/acme/customers/pkg/auth"
@@ -37,6 +38,14 @@ type Address struct {
 	UpdatedAt  time.Time
 }
 
+// Rules are the store's settings that address writes obey.
+type Rules struct {
+	// Mandatory are the fields an address must have on create, and may not blank later.
+	Mandatory []string
+	// MaxPerCustomer caps a customer's addresses; 0 is no cap.
+	MaxPerCustomer int
+}
+
 // Page is one page of a customer's addresses and how many the customer has.
 type Page struct {
 	Addresses []*Address
@@ -57,8 +66,10 @@ func OwnerOf(c auth.Caller, customerID string) Owner {
 
 // Store keeps addresses. Package store implements it on DynamoDB.
 type Store interface {
-	// CreateAddress stores a under its live owner and counts it, atomically.
-	CreateAddress(ctx context.Context, o Owner, a *Address) error
+	// CreateAddress stores a under its live owner and counts it, atomically, while the
+	// owner has fewer than limit addresses (0: no cap). ErrNotFound or ErrRevoked when the
+	// owner fails, CapReached(limit) when the cap does.
+	CreateAddress(ctx context.Context, o Owner, a *Address, limit int) error
 	// Address reads one address of the owner. ErrNotFound when the address or a live owner
 	// is missing, ErrRevoked when the owner's token generation differs.
 	Address(ctx context.Context, o Owner, addressID string) (*Address, error)
@@ -76,3 +87,9 @@ var (
 	ErrStale    = &problem.Error{Kind: problem.Conflict, Title: "Conflict",
 		Detail: "the address changed while this request was processed; retry it"}
 )
+
+// CapReached is the answer to a create that would take a customer past the store's cap.
+func CapReached(limit int) error {
+	return &problem.Error{Kind: problem.BadRequest, Title: "limit", Source: "data",
+		Detail: "a customer may have at most " + strconv.Itoa(limit) + " addresses (setting max_addresses_per_customer); delete one first"}
+}

@@ -24,14 +24,14 @@ const (
 
 // Service carries out the address endpoints' rules.
 type Service struct {
-	store     Store
-	mandatory func(context.Context) ([]string, error)
-	now       func() time.Time
+	store Store
+	rules func(context.Context) (Rules, error)
+	now   func() time.Time
 }
 
-// NewService wires a Service; mandatory returns the store's current mandatory fields.
-func NewService(s Store, mandatory func(context.Context) ([]string, error)) *Service {
-	return &Service{store: s, mandatory: mandatory, now: func() time.Time { return time.Now().UTC() }}
+// NewService wires a Service; rules returns the store's current address rules.
+func NewService(s Store, rules func(context.Context) (Rules, error)) *Service {
+	return &Service{store: s, rules: rules, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // owner authorises caller on customerID's addresses and returns the write guard. An id that
@@ -65,7 +65,8 @@ func (s *Service) List(ctx context.Context, c auth.Caller, customerID string, li
 	return p, explain(c, err)
 }
 
-// Create adds an address; the store's mandatory fields must be present and not empty.
+// Create adds an address; the store's mandatory fields must be present and not empty, and
+// the customer below the store's cap, if it has one.
 func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, body api.Object) (*Address, error) {
 	o, err := owner(c, customerID)
 	if err != nil {
@@ -75,7 +76,8 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkMandatory(ctx, values, true); err != nil {
+	rules, err := s.checkMandatory(ctx, values, true)
+	if err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -83,7 +85,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, 
 	for _, f := range Fields {
 		a.Values[f] = values[f]
 	}
-	if err := s.store.CreateAddress(ctx, o, a); err != nil {
+	if err := s.store.CreateAddress(ctx, o, a, rules.MaxPerCustomer); err != nil {
 		return nil, explain(c, err)
 	}
 	return a, nil
@@ -116,7 +118,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkMandatory(ctx, values, false); err != nil {
+	if _, err := s.checkMandatory(ctx, values, false); err != nil {
 		return nil, err
 	}
 	cur, err := s.store.Address(ctx, o, addressID)
@@ -146,20 +148,20 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, address
 	return explain(c, s.store.DeleteAddress(ctx, o, addressID))
 }
 
-// checkMandatory reports each of the store's mandatory fields that values leaves blank: on
-// create (all) every one, on update only those values sets.
-func (s *Service) checkMandatory(ctx context.Context, values map[string]string, all bool) error {
-	mandatory, err := s.mandatory(ctx)
+// checkMandatory reads the store's address rules and reports each mandatory field that
+// values leaves blank: on create (all) every one, on update only those values sets.
+func (s *Service) checkMandatory(ctx context.Context, values map[string]string, all bool) (Rules, error) {
+	rules, err := s.rules(ctx)
 	if err != nil {
-		return err
+		return rules, err
 	}
 	var errs problem.List
-	for _, f := range mandatory {
+	for _, f := range rules.Mandatory {
 		if v, ok := values[f]; (ok || all) && strings.TrimSpace(v) == "" {
 			errs = append(errs, required(f))
 		}
 	}
-	return errs.Err()
+	return rules, errs.Err()
 }
 
 func required(field string) *problem.Error {

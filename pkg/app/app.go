@@ -43,17 +43,18 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 	}
 	st := store.New(db, cfg.TableName).WithCursorKey(cfg.SigningKey)
 	set := settings.NewService(st, cfg.SettingsTTL)
-	mandatory := func(ctx context.Context) ([]string, error) {
+	// Address writes obey the cached settings: a change made elsewhere reaches them within
+	// SETTINGS_CACHE_SECONDS.
+	addressRules := func(ctx context.Context) (addresses.Rules, error) {
 		s, err := set.Current(ctx)
-		return s.AddressMandatoryFields, err
+		return s.AddressRules(), err
 	}
 	return &Deps{
-		Config: cfg,
-		Tokens: tokens,
-		Client: auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
-		Customers: customers.NewService(st, passwords, tokens,
-			customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge}),
-		Addresses: addresses.NewService(st, mandatory),
+		Config:    cfg,
+		Tokens:    tokens,
+		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
+		Customers: customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge}),
+		Addresses: addresses.NewService(st, addressRules),
 		Settings:  set,
 	}, nil
 }

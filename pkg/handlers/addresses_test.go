@@ -2,8 +2,12 @@ package handlers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/acme/customers/pkg/api"
 )
 
 func addrRoute(method string, withID bool) string {
@@ -226,4 +230,230 @@ func TestListAddresses(t *testing.T) {
 			t.Errorf("%s", r.Body)
 		}
 	})
+}
+
+func TestAddressCap(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	path := map[string]string{"customerId": ron}
+	setCap := func(v string) {
+		t.Helper()
+		r := h.do(req{Route: "PUT /v2/settings", Headers: bearer(h.admin), Body: `{"data":{"type":"settings","max_addresses_per_customer":` + v + `}}`})
+		expect(t, r, 200)
+	}
+	create := func(headers map[string]string) response {
+		return h.do(req{Route: addrRoute("POST", false), Path: path, Headers: headers, Body: anAddress})
+	}
+	total := func() any {
+		r := h.do(req{Route: addrRoute("GET", false), Path: path, Headers: bearer(h.admin)})
+		return r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"]
+	}
+	refusedAtCap := func(t *testing.T, r response, limit string) {
+		t.Helper()
+		expect(t, r, 400)
+		errs := errorsOf(t, r)
+		if len(errs) != 1 || errs[0]["source"] != "data" || !strings.Contains(errs[0]["detail"].(string), "at most "+limit+" addresses") ||
+			!strings.Contains(errs[0]["detail"].(string), "max_addresses_per_customer") {
+			t.Errorf("%s", r.Body)
+		}
+	}
+
+	a := h.createAddress(ron)
+	h.createAddress(ron)
+	setCap("2")
+	t.Run("past the cap a create is a 400 naming it", func(t *testing.T) {
+		refusedAtCap(t, create(bearer(h.admin)), "2")
+		if n := total(); n != float64(2) {
+			t.Errorf("total %v after a refused create", n)
+		}
+	})
+	t.Run("a delete makes room", func(t *testing.T) {
+		expect(t, h.do(req{Route: addrRoute("DELETE", true), Path: map[string]string{"customerId": ron, "addressId": a}, Headers: bearer(h.admin)}), 204)
+		expect(t, create(bearer(h.admin)), 201)
+		refusedAtCap(t, create(bearer(h.admin)), "2")
+	})
+	t.Run("the cap is per customer", func(t *testing.T) {
+		other := h.createCustomer("Ann", "ann@example.com")
+		h.createAddress(other)
+		h.createAddress(other)
+	})
+	t.Run("a cap below what a customer has keeps the addresses and refuses more", func(t *testing.T) {
+		setCap("1")
+		refusedAtCap(t, create(bearer(h.admin)), "1")
+		if n := total(); n != float64(2) {
+			t.Errorf("total %v", n)
+		}
+	})
+	t.Run("null lifts the cap", func(t *testing.T) {
+		setCap("null")
+		expect(t, create(bearer(h.admin)), 201)
+		setCap("3")
+	})
+	t.Run("an owner failure is told apart from the cap", func(t *testing.T) {
+		old := h.customerToken("ron@example.com")
+		expect(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: path, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"customer","password":"a new password"}}`}), 200)
+		expect(t, create(withCustomer(h.implicit, old)), 403) // at the cap, with a revoked token
+		expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: path, Headers: bearer(h.admin)}), 204)
+		expect(t, create(bearer(h.admin)), 404) // at the cap, deleted
+	})
+}
+
+// TestAddressCountUnderConcurrency races creates (past the cap) and deletes (each address
+// twice) on one customer, with a reader watching the count, then checks that the count
+// kept on the customer is the number of addresses listed and never passed the cap.
+//
+// Every address write counts on the customer's profile, so on DynamoDB concurrent ones
+// conflict (TransactionConflict); DynamoDB Local runs transactions one at a time, so the
+// races go through a client that cancels overlapping transactions as DynamoDB does. The
+// store retries them (pkg/store transact): a burst the size of a double click never
+// fails; a storm of writes on one customer may get 503s once the retries are spent, which
+// must have written nothing. No request may answer anything else.
+func TestAddressCountUnderConcurrency(t *testing.T) {
+	h := newHarness(t)
+	client, conflicts := h.db.Conflicting()
+	_, racing := h.on(h.cfg, client)
+	const limit = 12
+	expect(t, h.do(req{Route: "PUT /v2/settings", Headers: bearer(h.admin),
+		Body: fmt.Sprintf(`{"data":{"type":"settings","max_addresses_per_customer":%d}}`, limit)}), 200)
+
+	t.Run("a double click", func(t *testing.T) {
+		r := h.race(racing, h.createCustomer("Ann", "ann@example.com"), limit, 1, 2, 1)
+		if r.unavailable > 0 {
+			t.Errorf("%d requests answered 503: %v", r.unavailable, r.statuses)
+		}
+	})
+	t.Run("a storm", func(t *testing.T) {
+		const creates, deletes = 16, 6
+		before := conflicts.Injected()
+		r := h.race(racing, h.createCustomer("Ron", "ron@example.com"), limit, 8, creates, deletes)
+		writes := creates + 2*deletes
+		t.Logf("%d of %d writes answered 503 after %d conflicts: %v", r.unavailable, writes, conflicts.Injected()-before, r.statuses)
+		// With 5 attempts and short pauses, two thirds or more gave up here; with the
+		// jittered backoff, a few at most, even on a loaded machine.
+		if r.unavailable > writes/3 {
+			t.Errorf("%d of %d writes gave up on conflicts", r.unavailable, writes)
+		}
+	})
+}
+
+// raced is what a race's requests answered: statuses by "create" or the id of the address
+// deleted, and how many were 503s.
+type raced struct {
+	statuses    map[string][]int
+	unavailable int
+}
+
+// race gives customer `before` addresses, then sends `creates` creates and two deletes of
+// each of `deletes` of those addresses at once through handlers, with a reader listing
+// meanwhile; it checks the answers and the count against the addresses listed after.
+func (h *harness) race(handlers map[string]api.HandlerFunc, customer string, limit, before, creates, deletes int) raced {
+	t := h.t
+	t.Helper()
+	path := map[string]string{"customerId": customer}
+	var existing []string
+	for range before {
+		existing = append(existing, h.createAddress(customer))
+	}
+	total := func(r response) int {
+		return int(r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"].(float64))
+	}
+	var mu sync.Mutex
+	out := raced{statuses: map[string][]int{}}
+	record := func(op string, r response, expected ...int) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.statuses[op] = append(out.statuses[op], r.Status)
+		switch {
+		case r.Status == 503 && r.Headers["Retry-After"] != "":
+			out.unavailable++
+		case !slices.Contains(expected, r.Status):
+			t.Errorf("%s: unexpected answer %d %s", op, r.Status, r.Body)
+		}
+	}
+	send := func(r req) response { return h.doWith(handlers, r) }
+
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range creates {
+		wg.Go(func() {
+			<-start
+			r := send(req{Route: addrRoute("POST", false), Path: path, Headers: bearer(h.admin), Body: anAddress})
+			if r.Status == 400 && !strings.Contains(r.Body, "max_addresses_per_customer") {
+				r.Status = -400 // a 400 that is not the cap's
+			}
+			record("create", r, 201, 400)
+		})
+	}
+	for _, a := range existing[:deletes] {
+		for range 2 {
+			wg.Go(func() {
+				<-start
+				record(a, send(req{Route: addrRoute("DELETE", true), Path: map[string]string{"customerId": customer, "addressId": a},
+					Headers: bearer(h.admin)}), 204, 404)
+			})
+		}
+	}
+	done, watched := make(chan struct{}), make(chan int)
+	go func() { // the count as others see it while the race runs
+		most := 0
+		for {
+			select {
+			case <-done:
+				watched <- most
+				return
+			default:
+			}
+			if r := send(req{Route: addrRoute("GET", false), Path: path, Query: "page[limit]=0", Headers: bearer(h.admin)}); r.Status == 200 {
+				most = max(most, total(r))
+			}
+		}
+	}()
+	close(start)
+	wg.Wait()
+	close(done)
+	if most := <-watched; most > limit {
+		t.Errorf("a reader saw %d addresses, past the cap of %d", most, limit)
+	}
+
+	created, deleted := 0, 0
+	for op, list := range out.statuses {
+		for _, s := range list {
+			switch {
+			case op == "create" && s == 201:
+				created++
+			case s == 204:
+				deleted++
+			}
+		}
+		// Two deletes of one address: one 204 and one 404, unless one gave up (503).
+		if op != "create" && !slices.ContainsFunc([][]int{{204, 404}, {204, 503}, {503, 503}}, func(ok []int) bool {
+			return slices.Equal(slices.Sorted(slices.Values(list)), ok)
+		}) {
+			t.Errorf("two deletes of one address answered %v", list)
+		}
+	}
+	// Every address, page by page, against the count kept on the customer: a 503 wrote
+	// nothing, every 201 and 204 did.
+	var listed, counted int
+	for offset := 0; ; offset += 5 {
+		r := h.do(req{Route: addrRoute("GET", false), Path: path, Query: fmt.Sprintf("page[limit]=5&page[offset]=%d", offset), Headers: bearer(h.admin)})
+		expect(t, r, 200)
+		counted = total(r)
+		n := len(r.JSON["data"].([]any))
+		listed += n
+		if n < 5 {
+			break
+		}
+	}
+	if counted != listed {
+		t.Errorf("meta.results.total %d, but %d addresses listed", counted, listed)
+	}
+	if want := before - deleted + created; listed != want {
+		t.Errorf("%d addresses, want %d (%d before, %d deleted, %d created)", listed, want, before, deleted, created)
+	}
+	if listed > limit {
+		t.Errorf("%d addresses, past the cap of %d", listed, limit)
+	}
+	return out
 }

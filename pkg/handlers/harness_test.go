@@ -14,6 +14,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/samtemplate"
+	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -72,14 +73,8 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	deps, err := app.New(cfg, db.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, db: db, deps: deps, cfg: cfg, handlers: map[string]api.HandlerFunc{}}
-	for route, e := range endpoints() {
-		h.handlers[route] = e(deps)
-	}
+	h := &harness{t: t, db: db, cfg: cfg}
+	h.deps, h.handlers = h.on(cfg, db.Client)
 	h.admin = h.accessToken("client_credentials")
 	h.implicit = h.accessToken("implicit")
 	return h
@@ -101,12 +96,10 @@ func (h *harness) do(r req) response {
 	return h.doWith(h.handlers, r)
 }
 
-// cold returns handlers like a newly started function's: nothing cached yet.
-func (h *harness) cold() map[string]api.HandlerFunc {
+// on builds every handler on cfg and a DynamoDB client.
+func (h *harness) on(cfg config.Config, db store.API) (*app.Deps, map[string]api.HandlerFunc) {
 	h.t.Helper()
-	cfg := h.cfg
-	cfg.SettingsTTL = 0
-	deps, err := app.New(cfg, h.db.Client)
+	deps, err := app.New(cfg, db)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -114,6 +107,15 @@ func (h *harness) cold() map[string]api.HandlerFunc {
 	for route, e := range endpoints() {
 		handlers[route] = e(deps)
 	}
+	return deps, handlers
+}
+
+// cold returns handlers like a newly started function's: nothing cached yet.
+func (h *harness) cold() map[string]api.HandlerFunc {
+	h.t.Helper()
+	cfg := h.cfg
+	cfg.SettingsTTL = 0
+	_, handlers := h.on(cfg, h.db.Client)
 	return handlers
 }
 

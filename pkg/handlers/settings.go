@@ -16,17 +16,29 @@ func settingsResponse(s settings.Settings, err error) (api.Response, error) {
 		return api.Response{}, err
 	}
 	type view struct {
-		Type                   string   `json:"type"`
-		AddressMandatoryFields []string `json:"address_mandatory_fields"`
-		PageLength             int      `json:"page_length"`
+		Type                         string   `json:"type"`
+		AddressMandatoryFields       []string `json:"address_mandatory_fields"`
+		PageLength                   int      `json:"page_length"`
+		ListChildProducts            bool     `json:"list_child_products"`
+		AdditionalLanguages          []string `json:"additional_languages"`
+		CalculationMethod            string   `json:"calculation_method"`
+		IncludeOrganizationResources bool     `json:"include_organization_resources"`
+		MaxAddressesPerCustomer      *int     `json:"max_addresses_per_customer"` // null: no cap
+		CurrencyLimit                int      `json:"currency_limit"`
 	}
 	type meta struct {
 		Owner string `json:"owner"`
 	}
+	v := view{Type: "settings", AddressMandatoryFields: s.AddressMandatoryFields, PageLength: s.PageLength,
+		ListChildProducts: s.ListChildProducts, AdditionalLanguages: s.AdditionalLanguages, CalculationMethod: s.CalculationMethod,
+		IncludeOrganizationResources: s.IncludeOrganizationResources, CurrencyLimit: settings.CurrencyLimit}
+	if s.MaxAddressesPerCustomer > 0 {
+		v.MaxAddressesPerCustomer = &s.MaxAddressesPerCustomer
+	}
 	return api.JSON(http.StatusOK, struct {
 		Data view `json:"data"`
 		Meta meta `json:"meta"`
-	}{view{"settings", s.AddressMandatoryFields, s.PageLength}, meta{"store"}})
+	}{v, meta{"store"}})
 }
 
 // GetSettings is GET /v2/settings.

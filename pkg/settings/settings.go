@@ -1,14 +1,13 @@
 // Package settings is the store-wide settings resource (GET/PUT /v2/settings): the address
-// fields required on create and the default page length of every list. Functions read it
-// through a per-process cache whose age is bounded by the configured TTL.
+// fields required on create, the default page length of every list, an optional cap on a
+// customer's addresses, and the other settings the original documents (kept and returned
+// so that clients can round-trip them). Functions read it through a per-process cache
+// whose age is bounded by the configured TTL.
 package settings
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,22 +19,70 @@ import (
 
 // Settings are the store's settings.
 type Settings struct {
-	AddressMandatoryFields []string
-	PageLength             int
+	AddressMandatoryFields       []string
+	PageLength                   int
+	ListChildProducts            bool
+	AdditionalLanguages          []string
+	CalculationMethod            string
+	IncludeOrganizationResources bool
+	// MaxAddressesPerCustomer caps each customer's addresses; 0 is no cap (the default,
+	// null in the API).
+	MaxAddressesPerCustomer int
 }
 
-// DefaultPageLength is page_length until an administrator sets it.
-const DefaultPageLength = 25
+// Defaults and bounds of the settings.
+const (
+	DefaultPageLength      = 25
+	MaxAdditionalLanguages = 5
+	MaxAddressCap          = 10_000 // what page[offset] can still reach
+	// CurrencyLimit is the read-only currency_limit the original reports; a PUT of it
+	// changes nothing.
+	CurrencyLimit = 10
+)
 
 // Defaults are the settings of a store that never changed them.
 func Defaults() Settings {
-	return Settings{AddressMandatoryFields: slices.Clone(addresses.DefaultMandatory), PageLength: DefaultPageLength}
+	return Settings{
+		AddressMandatoryFields: slices.Clone(addresses.DefaultMandatory),
+		PageLength:             DefaultPageLength,
+		ListChildProducts:      true,
+		AdditionalLanguages:    []string{},
+		CalculationMethod:      "simple",
+	}
 }
 
 // Patch is a partial update: nil fields stay as they are.
 type Patch struct {
-	AddressMandatoryFields *[]string
-	PageLength             *int
+	AddressMandatoryFields       *[]string
+	PageLength                   *int
+	ListChildProducts            *bool
+	AdditionalLanguages          *[]string
+	CalculationMethod            *string
+	IncludeOrganizationResources *bool
+	MaxAddressesPerCustomer      *int
+}
+
+// Apply returns s with the members p sets.
+func (s Settings) Apply(p Patch) Settings {
+	set(&s.AddressMandatoryFields, p.AddressMandatoryFields)
+	set(&s.PageLength, p.PageLength)
+	set(&s.ListChildProducts, p.ListChildProducts)
+	set(&s.AdditionalLanguages, p.AdditionalLanguages)
+	set(&s.CalculationMethod, p.CalculationMethod)
+	set(&s.IncludeOrganizationResources, p.IncludeOrganizationResources)
+	set(&s.MaxAddressesPerCustomer, p.MaxAddressesPerCustomer)
+	return s
+}
+
+func set[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// AddressRules are the settings address writes obey.
+func (s Settings) AddressRules() addresses.Rules {
+	return addresses.Rules{Mandatory: s.AddressMandatoryFields, MaxPerCustomer: s.MaxAddressesPerCustomer}
 }
 
 // Store keeps the settings. Package store implements it.
@@ -111,54 +158,4 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, o api.Object) (Sett
 	s.cached, s.fetched = st, s.now()
 	s.mu.Unlock()
 	return st, nil
-}
-
-func invalid(source, title, detail string) *problem.Error {
-	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: source}
-}
-
-// parse validates a settings body. Every problem is a 400, one entry each.
-func parse(o api.Object) (Patch, error) {
-	var p Patch
-	var errs problem.List
-	if t, _, _ := o.String("type"); t != "settings" {
-		errs = append(errs, invalid("data.type", "enum", `data.type must be one of the following: "settings"`))
-	}
-	for _, k := range o.Keys() {
-		switch k {
-		case "type":
-		case "address_mandatory_fields":
-			var fields []string
-			if err := json.Unmarshal(o[k], &fields); err != nil || fields == nil {
-				errs = append(errs, invalid("data.address_mandatory_fields", "type",
-					"data.address_mandatory_fields must be a list of address field names"))
-				continue
-			}
-			seen := map[string]bool{}
-			var clean []string
-			for _, f := range fields {
-				if !addresses.IsField(f) {
-					errs = append(errs, invalid("data.address_mandatory_fields", "enum",
-						`"`+problem.Quote(f)+`" is not an address field; the fields are `+strings.Join(addresses.Fields, ", ")))
-					continue
-				}
-				if !seen[f] {
-					seen[f] = true
-					clean = append(clean, f)
-				}
-			}
-			p.AddressMandatoryFields = &clean
-		case "page_length":
-			v, err := strconv.Atoi(strings.TrimSpace(string(o[k]))) // a JSON integer, not "10" or 1.5
-			if err != nil || v < 1 || v > api.MaxLimit {
-				errs = append(errs, invalid("data.page_length", "range", "data.page_length must be a whole number from 1 to 100"))
-				continue
-			}
-			p.PageLength = &v
-		default:
-			name := "data." + problem.Quote(k)
-			errs = append(errs, invalid(name, "unknown", name+" is not a setting"))
-		}
-	}
-	return p, errs.Err()
 }

@@ -15,9 +15,7 @@ type countingStore struct {
 
 func (c *countingStore) Settings(context.Context) (Settings, error) { c.reads++; return c.s, nil }
 func (c *countingStore) UpdateSettings(_ context.Context, p Patch) (Settings, error) {
-	if p.PageLength != nil {
-		c.s.PageLength = *p.PageLength
-	}
+	c.s = c.s.Apply(p)
 	return c.s, nil
 }
 

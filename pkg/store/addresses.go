@@ -50,9 +50,36 @@ func (it *addressItem) address() *addresses.Address {
 	return a
 }
 
-// ownerCondition is what the owning customer's profile must satisfy for a write.
-func ownerCondition(o addresses.Owner) (expression.Expression, error) {
-	return expression.NewBuilder().WithCondition(guardCondition(customers.Guard{TokenGen: o.TokenGen})).Build()
+// attrAddressCount is the profile's count of the customer's addresses.
+const attrAddressCount = "address_count"
+
+// ownerCondition is what the owning customer's profile must satisfy for a write, and also
+// whatever else the write needs of it.
+func ownerCondition(o addresses.Owner, also ...expression.ConditionBuilder) (expression.Expression, error) {
+	c := guardCondition(customers.Guard{TokenGen: o.TokenGen})
+	for _, a := range also {
+		c = c.And(a)
+	}
+	return expression.NewBuilder().WithCondition(c).Build()
+}
+
+// belowCap is the condition that the profile counts fewer than limit addresses (none for
+// limit 0, no cap).
+func belowCap(limit int) []expression.ConditionBuilder {
+	if limit <= 0 {
+		return nil
+	}
+	n := expression.Name(attrAddressCount)
+	return []expression.ConditionBuilder{expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(limit)))}
+}
+
+// addressCount is the count kept on a profile item.
+func addressCount(profile map[string]types.AttributeValue) int {
+	var count struct {
+		N int `dynamodbav:"address_count"`
+	}
+	_ = attributevalue.UnmarshalMap(profile, &count)
+	return max(count.N, 0)
 }
 
 // ownerFailure explains why the owner's condition failed, from the profile as it was.
@@ -71,13 +98,14 @@ func checkOwner(profile map[string]types.AttributeValue, o addresses.Owner) erro
 }
 
 // CreateAddress implements addresses.Store: one transaction puts the address and counts it
-// on its live owner.
-func (s *Store) CreateAddress(ctx context.Context, o addresses.Owner, a *addresses.Address) error {
+// on its live owner, under the cap (limit; 0 is none). The count and the cap are checked in the same
+// condition, so parallel creates cannot slip past the cap.
+func (s *Store) CreateAddress(ctx context.Context, o addresses.Owner, a *addresses.Address, limit int) error {
 	item, err := attributevalue.MarshalMap(newAddressItem(a))
 	if err != nil {
 		return fail("create address", err)
 	}
-	cond, err := ownerCondition(o)
+	cond, err := ownerCondition(o, belowCap(limit)...)
 	if err != nil {
 		return fail("create address", err)
 	}
@@ -85,7 +113,7 @@ func (s *Store) CreateAddress(ctx context.Context, o addresses.Owner, a *address
 	reasons, err := s.transact(ctx, "create address", func() []types.TransactWriteItem {
 		return []types.TransactWriteItem{
 			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD address_count :one"),
+			{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD " + attrAddressCount + " :one"),
 				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
 				ExpressionAttributeValues:           withValue(cond.Values(), ":one", numberAV(1)),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
@@ -95,7 +123,14 @@ func (s *Store) CreateAddress(ctx context.Context, o addresses.Owner, a *address
 	case err != nil:
 		return err
 	case failed(reasons, 1):
-		return ownerFailure(reasons[1], o)
+		// The profile as it was says which part failed: the owner before the cap.
+		if err := checkOwner(reasons[1].Item, o); err != nil {
+			return err
+		}
+		if limit > 0 && addressCount(reasons[1].Item) >= limit {
+			return addresses.CapReached(limit)
+		}
+		return addresses.ErrStale
 	case reasons != nil:
 		return addresses.ErrStale // an id collision: vanishingly rare, and safe to retry
 	}
@@ -206,7 +241,7 @@ func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID 
 	ak, _ := attributevalue.MarshalMap(addressKey(o.CustomerID, addressID))
 	reasons, err := s.transact(ctx, "delete address", func() []types.TransactWriteItem {
 		return []types.TransactWriteItem{
-			{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD address_count :minus"),
+			{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD " + attrAddressCount + " :minus"),
 				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
 				ExpressionAttributeValues:           withValue(cond.Values(), ":minus", numberAV(-1)),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
@@ -268,11 +303,7 @@ func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset 
 	if err := checkOwner(profile, o); err != nil {
 		return page, err
 	}
-	var count struct {
-		N int `dynamodbav:"address_count"`
-	}
-	_ = attributevalue.UnmarshalMap(profile, &count)
-	page.Total = max(count.N, 0)
+	page.Total = addressCount(profile)
 	rows, start := first.Items[1:], first.LastEvaluatedKey
 	if skip > 0 {
 		// The first query only counted; carry on past the skipped rows.

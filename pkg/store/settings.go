@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -12,24 +14,25 @@ import (
 	"github.com/acme/customers/pkg/settings"
 )
 
-// settingsItem is the store's settings; members never set are absent.
+// settingsItem is the store's settings as stored: every member ever set, and nothing for
+// those never set. It has settings.Patch's fields, so that each converts to the other.
 type settingsItem struct {
-	AddressMandatoryFields *[]string `dynamodbav:"address_mandatory_fields"`
-	PageLength             *int      `dynamodbav:"page_length"`
+	AddressMandatoryFields       *[]string `dynamodbav:"address_mandatory_fields,omitempty"`
+	PageLength                   *int      `dynamodbav:"page_length,omitempty"`
+	ListChildProducts            *bool     `dynamodbav:"list_child_products,omitempty"`
+	AdditionalLanguages          *[]string `dynamodbav:"additional_languages,omitempty"`
+	CalculationMethod            *string   `dynamodbav:"calculation_method,omitempty"`
+	IncludeOrganizationResources *bool     `dynamodbav:"include_organization_resources,omitempty"`
+	MaxAddressesPerCustomer      *int      `dynamodbav:"max_addresses_per_customer,omitempty"` // 0: no cap
 }
 
-func (it settingsItem) settings() settings.Settings {
-	s := settings.Defaults()
-	if it.AddressMandatoryFields != nil {
-		s.AddressMandatoryFields = *it.AddressMandatoryFields
-		if s.AddressMandatoryFields == nil {
-			s.AddressMandatoryFields = []string{}
-		}
+// settingsOf reads a settings item: the defaults with what it sets.
+func settingsOf(op string, item map[string]types.AttributeValue) (settings.Settings, error) {
+	var it settingsItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return settings.Settings{}, fail(op, err)
 	}
-	if it.PageLength != nil {
-		s.PageLength = *it.PageLength
-	}
-	return s
+	return settings.Defaults().Apply(settings.Patch(it)), nil
 }
 
 // Settings implements settings.Store with one consistent GetItem.
@@ -39,32 +42,19 @@ func (s *Store) Settings(ctx context.Context) (settings.Settings, error) {
 	if err != nil {
 		return settings.Settings{}, fail("get settings", err)
 	}
-	var it settingsItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return settings.Settings{}, fail("get settings", err)
-	}
-	return it.settings(), nil
+	return settingsOf("get settings", out.Item)
 }
 
-// UpdateSettings implements settings.Store with one UpdateItem returning the new item.
+// UpdateSettings implements settings.Store with one UpdateItem that sets the members p sets
+// and returns the new item.
 func (s *Store) UpdateSettings(ctx context.Context, p settings.Patch) (settings.Settings, error) {
-	u := expression.Set(expression.Name("type"), expression.Value("settings"))
-	if p.AddressMandatoryFields != nil {
-		fields := *p.AddressMandatoryFields
-		if fields == nil {
-			fields = []string{}
-		}
-		av, err := attributevalue.Marshal(fields)
-		if err != nil {
-			return settings.Settings{}, fail("update settings", err)
-		}
-		if l, ok := av.(*types.AttributeValueMemberNULL); ok && l.Value {
-			av = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
-		}
-		u = u.Set(expression.Name("address_mandatory_fields"), expression.Value(av))
+	members, err := attributevalue.MarshalMap(settingsItem(p)) // nil members are left out
+	if err != nil {
+		return settings.Settings{}, fail("update settings", err)
 	}
-	if p.PageLength != nil {
-		u = u.Set(expression.Name("page_length"), expression.Value(*p.PageLength))
+	u := expression.Set(expression.Name("type"), expression.Value("settings"))
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		u = u.Set(expression.Name(name), expression.Value(members[name]))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(u).Build()
 	if err != nil {
@@ -79,9 +69,5 @@ func (s *Store) UpdateSettings(ctx context.Context, p settings.Patch) (settings.
 	if err != nil {
 		return settings.Settings{}, fail("update settings", err)
 	}
-	var it settingsItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return settings.Settings{}, fail("update settings", err)
-	}
-	return it.settings(), nil
+	return settingsOf("update settings", out.Attributes)
 }

@@ -119,9 +119,19 @@ func conditionFailed(err error) bool {
 	return errors.As(err, &ccf)
 }
 
-// transactAttempts bounds retries of a transaction cancelled by a conflicting concurrent
-// transaction (the SDK does not retry those).
-const transactAttempts = 5
+// A transaction cancelled by a conflicting concurrent transaction or by throttling is
+// tried again (the SDK retries neither), up to transactAttempts times in all, after a
+// random pause of up to transactBaseDelay·2ⁿ (at most transactMaxDelay) before retry n:
+// exponential backoff with full jitter, so that writers queued on one item (every address
+// write counts on its customer's profile) spread out instead of colliding again. The
+// pauses add up to at most 3 s (1.5 s expected), within the functions' 10 s timeout; the
+// request's deadline ends them sooner. A transaction that still conflicts after that is a
+// 503 with Retry-After: it wrote nothing, so the client may simply send it again.
+const (
+	transactAttempts  = 12
+	transactBaseDelay = 10 * time.Millisecond
+	transactMaxDelay  = 400 * time.Millisecond
+)
 
 // transact runs the transaction that build returns, building a fresh input for every
 // attempt: the SDK fills ClientRequestToken into the input it is given, and reusing that
@@ -156,7 +166,7 @@ func (s *Store) transact(ctx context.Context, op string, build func() []types.Tr
 		if attempt == transactAttempts {
 			return nil, unavailable(op, err)
 		}
-		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + rand.N(20*time.Millisecond)
+		backoff := rand.N(min(transactMaxDelay, transactBaseDelay<<attempt))
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():

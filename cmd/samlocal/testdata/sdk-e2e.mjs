@@ -87,6 +87,23 @@ const denied = await rejected(shop.Settings.All())
 assert.equal(denied.errors[0].status, 403)
 step('settings: read with client_credentials, refused to the implicit token')
 
+// What Settings.All() gives, Settings.Update() takes back as it is (the SDK adds type).
+assert.deepEqual(Object.keys(settings.data).sort(), ['additional_languages', 'address_mandatory_fields',
+  'calculation_method', 'currency_limit', 'include_organization_resources', 'list_child_products',
+  'max_addresses_per_customer', 'page_length', 'type'])
+const same = await admin.Settings.Update(settings.data)
+assert.deepEqual(same.data, settings.data)
+const languages = await admin.Settings.Update({ additional_languages: ['fr', 'de'], calculation_method: 'line', list_child_products: false })
+assert.deepEqual(languages.data.additional_languages, ['fr', 'de'])
+assert.equal(languages.data.calculation_method, 'line')
+assert.equal(languages.data.list_child_products, false)
+assert.equal(languages.data.page_length, settings.data.page_length)
+const badMethod = await rejected(admin.Settings.Update({ calculation_method: 'exact' }))
+assert.equal(badMethod.errors[0].status, 400)
+assert.equal(badMethod.errors[0].source, 'data.calculation_method')
+assert.deepEqual((await admin.Settings.Update(settings.data)).data, settings.data)
+step('settings: Settings.All() then Settings.Update(data) round-trips; a bad value is a 400')
+
 const other = await admin.Customers.Create({ name: 'Leslie Knope', email: `leslie+${Date.now()}@example.com` })
 const notYours = await rejected(shop.Customers.Get(other.data.id, customerToken))
 assert.equal(notYours.errors[0].status, 403)
