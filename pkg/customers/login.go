@@ -96,9 +96,12 @@ func (s *Service) verify(ctx context.Context, emailKey, address, password string
 	case err != nil:
 		return nil, false, err
 	case at.Wait > 0:
-		secs := int((at.Wait + time.Second - 1) / time.Second)
+		secs, unit := int((at.Wait+time.Second-1)/time.Second), " seconds"
+		if secs == 1 {
+			unit = " second"
+		}
 		return nil, false, &problem.Error{Kind: problem.TooManyRequests, Title: "Too Many Requests",
-			Detail:     "too many log-in attempts for this email; retry after " + strconv.Itoa(secs) + " seconds",
+			Detail:     "too many log-in attempts for this email; retry after " + strconv.Itoa(secs) + unit,
 			RetryAfter: at.Wait}
 	case readErr != nil:
 		return nil, false, readErr
