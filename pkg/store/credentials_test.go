@@ -107,6 +107,21 @@ func TestLegacyClaim(t *testing.T) {
 	if err != nil || got == nil || *got != (customers.Credentials{CustomerID: c.ID, PasswordHash: c.PasswordHash}) {
 		t.Errorf("legacy claim: %+v, %v", got, err)
 	}
+	// A password change since: the customer's token generation is 1. A rehash of the legacy
+	// claim must not make it claim generation 0.
+	cur, _ := s.Get(ctx, c.ID)
+	h := "$2a$10$anotheranotheranotherCHEAPFAKEHASHFORTESTSONLY000000"
+	if _, err := s.Update(ctx, c.ID, customers.Patch{PasswordHash: &h}, time.Now(), customers.Guard{Version: cur.Version}); err != nil {
+		t.Fatal(err)
+	}
+	h2 := "$2a$11$anotheranotheranotherCHEAPFAKEHASHFORTESTSONLY000000"
+	if err := s.Rehash(ctx, c.ID, "legacy@example.com", h, h2); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.LoginCredentials(ctx, "legacy@example.com")
+	if err != nil || got == nil || got.TokenGen != 1 || got.PasswordHash != h2 {
+		t.Errorf("legacy claim after a rehash: %+v, %v; want generation 1 and the new hash", got, err)
+	}
 }
 
 // TestLoginCount: the policy holds in the conditional write itself, and a refused attempt

@@ -133,10 +133,11 @@ func (s *Store) Rehash(ctx context.Context, id, emailKeyValue, oldHash, newHash 
 				ConditionExpression: aws.String("password_hash = :old AND id = :id"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":new": newV, ":id": idV,
 					":old": &types.AttributeValueMemberS{Value: oldHash}}}},
-			{Update: &types.Update{TableName: &s.table, Key: ek, UpdateExpression: aws.String("SET password_hash = :new, credentials = :true"),
-				ConditionExpression: aws.String("customer_id = :id"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":new": newV, ":id": idV,
-					":true": &types.AttributeValueMemberBOOL{Value: true}}}},
+			// A claim from before claims carried credentials stays one (its flag unset): it
+			// has no token generation to trust.
+			{Update: &types.Update{TableName: &s.table, Key: ek, UpdateExpression: aws.String("SET password_hash = :new"),
+				ConditionExpression:       aws.String("customer_id = :id"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":new": newV, ":id": idV}}},
 		}
 	})
 	return err // a failed condition: changed meanwhile, nothing to upgrade
