@@ -261,8 +261,8 @@ func TestListLinks(t *testing.T) {
 		// Following a link gives back the same filter and sort.
 		if b.Links.First != nil {
 			_, q, _ := strings.Cut(*b.Links.First, "?")
-			orig, _ := parseQuery(tc.query)
-			again, _ := parseQuery(q)
+			orig, _, _ := parseQuery(tc.query)
+			again, _, _ := parseQuery(q)
 			for _, name := range []string{"filter", "sort"} {
 				if len(orig[name]) == 1 && (len(again[name]) != 1 || again[name][0] != orig[name][0]) {
 					t.Errorf("%s: %s round trip %q -> %q", tc.query, name, orig[name], again[name])

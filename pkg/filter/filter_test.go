@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var customers = Schema{
@@ -92,6 +93,10 @@ func TestParseErrors(t *testing.T) {
 		{`eq(name,"open)`, "not closed"},
 		{`eq(name,"a"b)`, "after a quoted value"},
 		{"eq(name,%zz)", "%-escape"},
+		{"like(name," + strings.Repeat("%FF", 400) + "*)", "not valid UTF-8"},
+		{`eq(name,"%C3")`, "not valid UTF-8"},
+		{"eq(name,\xff)", "not valid UTF-8"},
+		{"in(email,a@x.com,%ED%A0%80@x.com)", "not valid UTF-8"},
 		{"eq%28name%2Ca", "unbalanced parentheses"},
 		{eleven, "at most 10"},
 		{"eq(name," + strings.Repeat("a", MaxLen) + ")", "longer than"},
@@ -109,10 +114,13 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// FuzzParse: no input panics; whatever parses satisfies the schema and the limits.
+// FuzzParse: no input panics; whatever parses satisfies the schema and the limits, and its
+// values are valid UTF-8 (they become DynamoDB keys).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"eq(email,ron+x@y.com)", `like(name,"*a\"b*")`, "in(email,a,b,c):gt(created_at,1)",
-		"ge(created_at,2018-04-16T10:11:59.715Z)", "eq(name,%41)", "((", "eq(name,'x'):"} {
+		"ge(created_at,2018-04-16T10:11:59.715Z)", "eq(name,%41)", "((", "eq(name,'x'):",
+		"like(name," + strings.Repeat("%FF", 400) + "*)", "eq(name,\xc3)", `eq(name,"\\\xe2\x82")`, "in(name,a,%ED%A0%80)",
+		"eq(email,%F0%9F%98%80" + strings.Repeat("a", 3000) + ")", "like(name,*" + strings.Repeat("é", 1500) + "*)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -133,6 +141,11 @@ func FuzzParse(f *testing.F) {
 			}
 			if fs.Kind == Time && len(e.Times) != len(e.Values) {
 				t.Fatalf("times %+v", e)
+			}
+			for _, v := range append(e.Values, e.Like.Text) {
+				if !utf8.ValidString(v) {
+					t.Fatalf("accepted a value that is not valid UTF-8: %.40q", v)
+				}
 			}
 		}
 	})

@@ -255,3 +255,31 @@ func TestFilteredLinksEnd(t *testing.T) {
 		next, _ = links["next"].(string)
 	}
 }
+
+// TestQueryRefusesInvalidUTF8: bytes that are not UTF-8 in a query parameter are a 400
+// naming it on every endpoint, before any DynamoDB call (a 400-byte name prefix of them
+// used to reach DynamoDB as a key over 1,024 bytes: a 500).
+func TestQueryRefusesInvalidUTF8(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	path := map[string]string{"customerId": ron, "addressId": ron}
+	for route := range endpoints {
+		for _, c := range []struct{ query, source string }{
+			{"filter=like(name," + strings.Repeat("%FF", 400) + "*)", "filter"},
+			{"page[limit]=5&sort=%C3", "sort"},
+			{"%FF=1", "\uFFFD"},
+		} {
+			t.Run(route+"?"+c.query[:min(len(c.query), 30)], func(t *testing.T) {
+				h.db.Calls().Reset()
+				r := h.do(req{Route: route, Path: path, Query: c.query, Headers: bearer(h.admin)})
+				expect(t, r, 400)
+				if e := errorsOf(t, r); len(e) != 1 || e[0]["source"] != c.source {
+					t.Errorf("%v", e)
+				}
+				if n := len(h.db.Calls().ByOp()); n != 0 {
+					t.Errorf("DynamoDB calls %v", h.db.Calls().ByOp())
+				}
+			})
+		}
+	}
+}
