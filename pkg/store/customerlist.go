@@ -55,15 +55,30 @@ var sortIndexes = map[customers.SortField]string{
 	customers.SortID:        indexID,
 }
 
+// rangeFields are the fields with an index, in the order a collect plan prefers them.
+var rangeFields = []customers.SortField{customers.SortCreatedAt, customers.SortUpdatedAt, customers.SortID,
+	customers.SortEmail, customers.SortName}
+
 // keyRange is a key condition on an index's sort key: a prefix, or inclusive bounds.
 type keyRange struct {
 	index  string
 	prefix string
 	lo, hi *string
+	none   bool // a bound past every key: nothing lies in the range
+}
+
+// empty reports that no key lies in r.
+func (r keyRange) empty() bool {
+	return r.none || (r.lo != nil && r.hi != nil && *r.lo > *r.hi)
 }
 
 // List implements customers.Store.
 func (s *Store) List(ctx context.Context, q customers.ListQuery) (customers.ListResult, error) {
+	for _, f := range rangeFields {
+		if r, ok := rangeOn(q.Filter, f); ok && r.empty() {
+			return customers.ListResult{TotalExact: true}, nil // no customer can match: read nothing
+		}
+	}
 	if ids, kind := points(q.Filter); kind != "" {
 		if q.Cursor != "" {
 			return customers.ListResult{}, customers.ErrBadCursor // these lists never make one
@@ -77,8 +92,7 @@ func (s *Store) List(ctx context.Context, q customers.ListQuery) (customers.List
 	var best keyRange
 	var bestField customers.SortField
 	bestScore := 3
-	for _, f := range []customers.SortField{customers.SortCreatedAt, customers.SortUpdatedAt, customers.SortID,
-		customers.SortEmail, customers.SortName} {
+	for _, f := range rangeFields {
 		if r, ok := rangeOn(q.Filter, f); ok && r.narrowness() < bestScore {
 			best, bestField, bestScore = r, f, r.narrowness()
 		}
@@ -133,6 +147,10 @@ func points(f filter.Filter) ([]string, string) {
 
 const idMax = "\x1f~" // after sep: sorts after every id that can follow it
 
+// endOfTime is the first instant a time key cannot hold (keys have four-digit years); the
+// zero time, the start of year 1, is the first one it can.
+var endOfTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // rangeOn is the key condition that the filter's expressions on field f allow on f's
 // index, if any.
 func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
@@ -147,6 +165,26 @@ func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
 		}
 		found = true
 	}
+	// atOrAfter and before bound a time index to the rows at or after t, or before t. A bound
+	// past every key leaves nothing; one that every key meets is no bound at all.
+	atOrAfter := func(t time.Time) {
+		switch {
+		case !t.Before(endOfTime):
+			r.none, found = true, true
+		case t.After(time.Time{}):
+			lo := timeKey(t)
+			tighten(&lo, nil)
+		}
+	}
+	before := func(t time.Time) {
+		switch {
+		case !t.After(time.Time{}):
+			r.none, found = true, true
+		case t.Before(endOfTime):
+			hi := timeKey(t.Add(-time.Nanosecond)) + idMax
+			tighten(nil, &hi)
+		}
+	}
 	for _, e := range fl {
 		if string(f) != e.Field {
 			continue
@@ -154,20 +192,18 @@ func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
 		switch f {
 		case customers.SortCreatedAt, customers.SortUpdatedAt:
 			from, to := customers.TimeRange(e.Values[0], e.Times[0])
-			lo, hi := timeKey(from), timeKey(to.Add(-time.Nanosecond))+idMax
 			switch e.Op {
 			case filter.Eq:
-				tighten(&lo, &hi)
+				atOrAfter(from)
+				before(to)
 			case filter.Gt:
-				next := timeKey(to)
-				tighten(&next, nil)
+				atOrAfter(to)
 			case filter.Ge:
-				tighten(&lo, nil)
+				atOrAfter(from)
 			case filter.Lt:
-				before := timeKey(from.Add(-time.Nanosecond)) + idMax
-				tighten(nil, &before)
+				before(from)
 			case filter.Le:
-				tighten(nil, &hi)
+				before(to)
 			}
 		case customers.SortID:
 			v := e.Values[0]
@@ -577,10 +613,6 @@ func (s *Store) fetch(ctx context.Context, r keyRange, st *shardStream, desc boo
 	}
 	if strings.Contains(cond, "#sk") {
 		names["#sk"] = r.index + "SK"
-	}
-	if r.lo != nil && r.hi != nil && *r.lo > *r.hi {
-		st.more = false // an empty range
-		return nil
 	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
