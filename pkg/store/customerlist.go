@@ -46,6 +46,9 @@ const (
 	collectCap = 10000
 )
 
+// listBudgets are a store's scanBudget and countBudget.
+type listBudgets struct{ scan, count int }
+
 // sortIndexes are the index and partition-key attribute of each sort field.
 var sortIndexes = map[customers.SortField]string{
 	customers.SortCreatedAt: indexCreated,
@@ -362,17 +365,21 @@ func (s *Store) listCollect(ctx context.Context, q customers.ListQuery, r keyRan
 func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRange) (customers.ListResult, error) {
 	var res customers.ListResult
 	fp := fingerprint(q)
-	var positions []string
+	var from cursor // where to start: the start of the list without a cursor
 	if q.Cursor != "" {
 		var err error
-		if positions, err = s.decodeCursor(q.Cursor, fp); err != nil {
+		if from, err = s.decodeCursor(q.Cursor, fp); err != nil {
 			return res, err
 		}
+		if from.B > q.Offset {
+			return res, customers.ErrBadCursor // the page would start before the cursor
+		}
 	}
-	want := q.Limit + 1
-	if q.Cursor == "" {
-		want += q.Offset
-	}
+	// The matches to pass before the page: all of the offset without a cursor; with one, what
+	// is left of it (a page whose skip ran out of the budget made the cursor before it was done).
+	skip := q.Offset - from.B
+	positions := from.P
+	want := q.Limit + 1 + skip
 	for _, p := range positions {
 		if p != "" && p != cursorDone && !r.contains(p) {
 			return res, customers.ErrBadCursor
@@ -392,13 +399,9 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 			counted <- count{n, err}
 		}()
 	}
-	skip := q.Offset
-	if q.Cursor != "" {
-		skip = 0
-	}
 	matched := 0 // rows matched so far, skipped ones included
 	for len(res.Customers) < q.Limit {
-		if m.read > scanBudget+skip {
+		if m.read > s.budgets.scan+skip {
 			break // the budget ran out: a short page, and a cursor to go on
 		}
 		c, ok, err := m.next(ctx)
@@ -416,7 +419,7 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		}
 	}
 	if !m.exhausted() && q.Limit > 0 {
-		res.Next = s.encodeCursor(fp, m.positions())
+		res.Next = s.encodeCursor(cursor{F: fp, P: m.positions(), B: from.B + matched})
 	}
 	if unfiltered {
 		c := <-counted
@@ -424,11 +427,8 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		return res, c.err
 	}
 	// Count the rest of the matches, within a budget.
-	res.Total = matched
-	if q.Cursor != "" {
-		res.Total += q.Offset // the rows before the cursor, as the client counts them
-	}
-	stop := m.read + countBudget
+	res.Total = from.B + matched
+	stop := m.read + s.budgets.count
 	for m.read < stop {
 		c, ok, err := m.next(ctx)
 		if err != nil {
@@ -639,13 +639,17 @@ func attrString(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
-// A cursor is where every shard's stream stood after a page, tied to the list's sort and
-// filter by a fingerprint. It is opaque to clients.
+// A cursor is where every shard's stream stood after a page (P) and how many matches come
+// before that point (B), tied to the list's sort and filter by a fingerprint (F). It is
+// opaque to clients. Its page[offset] may lie past B: when a page's skip runs out of the
+// row budget, the page is empty, its next link keeps the requested offset, and the next
+// request skips the rest from where this one stopped.
 const cursorDone = "\x00done"
 
 type cursor struct {
 	F uint32   `json:"f"`
 	P []string `json:"p"`
+	B int      `json:"b"`
 }
 
 func fingerprint(q customers.ListQuery) uint32 {
@@ -656,8 +660,8 @@ func fingerprint(q customers.ListQuery) uint32 {
 
 // encodeCursor seals the positions (they hold customers' sort values: emails, names) with
 // the store's cursor key, so that they neither show in URLs and logs nor can be forged.
-func (s *Store) encodeCursor(fp uint32, positions []string) string {
-	b, _ := json.Marshal(cursor{F: fp, P: positions})
+func (s *Store) encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
 	if s.cursors != nil {
 		nonce := make([]byte, s.cursors.NonceSize())
 		_, _ = rand.Read(nonce)
@@ -666,25 +670,25 @@ func (s *Store) encodeCursor(fp uint32, positions []string) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Store) decodeCursor(text string, fp uint32) ([]string, error) {
+func (s *Store) decodeCursor(text string, fp uint32) (cursor, error) {
+	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(text)
 	if err == nil && s.cursors != nil {
 		n := s.cursors.NonceSize()
 		if len(b) < n {
-			return nil, customers.ErrBadCursor
+			return cursor{}, customers.ErrBadCursor
 		}
 		b, err = s.cursors.Open(nil, b[:n], b[n:], nil)
 	}
-	var c cursor
-	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != shards {
-		return nil, customers.ErrBadCursor
+	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != shards || c.B < 0 {
+		return cursor{}, customers.ErrBadCursor
 	}
 	for _, p := range c.P {
 		if p != cursorDone && !isSortKey(p) {
-			return nil, customers.ErrBadCursor
+			return cursor{}, customers.ErrBadCursor
 		}
 	}
-	return c.P, nil
+	return c, nil
 }
 
 // isSortKey accepts what an index sort key of ours can look like: valid text ending in an
