@@ -30,6 +30,7 @@ test: deps
 	go vet ./...
 	go run ./cmd/samlocal exec -- go test -count=1 ./...
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=5000x ./pkg/filter
+	go test -run='^$$' -fuzz=FuzzParseFilter -fuzztime=5000x ./pkg/customers
 
 ## bench: handler latency next to bare DynamoDB calls, and binary sizes (prints a markdown report, also saved to .aws-sam/bench-report.md)
 bench: deps

@@ -29,7 +29,7 @@ func key(pk, sk string) item { return item{"PK": str(pk), "SK": str(sk)} }
 
 func customerKey(id string) item { return key("CUSTOMER#"+id, "#PROFILE") }
 func emailKey(email string) item { return key("EMAIL#"+strings.ToLower(email), "EMAIL") }
-func countKey(shard int) item    { return key("COUNT#customers", fmt.Sprintf("%02d", shard)) }
+func countKey(shard int) item    { return key(fmt.Sprintf("COUNT#customers#%02d", shard), "COUNT") }
 func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 func addressKey(cid, aid string) item {
 	return key("CUSTOMER#"+cid, "ADDRESS#"+aid)

@@ -46,7 +46,11 @@ func Handle(name string, h HandlerFunc) func(context.Context, events.APIGatewayV
 			}
 			logRequest(name, r, resp, start)
 		}()
-		out, err := h(ctx, r)
+		var out Response
+		err := r.queryErr // refused before the handler reads any of it
+		if err == nil {
+			out, err = h(ctx, r)
+		}
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && !problem.Is(err, problem.Unavailable) {
 				err = &problem.Error{Kind: problem.Unavailable, Title: "Service Unavailable",

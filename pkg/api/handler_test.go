@@ -223,3 +223,50 @@ func TestStatusTable(t *testing.T) {
 		}
 	}
 }
+
+// TestHandleRefusesInvalidUTF8: a query parameter whose name or value is not valid UTF-8
+// (as sent, or once %-decoded) is a 400 naming it, before any handler runs.
+func TestHandleRefusesInvalidUTF8(t *testing.T) {
+	long := strings.Repeat("%FF", 400)
+	for _, tc := range []struct {
+		query  string
+		source string // "" when the request is fine
+	}{
+		{"filter=like(name," + long + "*)", "filter"},
+		{"filter=eq(name,%C3)", "filter"},                                   // a sequence cut short
+		{"sort=%ED%A0%80", "sort"},                                          // a surrogate
+		{"page[limit]=%C0%AF", "page[limit]"},                               // an overlong encoding
+		{"filter=eq(name,\xff)", "filter"},                                  // raw, not %-encoded
+		{"%FF=1", "\uFFFD"},                                                 // the name: echoed with the byte replaced
+		{"a=1&x%FFy=2&b=%FF", "x\uFFFDy"},                                   // the first bad one is named
+		{strings.Repeat("n", 100) + "%FF=1", strings.Repeat("n", 64) + "…"}, // names are echoed cut
+		{"filter=eq(name,%C3%A9)&sort=name", ""},                            // é
+		{"filter=eq(name,100%)", ""},                                        // an undecodable escape stays as sent
+		{"", ""},
+	} {
+		t.Run(tc.query[:min(len(tc.query), 40)], func(t *testing.T) {
+			captureLog(t)
+			ran := false
+			ev := testEvent()
+			ev.RawQueryString = tc.query
+			resp, _ := Handle("test", func(context.Context, *Request) (Response, error) {
+				ran = true
+				return NoContent()
+			})(context.Background(), ev)
+			if tc.source == "" {
+				if !ran || resp.StatusCode != 204 {
+					t.Errorf("status %d, handler ran: %v", resp.StatusCode, ran)
+				}
+				return
+			}
+			var env envelope
+			if err := json.Unmarshal([]byte(resp.Body), &env); err != nil {
+				t.Fatalf("body %q: %v", resp.Body, err)
+			}
+			if ran || resp.StatusCode != 400 || len(env.Errors) != 1 || env.Errors[0]["source"] != tc.source ||
+				env.Errors[0]["status"] != float64(400) || !strings.Contains(env.Errors[0]["detail"].(string), "UTF-8") {
+				t.Errorf("handler ran: %v; %d %s", ran, resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}

@@ -169,9 +169,14 @@ func listMeta(r *Request, p Page, res Result, n int) ListMeta {
 	if res.Next != "" && n < p.Limit {
 		next = p.Offset + n // a short page (the store's read budget ran out): keep offsets aligned
 	}
-	// There is a next page when the store says where it continues, or when the count says
-	// rows remain.
-	if next <= MaxOffset && p.Limit > 0 && (res.Next != "" || (res.Exact && next < total)) {
+	// There is a next page when an exact count says rows remain; without one, when the store
+	// says where it continues (a store that read past its last match still makes a
+	// continuation, which an exact count overrules).
+	more := res.Next != ""
+	if res.Exact {
+		more = next < total
+	}
+	if next <= MaxOffset && p.Limit > 0 && more {
 		// A continuation from the store lets a client that follows links skip the offset.
 		m.Links.Next = link(next, res.Next)
 	}

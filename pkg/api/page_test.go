@@ -227,6 +227,50 @@ func TestList(t *testing.T) {
 	}
 }
 
+// TestListNext: with a continuation from the store, links.next carries it; a short page
+// keeps offsets aligned with the rows shown; an exact total that the next offset reaches
+// ends the list even when the store made a continuation (it read past the last match).
+func TestListNext(t *testing.T) {
+	const base = "https://api.example.test/v2/customers?page[limit]=5&page[offset]="
+	for _, tc := range []struct {
+		name string
+		n    int // rows on the page
+		p    Page
+		res  Result
+		want string // "" for null
+	}{
+		{"a full page, more to come", 5, Page{5, 0}, Result{Total: 12, Exact: true, Next: "c"}, base + "5&page[cursor]=c"},
+		{"a full last page: the count reached the end", 5, Page{5, 5}, Result{Total: 10, Exact: true, Next: "c"}, ""},
+		{"a short last page", 2, Page{5, 5}, Result{Total: 7, Exact: true, Next: "c"}, ""},
+		{"a short page within an exact total", 2, Page{5, 5}, Result{Total: 9, Exact: true, Next: "c"}, base + "7&page[cursor]=c"},
+		{"a short page, a lower bound", 2, Page{5, 10}, Result{Total: 12, Next: "c"}, base + "12&page[cursor]=c"},
+		{"an empty page: the skip ran out of budget", 0, Page{5, 45}, Result{Total: 30, Next: "c"}, base + "45&page[cursor]=c"},
+		{"a lower bound, the store at its end", 5, Page{5, 0}, Result{Total: 1000}, ""},
+		{"an exact total, no continuation", 5, Page{5, 0}, Result{Total: 12, Exact: true}, base + "5"},
+		{"past the maximum offset", 5, Page{5, MaxOffset}, Result{Total: 1000, Next: "c"}, ""},
+		{"limit 0", 0, Page{0, 0}, Result{Total: 1000, Next: "c"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newTestRequest(nil, "", "", false)
+			resp, err := List(r, make([]int, tc.n), tc.p, tc.res)
+			var b listBody
+			if err != nil || json.Unmarshal([]byte(resp.Body), &b) != nil {
+				t.Fatalf("%v %s", err, resp.Body)
+			}
+			if got := b.Links.Next; (got == nil) != (tc.want == "") || (got != nil && *got != tc.want) {
+				t.Errorf("links.next = %v, want %q", ptrString(got), tc.want)
+			}
+		})
+	}
+}
+
+func ptrString(p *string) string {
+	if p == nil {
+		return "null"
+	}
+	return *p
+}
+
 func TestListLinks(t *testing.T) {
 	// Exact rendering of an empty first page, with https by default and nothing to keep.
 	r := newTestRequest(nil, "", "", false)
@@ -261,8 +305,8 @@ func TestListLinks(t *testing.T) {
 		// Following a link gives back the same filter and sort.
 		if b.Links.First != nil {
 			_, q, _ := strings.Cut(*b.Links.First, "?")
-			orig, _ := parseQuery(tc.query)
-			again, _ := parseQuery(q)
+			orig, _, _ := parseQuery(tc.query)
+			again, _, _ := parseQuery(q)
 			for _, name := range []string{"filter", "sort"} {
 				if len(orig[name]) == 1 && (len(again[name]) != 1 || again[name][0] != orig[name][0]) {
 					t.Errorf("%s: %s round trip %q -> %q", tc.query, name, orig[name], again[name])

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -29,10 +30,12 @@ type Request struct {
 	// query holds each parameter of rawQueryString, percent-decoded, with '+' kept as is.
 	query map[string][]string
 	// raw holds the same parameters' values as sent, not decoded.
-	raw     map[string][]string
-	rawBody string
-	base64  bool
-	host    string
+	raw map[string][]string
+	// queryErr refuses the first parameter whose name or value is not valid UTF-8.
+	queryErr error
+	rawBody  string
+	base64   bool
+	host     string
 }
 
 func newRequest(ev events.APIGatewayV2HTTPRequest) *Request {
@@ -40,7 +43,7 @@ func newRequest(ev events.APIGatewayV2HTTPRequest) *Request {
 	for k, v := range ev.Headers {
 		h[strings.ToLower(k)] = v
 	}
-	query, raw := parseQuery(ev.RawQueryString)
+	query, raw, queryErr := parseQuery(ev.RawQueryString)
 	host := ev.RequestContext.DomainName
 	if host == "" {
 		host = h["host"]
@@ -55,6 +58,7 @@ func newRequest(ev events.APIGatewayV2HTTPRequest) *Request {
 		params:   ev.PathParameters,
 		query:    query,
 		raw:      raw,
+		queryErr: queryErr,
 		rawBody:  ev.Body,
 		base64:   ev.IsBase64Encoded,
 		host:     host,
@@ -69,8 +73,10 @@ func (r *Request) Param(name string) string { return r.params[name] }
 
 // parseQuery splits a raw query string without turning '+' into a space: the official SDK
 // never encodes its query, so a '+' it sends is a literal plus (an email such as
-// ron+1@example.com). Filter parsing decides per field what '+' means.
-func parseQuery(raw string) (decoded, undecoded map[string][]string) {
+// ron+1@example.com). Filter parsing decides per field what '+' means. err refuses the first
+// parameter whose name or value, decoded, is not valid UTF-8: no text of ours holds such
+// bytes, and a value that does would reach DynamoDB as a key it refuses.
+func parseQuery(raw string) (decoded, undecoded map[string][]string, err error) {
 	decoded, undecoded = map[string][]string{}, map[string][]string{}
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
@@ -85,8 +91,12 @@ func parseQuery(raw string) (decoded, undecoded map[string][]string) {
 			v = dv
 		}
 		decoded[k] = append(decoded[k], v)
+		if err == nil && !(utf8.ValidString(k) && utf8.ValidString(v)) {
+			err = &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: problem.Quote(k),
+				Detail: "the query parameter " + problem.Quote(k) + " is not valid UTF-8"}
+		}
 	}
-	return decoded, undecoded
+	return decoded, undecoded, err
 }
 
 // RawQuery is Query's value as sent, not decoded (the filter grammar decodes it itself).

@@ -37,7 +37,7 @@ func TestParseQuery(t *testing.T) {
 		{"sort=name&sort=email", map[string][]string{"sort": {"name", "email"}}},
 		{"sort=name&sort=name", map[string][]string{"sort": {"name", "name"}}},
 	} {
-		if got, _ := parseQuery(tc.raw); !reflect.DeepEqual(got, tc.want) {
+		if got, _, _ := parseQuery(tc.raw); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("parseQuery(%q) = %q, want %q", tc.raw, got, tc.want)
 		}
 	}

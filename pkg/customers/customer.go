@@ -68,8 +68,8 @@ type ListQuery struct {
 	Limit  int
 	Offset int
 	Filter filter.Filter
-	// Cursor continues from the page before, as its Next said; it takes the place of Offset
-	// for finding the page.
+	// Cursor continues from the page before, as its Next said: the page starts there, past
+	// whatever is left of Offset's skip (the cursor knows how many matches it has passed).
 	Cursor string
 }
 

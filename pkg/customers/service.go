@@ -53,6 +53,19 @@ func Authorize(c auth.Caller, customerID string) error {
 	return ErrNeedsCustomerToken
 }
 
+// ErrNeedsAdmin refuses a caller who may not list customers.
+var ErrNeedsAdmin = problem.Denied("listing customers needs a client_credentials token")
+
+// AuthorizeList decides whether caller may list customers: an administrator alone. Handlers
+// call it before they parse the query or read the settings, so that a refused caller learns
+// nothing about either and costs no read.
+func AuthorizeList(c auth.Caller) error {
+	if c.Admin() {
+		return nil
+	}
+	return ErrNeedsAdmin
+}
+
 // guard is the write condition for caller.
 func guard(c auth.Caller, version int64) Guard {
 	return Guard{Version: version, TokenGen: c.TokenGen()}
@@ -235,8 +248,8 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID str
 
 // List returns a page of customers. Only an administrator may list.
 func (s *Service) List(ctx context.Context, caller auth.Caller, q ListQuery) (ListResult, error) {
-	if !caller.Admin() {
-		return ListResult{}, problem.Denied("listing customers needs a client_credentials token")
+	if err := AuthorizeList(caller); err != nil {
+		return ListResult{}, err
 	}
 	return s.store.List(ctx, q)
 }

@@ -7,7 +7,8 @@
 // the whole expression, parentheses and commas included), and an unencoded '+' is a space,
 // except in email values, where it is a literal plus (the official SDK sends plus-addressed
 // emails unencoded, and emails hold no spaces); '%2B' is always a plus. Values may be quoted
-// with " or ' and use backslash escapes inside the quotes.
+// with " or ' and use backslash escapes inside the quotes. The decoded text must be valid
+// UTF-8.
 package filter
 
 import (
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Op is a comparison operator.
@@ -95,6 +97,10 @@ func Parse(raw string, schema Schema) (Filter, error) {
 	text, err := url.PathUnescape(strings.ReplaceAll(raw, "+", plusMark))
 	if err != nil {
 		return nil, errorf("the filter holds a broken %%-escape")
+	}
+	if !utf8.ValidString(text) {
+		// Values become DynamoDB keys, which must be text.
+		return nil, errorf("the filter is not valid UTF-8 (once %%-decoded)")
 	}
 	p := &parser{s: text}
 	var f Filter

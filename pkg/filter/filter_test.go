@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var customers = Schema{
@@ -31,6 +32,8 @@ func TestParse(t *testing.T) {
 		{`eq(name,'Food \'n Stuff')`, Filter{{Op: Eq, Field: "name", Values: []string{"Food 'n Stuff"}}}},
 		{`eq(name,"a,b) c")`, Filter{{Op: Eq, Field: "name", Values: []string{"a,b) c"}}}},
 		{"eq(name,+Ron)", Filter{{Op: Eq, Field: "name", Values: []string{"Ron"}}}}, // leading spaces dropped
+		{"eq( name , Ron)", Filter{{Op: Eq, Field: "name", Values: []string{"Ron"}}}},
+		{`eq(name,"Ron"+)`, Filter{{Op: Eq, Field: "name", Values: []string{"Ron"}}}}, // a '+' after a quote is a space
 		{"like(name,*swan*)", Filter{{Op: Like, Field: "name", Values: []string{"*swan*"}, Like: Pattern{Text: "swan", Prefix: true, Suffix: true}}}},
 		{"like(name,Ron*)", Filter{{Op: Like, Field: "name", Values: []string{"Ron*"}, Like: Pattern{Text: "Ron", Suffix: true}}}},
 		{"ilike(email,*@SWANSON.COM)", Filter{{Op: ILike, Field: "email", Values: []string{"*@SWANSON.COM"}, Like: Pattern{Text: "@SWANSON.COM", Prefix: true}}}},
@@ -72,11 +75,13 @@ func TestParse(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	eleven := strings.Repeat("eq(name,a):", 10) + "eq(name,a)"
 	cases := []struct{ raw, says string }{
-		{"", "expected an operator"},
+		{"", "expected an operator such as eq( at position 1"},
+		{"eq(name,a):", "expected an operator such as eq( at position 12"},
+		{"eq(Az_Z09.x,1)", `unknown field "Az_Z09.x"`}, // every kind of character a name may hold
 		{"eq(email", "unbalanced parentheses"},
 		{"eq(email,a@x.com", "unbalanced parentheses"},
-		{"eq(email,a@x.com))", "extra ')'"},
-		{"eq(email,(a)", "'(' inside a value"},
+		{"eq(email,a@x.com))", "an extra ')' at position 18"},
+		{"eq(email,(a)", "'(' inside a value at position 10"},
 		{"ne(email,a@x.com)", `unknown operator "ne"`},
 		{"eq(password,x)", `unknown field "password"`},
 		{"like(external_ref,x*)", "not allowed on external_ref"},
@@ -84,14 +89,20 @@ func TestParseErrors(t *testing.T) {
 		{"eq(name,a,b)", "takes one value"},
 		{"eq(name)", "expected ',' and a value"},
 		{"eq name", "expected '('"},
-		{"eq(name,a)eq(name,b)", "expected ':'"},
+		{"eq(name,a)eq(name,b)", "expected ':' between expressions at position 11"},
 		{"eq(name,a)|eq(name,b)", "expected ':'"},
 		{"(eq(name,a)|eq(name,b))", "not supported"},
 		{"gt(created_at,yesterday)", "not a date"},
 		{"gt(created_at,2018-13-45)", "not a date"},
 		{`eq(name,"open)`, "not closed"},
 		{`eq(name,"a"b)`, "after a quoted value"},
+		{`eq(email,"a@x.com"+)`, "after a quoted value"}, // in emails and times a '+' is no space
+		{`eq(created_at,"2018-04-16"+)`, "after a quoted value"},
 		{"eq(name,%zz)", "%-escape"},
+		{"like(name," + strings.Repeat("%FF", 400) + "*)", "not valid UTF-8"},
+		{`eq(name,"%C3")`, "not valid UTF-8"},
+		{"eq(name,\xff)", "not valid UTF-8"},
+		{"in(email,a@x.com,%ED%A0%80@x.com)", "not valid UTF-8"},
 		{"eq%28name%2Ca", "unbalanced parentheses"},
 		{eleven, "at most 10"},
 		{"eq(name," + strings.Repeat("a", MaxLen) + ")", "longer than"},
@@ -109,10 +120,70 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// FuzzParse: no input panics; whatever parses satisfies the schema and the limits.
+// TestParseLimits: each limit takes what is at it and refuses one more.
+func TestParseLimits(t *testing.T) {
+	in := func(n int) string { return "in(name" + strings.Repeat(",a", n) + ")" }
+	exprs := func(n int) string { return strings.Repeat(":eq(name,a)", n)[1:] }
+	long := func(n int) string { return "eq(name," + strings.Repeat("a", n-len("eq(name,)")) + ")" }
+	for _, c := range []struct {
+		raw  string
+		says string // "" when accepted
+	}{
+		{in(MaxInValue), ""},
+		{in(MaxInValue + 1), "at most 200 values"},
+		{exprs(MaxExprs), ""},
+		{exprs(MaxExprs + 1), "at most 10 expressions"},
+		{long(MaxLen), ""},
+		{long(MaxLen + 1), "longer than 8192 bytes"},
+	} {
+		t.Run(c.raw[:20], func(t *testing.T) {
+			_, err := Parse(c.raw, customers)
+			if (c.says == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.says)) {
+				t.Errorf("%d bytes: error %v, want %q", len(c.raw), err, c.says)
+			}
+		})
+	}
+}
+
+// TestParseTime: the forms a time takes, and the years a key can hold (1 to 9999).
+func TestParseTime(t *testing.T) {
+	refused := time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC) // not a time ParseTime returns
+	for _, c := range []struct {
+		v    string
+		want time.Time
+	}{
+		{"0001-01-01", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"9999-12-31", time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{"0000-12-31", refused},
+		{"0", time.Unix(0, 0).UTC()},
+		{"-1", refused},
+		{"253402300799999", time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)},
+		{"253402300800000", refused},
+		{"2018-04-16T10:11:59.715+02:00", time.Date(2018, 4, 16, 8, 11, 59, 715e6, time.UTC)},
+		{"2018-04-16T10:11:59", refused},
+	} {
+		t.Run(c.v, func(t *testing.T) {
+			got, err := ParseTime(c.v)
+			if c.want == refused {
+				if err == nil || !got.IsZero() {
+					t.Errorf("ParseTime(%q) = %v, %v; want an error", c.v, got, err)
+				}
+				return
+			}
+			if err != nil || !got.Equal(c.want) || got.Location() != time.UTC {
+				t.Errorf("ParseTime(%q) = %v, %v; want %v", c.v, got, err, c.want)
+			}
+		})
+	}
+}
+
+// FuzzParse: no input panics; whatever parses satisfies the schema and the limits, and its
+// values are valid UTF-8 (they become DynamoDB keys).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"eq(email,ron+x@y.com)", `like(name,"*a\"b*")`, "in(email,a,b,c):gt(created_at,1)",
-		"ge(created_at,2018-04-16T10:11:59.715Z)", "eq(name,%41)", "((", "eq(name,'x'):"} {
+		"ge(created_at,2018-04-16T10:11:59.715Z)", "eq(name,%41)", "((", "eq(name,'x'):",
+		"like(name," + strings.Repeat("%FF", 400) + "*)", "eq(name,\xc3)", `eq(name,"\\\xe2\x82")`, "in(name,a,%ED%A0%80)",
+		"eq(email,%F0%9F%98%80" + strings.Repeat("a", 3000) + ")", "like(name,*" + strings.Repeat("é", 1500) + "*)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -133,6 +204,11 @@ func FuzzParse(f *testing.F) {
 			}
 			if fs.Kind == Time && len(e.Times) != len(e.Values) {
 				t.Fatalf("times %+v", e)
+			}
+			for _, v := range append(e.Values, e.Like.Text) {
+				if !utf8.ValidString(v) {
+					t.Fatalf("accepted a value that is not valid UTF-8: %.40q", v)
+				}
 			}
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/customers"
 )
 
 // addressView is an address as the API shows it: every field, unset ones as "".
@@ -57,9 +58,13 @@ func address(r *api.Request, status int) func(*addresses.Address, error) (api.Re
 	}
 }
 
-// ListAddresses is GET /v2/customers/{customerId}/addresses.
+// ListAddresses is GET /v2/customers/{customerId}/addresses. The caller is authorized
+// before the query is read.
 func ListAddresses(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		if err := customers.Authorize(c, r.Param("customerId")); err != nil {
+			return api.Response{}, err
+		}
 		if err := filterNotYet(r); err != nil {
 			return api.Response{}, err
 		}

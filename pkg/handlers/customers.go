@@ -112,9 +112,12 @@ var customerSorts = []string{
 	string(customers.SortName), string(customers.SortUpdatedAt),
 }
 
-// ListCustomers is GET /v2/customers: filter, sort, page.
+// ListCustomers is GET /v2/customers: authorize, filter, sort, page.
 func ListCustomers(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, caller auth.Caller) (api.Response, error) {
+		if err := customers.AuthorizeList(caller); err != nil {
+			return api.Response{}, err
+		}
 		q := customers.ListQuery{}
 		if raw, ok, err := r.RawQuery("filter"); err != nil {
 			return api.Response{}, err

@@ -255,3 +255,73 @@ func TestFilteredLinksEnd(t *testing.T) {
 		next, _ = links["next"].(string)
 	}
 }
+
+// TestQueryRefusesInvalidUTF8: bytes that are not UTF-8 in a query parameter are a 400
+// naming it on every endpoint, before any DynamoDB call (a 400-byte name prefix of them
+// used to reach DynamoDB as a key over 1,024 bytes: a 500).
+func TestQueryRefusesInvalidUTF8(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	path := map[string]string{"customerId": ron, "addressId": ron}
+	for route := range endpoints() {
+		for _, c := range []struct{ query, source string }{
+			{"filter=like(name," + strings.Repeat("%FF", 400) + "*)", "filter"},
+			{"page[limit]=5&sort=%C3", "sort"},
+			{"%FF=1", "\uFFFD"},
+		} {
+			t.Run(route+"?"+c.query[:min(len(c.query), 30)], func(t *testing.T) {
+				h.db.Calls().Reset()
+				r := h.do(req{Route: route, Path: path, Query: c.query, Headers: bearer(h.admin)})
+				expect(t, r, 400)
+				if e := errorsOf(t, r); len(e) != 1 || e[0]["source"] != c.source {
+					t.Errorf("%v", e)
+				}
+				if n := len(h.db.Calls().ByOp()); n != 0 {
+					t.Errorf("DynamoDB calls %v", h.db.Calls().ByOp())
+				}
+			})
+		}
+	}
+}
+
+// TestTimesPastTheEnd: time keys stop at the end of year 9999. A range that starts past it
+// holds no customer and reads nothing (it used to start a key in year 10000, which sorts
+// before every real one: ~11,000 rows read, or the whole index and a misleading 400); one
+// that ends past it is no bound at all.
+func TestTimesPastTheEnd(t *testing.T) {
+	h := newHarness(t)
+	filterWorld(t, h)
+	for _, q := range []string{
+		"filter=gt(created_at,9999-12-31)",
+		"filter=gt(created_at,253402300799999)", // the last millisecond of 9999
+		"filter=gt(created_at,9999-12-31T23:59:59Z)&sort=-created_at",
+		"filter=gt(updated_at,9999-12-31T23:59:59.999999999Z)&sort=name",
+		"filter=gt(updated_at,9999-12-31):like(name,*son*)&sort=email",
+		"filter=ge(id,a):gt(created_at,9999-12-31T23:59:59.999Z)&sort=id",
+		"filter=eq(email,ron%2Bshop@example.com):gt(updated_at,253402300799999)",
+		"filter=lt(created_at,0001-01-01)",
+		"filter=gt(created_at,2020-01-01):lt(created_at,2019-01-01)",
+	} {
+		t.Run(q, func(t *testing.T) {
+			h.db.Calls().Reset()
+			r := h.do(req{Route: "GET /v2/customers", Query: "page[limit]=5&" + q, Headers: bearer(h.admin)})
+			expect(t, r, 200)
+			results := r.JSON["meta"].(map[string]any)["results"].(map[string]any)
+			if len(names(r)) != 0 || results["total"] != float64(0) || results["total_method"] != nil || r.JSON["links"].(map[string]any)["next"] != nil {
+				t.Errorf("%s", r.Body)
+			}
+			if calls := h.db.Calls().ByOp(); len(calls) != 0 {
+				t.Errorf("DynamoDB calls %v, want none", calls)
+			}
+		})
+	}
+	for _, q := range []string{"filter=le(created_at,9999-12-31)&sort=name", "filter=le(updated_at,253402300799999):like(name,*)"} {
+		t.Run(q, func(t *testing.T) {
+			r := h.do(req{Route: "GET /v2/customers", Query: "page[limit]=100&" + q, Headers: bearer(h.admin)})
+			expect(t, r, 200)
+			if n := len(names(r)); n != 12 || r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"] != float64(12) {
+				t.Errorf("%d customers: %s", n, r.Body)
+			}
+		})
+	}
+}

@@ -148,3 +148,42 @@ func TestRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestListsAuthorizeFirst: a caller who may not list gets its 403 before the query is
+// parsed (no filter grammar details) and before any DynamoDB call (settings included: the
+// handlers are cold).
+func TestListsAuthorizeFirst(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	leslie := h.createCustomer("Leslie", "leslie@example.com")
+	ronToken := h.customerToken("ron@example.com")
+	customersOf := func(id string) map[string]string { return map[string]string{"customerId": id} }
+	cases := []struct {
+		name string
+		req  req
+	}{
+		{"implicit lists customers with a bad filter", req{Route: "GET /v2/customers", Query: "filter=eq(password,x", Headers: bearer(h.implicit)}},
+		{"implicit lists customers", req{Route: "GET /v2/customers", Headers: bearer(h.implicit)}},
+		{"a customer token lists customers with a bad filter", req{Route: "GET /v2/customers", Query: "filter=nope&sort=age",
+			Headers: withCustomer(h.admin, ronToken)}},
+		{"a customer token lists another's addresses with a filter", req{Route: "GET /v2/customers/{customerId}/addresses",
+			Path: customersOf(leslie), Query: "filter=eq(city,Pawnee)", Headers: withCustomer(h.admin, ronToken)}},
+		{"a customer token lists another's addresses", req{Route: "GET /v2/customers/{customerId}/addresses",
+			Path: customersOf(leslie), Query: "page[offset]=-1", Headers: withCustomer(h.admin, ronToken)}},
+		{"implicit lists addresses", req{Route: "GET /v2/customers/{customerId}/addresses", Path: customersOf(ron), Headers: bearer(h.implicit)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cold := h.cold()
+			h.db.Calls().Reset()
+			r := h.doWith(cold, c.req)
+			expect(t, r, 403)
+			if e := errorsOf(t, r); len(e) != 1 || e[0]["source"] != nil {
+				t.Errorf("%v", e)
+			}
+			if calls := h.db.Calls().ByOp(); len(calls) != 0 {
+				t.Errorf("DynamoDB calls %v, want none", calls)
+			}
+		})
+	}
+}

@@ -46,6 +46,9 @@ const (
 	collectCap = 10000
 )
 
+// listBudgets are a store's scanBudget and countBudget.
+type listBudgets struct{ scan, count int }
+
 // sortIndexes are the index and partition-key attribute of each sort field.
 var sortIndexes = map[customers.SortField]string{
 	customers.SortCreatedAt: indexCreated,
@@ -55,15 +58,30 @@ var sortIndexes = map[customers.SortField]string{
 	customers.SortID:        indexID,
 }
 
+// rangeFields are the fields with an index, in the order a collect plan prefers them.
+var rangeFields = []customers.SortField{customers.SortCreatedAt, customers.SortUpdatedAt, customers.SortID,
+	customers.SortEmail, customers.SortName}
+
 // keyRange is a key condition on an index's sort key: a prefix, or inclusive bounds.
 type keyRange struct {
 	index  string
 	prefix string
 	lo, hi *string
+	none   bool // a bound past every key: nothing lies in the range
+}
+
+// empty reports that no key lies in r.
+func (r keyRange) empty() bool {
+	return r.none || (r.lo != nil && r.hi != nil && *r.lo > *r.hi)
 }
 
 // List implements customers.Store.
 func (s *Store) List(ctx context.Context, q customers.ListQuery) (customers.ListResult, error) {
+	for _, f := range rangeFields {
+		if r, ok := rangeOn(q.Filter, f); ok && r.empty() {
+			return customers.ListResult{TotalExact: true}, nil // no customer can match: read nothing
+		}
+	}
 	if ids, kind := points(q.Filter); kind != "" {
 		if q.Cursor != "" {
 			return customers.ListResult{}, customers.ErrBadCursor // these lists never make one
@@ -77,8 +95,7 @@ func (s *Store) List(ctx context.Context, q customers.ListQuery) (customers.List
 	var best keyRange
 	var bestField customers.SortField
 	bestScore := 3
-	for _, f := range []customers.SortField{customers.SortCreatedAt, customers.SortUpdatedAt, customers.SortID,
-		customers.SortEmail, customers.SortName} {
+	for _, f := range rangeFields {
 		if r, ok := rangeOn(q.Filter, f); ok && r.narrowness() < bestScore {
 			best, bestField, bestScore = r, f, r.narrowness()
 		}
@@ -133,6 +150,10 @@ func points(f filter.Filter) ([]string, string) {
 
 const idMax = "\x1f~" // after sep: sorts after every id that can follow it
 
+// endOfTime is the first instant a time key cannot hold (keys have four-digit years); the
+// zero time, the start of year 1, is the first one it can.
+var endOfTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // rangeOn is the key condition that the filter's expressions on field f allow on f's
 // index, if any.
 func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
@@ -147,6 +168,26 @@ func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
 		}
 		found = true
 	}
+	// atOrAfter and before bound a time index to the rows at or after t, or before t. A bound
+	// past every key leaves nothing; one that every key meets is no bound at all.
+	atOrAfter := func(t time.Time) {
+		switch {
+		case !t.Before(endOfTime):
+			r.none, found = true, true
+		case t.After(time.Time{}):
+			lo := timeKey(t)
+			tighten(&lo, nil)
+		}
+	}
+	before := func(t time.Time) {
+		switch {
+		case !t.After(time.Time{}):
+			r.none, found = true, true
+		case t.Before(endOfTime):
+			hi := timeKey(t.Add(-time.Nanosecond)) + idMax
+			tighten(nil, &hi)
+		}
+	}
 	for _, e := range fl {
 		if string(f) != e.Field {
 			continue
@@ -154,20 +195,18 @@ func rangeOn(fl filter.Filter, f customers.SortField) (keyRange, bool) {
 		switch f {
 		case customers.SortCreatedAt, customers.SortUpdatedAt:
 			from, to := customers.TimeRange(e.Values[0], e.Times[0])
-			lo, hi := timeKey(from), timeKey(to.Add(-time.Nanosecond))+idMax
 			switch e.Op {
 			case filter.Eq:
-				tighten(&lo, &hi)
+				atOrAfter(from)
+				before(to)
 			case filter.Gt:
-				next := timeKey(to)
-				tighten(&next, nil)
+				atOrAfter(to)
 			case filter.Ge:
-				tighten(&lo, nil)
+				atOrAfter(from)
 			case filter.Lt:
-				before := timeKey(from.Add(-time.Nanosecond)) + idMax
-				tighten(nil, &before)
+				before(from)
 			case filter.Le:
-				tighten(nil, &hi)
+				before(to)
 			}
 		case customers.SortID:
 			v := e.Values[0]
@@ -326,17 +365,21 @@ func (s *Store) listCollect(ctx context.Context, q customers.ListQuery, r keyRan
 func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRange) (customers.ListResult, error) {
 	var res customers.ListResult
 	fp := fingerprint(q)
-	var positions []string
+	var from cursor // where to start: the start of the list without a cursor
 	if q.Cursor != "" {
 		var err error
-		if positions, err = s.decodeCursor(q.Cursor, fp); err != nil {
+		if from, err = s.decodeCursor(q.Cursor, fp); err != nil {
 			return res, err
 		}
+		if from.B > q.Offset {
+			return res, customers.ErrBadCursor // the page would start before the cursor
+		}
 	}
-	want := q.Limit + 1
-	if q.Cursor == "" {
-		want += q.Offset
-	}
+	// The matches to pass before the page: all of the offset without a cursor; with one, what
+	// is left of it (a page whose skip ran out of the budget made the cursor before it was done).
+	skip := q.Offset - from.B
+	positions := from.P
+	want := q.Limit + 1 + skip
 	for _, p := range positions {
 		if p != "" && p != cursorDone && !r.contains(p) {
 			return res, customers.ErrBadCursor
@@ -356,13 +399,9 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 			counted <- count{n, err}
 		}()
 	}
-	skip := q.Offset
-	if q.Cursor != "" {
-		skip = 0
-	}
 	matched := 0 // rows matched so far, skipped ones included
 	for len(res.Customers) < q.Limit {
-		if m.read > scanBudget+skip {
+		if m.read > s.budgets.scan+skip {
 			break // the budget ran out: a short page, and a cursor to go on
 		}
 		c, ok, err := m.next(ctx)
@@ -380,7 +419,7 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		}
 	}
 	if !m.exhausted() && q.Limit > 0 {
-		res.Next = s.encodeCursor(fp, m.positions())
+		res.Next = s.encodeCursor(cursor{F: fp, P: m.positions(), B: from.B + matched})
 	}
 	if unfiltered {
 		c := <-counted
@@ -388,11 +427,8 @@ func (s *Store) listStream(ctx context.Context, q customers.ListQuery, r keyRang
 		return res, c.err
 	}
 	// Count the rest of the matches, within a budget.
-	res.Total = matched
-	if q.Cursor != "" {
-		res.Total += q.Offset // the rows before the cursor, as the client counts them
-	}
-	stop := m.read + countBudget
+	res.Total = from.B + matched
+	stop := m.read + s.budgets.count
 	for m.read < stop {
 		c, ok, err := m.next(ctx)
 		if err != nil {
@@ -578,10 +614,6 @@ func (s *Store) fetch(ctx context.Context, r keyRange, st *shardStream, desc boo
 	if strings.Contains(cond, "#sk") {
 		names["#sk"] = r.index + "SK"
 	}
-	if r.lo != nil && r.hi != nil && *r.lo > *r.hi {
-		st.more = false // an empty range
-		return nil
-	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		IndexName:                 aws.String(r.index),
@@ -607,13 +639,17 @@ func attrString(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
-// A cursor is where every shard's stream stood after a page, tied to the list's sort and
-// filter by a fingerprint. It is opaque to clients.
+// A cursor is where every shard's stream stood after a page (P) and how many matches come
+// before that point (B), tied to the list's sort and filter by a fingerprint (F). It is
+// opaque to clients. Its page[offset] may lie past B: when a page's skip runs out of the
+// row budget, the page is empty, its next link keeps the requested offset, and the next
+// request skips the rest from where this one stopped.
 const cursorDone = "\x00done"
 
 type cursor struct {
 	F uint32   `json:"f"`
 	P []string `json:"p"`
+	B int      `json:"b"`
 }
 
 func fingerprint(q customers.ListQuery) uint32 {
@@ -624,8 +660,8 @@ func fingerprint(q customers.ListQuery) uint32 {
 
 // encodeCursor seals the positions (they hold customers' sort values: emails, names) with
 // the store's cursor key, so that they neither show in URLs and logs nor can be forged.
-func (s *Store) encodeCursor(fp uint32, positions []string) string {
-	b, _ := json.Marshal(cursor{F: fp, P: positions})
+func (s *Store) encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
 	if s.cursors != nil {
 		nonce := make([]byte, s.cursors.NonceSize())
 		_, _ = rand.Read(nonce)
@@ -634,25 +670,25 @@ func (s *Store) encodeCursor(fp uint32, positions []string) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Store) decodeCursor(text string, fp uint32) ([]string, error) {
+func (s *Store) decodeCursor(text string, fp uint32) (cursor, error) {
+	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(text)
 	if err == nil && s.cursors != nil {
 		n := s.cursors.NonceSize()
 		if len(b) < n {
-			return nil, customers.ErrBadCursor
+			return cursor{}, customers.ErrBadCursor
 		}
 		b, err = s.cursors.Open(nil, b[:n], b[n:], nil)
 	}
-	var c cursor
-	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != shards {
-		return nil, customers.ErrBadCursor
+	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != shards || c.B < 0 {
+		return cursor{}, customers.ErrBadCursor
 	}
 	for _, p := range c.P {
 		if p != cursorDone && !isSortKey(p) {
-			return nil, customers.ErrBadCursor
+			return cursor{}, customers.ErrBadCursor
 		}
 	}
-	return c.P, nil
+	return c, nil
 }
 
 // isSortKey accepts what an index sort key of ours can look like: valid text ending in an

@@ -40,6 +40,9 @@ type Store struct {
 	table string
 	// cursors seals list continuations (AES-GCM); nil leaves them readable (tests, tools).
 	cursors cipher.AEAD
+	// budgets bounds the rows a customer list reads (scanBudget and countBudget; tests make
+	// them small).
+	budgets listBudgets
 }
 
 // WithCursorKey makes the store seal list continuations with a key derived from secret, so
@@ -58,7 +61,7 @@ func (s *Store) WithCursorKey(secret []byte) *Store {
 
 // New returns a store on table.
 func New(db API, table string) *Store {
-	return &Store{db: db, table: table}
+	return &Store{db: db, table: table, budgets: listBudgets{scan: scanBudget, count: countBudget}}
 }
 
 // fail turns a DynamoDB error into what the handlers should answer: throttling that

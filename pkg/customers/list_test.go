@@ -1,0 +1,60 @@
+package customers
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/acme/customers/pkg/filter"
+)
+
+// maxSortKey is DynamoDB's limit on a sort key, in bytes.
+const maxSortKey = 1024
+
+// keyText is the part of a filter value the store may put in an index key condition
+// (pkg/store/keys.go): an email's lower-case form, a name or an id as given, each followed
+// by a one-byte separator. An external_ref is hashed into its key and a time has a fixed
+// width, so neither has one.
+func keyText(field, v string) (string, bool) {
+	switch field {
+	case "email":
+		return EmailKey(v) + "\x1f", true
+	case "name", "id":
+		return v + "\x1f", true
+	}
+	return "", false
+}
+
+// FuzzParseFilter: whatever ParseFilter accepts is valid UTF-8, within its field's limit,
+// and makes a key DynamoDB takes.
+func FuzzParseFilter(f *testing.F) {
+	for _, s := range []string{"eq(email,ron+x@y.com)", "like(name,*son*)", "gt(id,a):lt(id,b)", "eq(external_ref,crm:1)",
+		"like(name," + strings.Repeat("%FF", 400) + "*)", "ilike(email,\xc3*)", "in(name,a,%ED%A0%80)",
+		"eq(email," + strings.Repeat("Ⱥ", 127) + ")", "like(name," + strings.Repeat("é", 510) + "*)",
+		"eq(id," + strings.Repeat("a", 37) + ")", "eq(external_ref," + strings.Repeat("x", 8000) + ")",
+		"gt(created_at,9999-12-31):le(updated_at,253402300799999)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := ParseFilter(raw)
+		if err != nil {
+			return
+		}
+		for _, e := range got {
+			for _, v := range e.Values {
+				if !utf8.ValidString(v) {
+					t.Fatalf("accepted a %s value that is not valid UTF-8: %.40q", e.Field, v)
+				}
+				if limit, ok := filterValueLimits[e.Field]; ok && len(v) > limit {
+					t.Fatalf("accepted a %d-byte %s value", len(v), e.Field)
+				}
+				if k, ok := keyText(e.Field, v); ok && len(k) > maxSortKey {
+					t.Fatalf("a %s value makes a %d-byte key", e.Field, len(k))
+				}
+			}
+			if FilterSchema[e.Field].Kind == filter.Time && len(e.Times) != len(e.Values) {
+				t.Fatalf("times %+v", e)
+			}
+		}
+	})
+}
