@@ -155,21 +155,58 @@ func (s *Service) checkMandatory(ctx context.Context, values map[string]string, 
 	if err != nil {
 		return rules, err
 	}
-	var errs problem.List
-	for _, f := range rules.Mandatory {
-		if v, ok := values[f]; (ok || all) && strings.TrimSpace(v) == "" {
-			errs = append(errs, required(f))
-		}
-	}
-	return rules, errs.Err()
+	return rules, Missing(values, rules.Mandatory, all, "data").Err()
 }
 
-func required(field string) *problem.Error {
-	return &problem.Error{Kind: problem.BadRequest, Title: "required", Detail: field + " is required", Source: "data"}
+// Missing reports each of the mandatory fields that values leaves blank (all: also those it
+// does not set), one 400 each, under source (the address object's place in the body).
+func Missing(values map[string]string, mandatory []string, all bool, source string) problem.List {
+	var errs problem.List
+	for _, f := range mandatory {
+		if v, ok := values[f]; (ok || all) && strings.TrimSpace(v) == "" {
+			errs = append(errs, &problem.Error{Kind: problem.BadRequest, Title: "required", Detail: f + " is required", Source: source})
+		}
+	}
+	return errs
 }
 
 func bad(field, title, detail string) *problem.Error {
 	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: "data." + field}
+}
+
+// Values validates an object of address fields, wherever in a body it stands (source: its
+// place, e.g. "data.billing_address"), and returns the fields it sets (null sets ""). Every
+// problem is its own 400; members that are not address fields are refused.
+func Values(o api.Object, source string) (map[string]string, problem.List) {
+	values := map[string]string{}
+	var errs problem.List
+	for _, k := range o.Keys() {
+		if err := fieldValue(o, k, values); err != nil {
+			err.Source = source + "." + strings.TrimPrefix(err.Source, "data.")
+			errs = append(errs, err)
+		}
+	}
+	return values, errs
+}
+
+// fieldValue validates member k of o as an address field into values.
+func fieldValue(o api.Object, k string, values map[string]string) *problem.Error {
+	switch {
+	case !IsField(k):
+		return bad(problem.Quote(k), "unknown", problem.Quote(k)+" is not an address field")
+	case o.IsNull(k):
+		values[k] = ""
+		return nil
+	}
+	v, _, err := o.String(k)
+	if err != nil {
+		return bad(k, "type", k+" must be a string")
+	}
+	if err := checkValue(k, v); err != nil {
+		return err
+	}
+	values[k] = v
+	return nil
 }
 
 // echoed are members the API outputs; sent back as read, they are ignored.
@@ -192,25 +229,11 @@ func parse(o api.Object, pathID string) (map[string]string, error) {
 		}
 	}
 	for _, k := range o.Keys() {
-		switch {
-		case k == "type" || echoed[k]:
-		case IsField(k):
-			if o.IsNull(k) {
-				values[k] = ""
-				continue
-			}
-			v, _, err := o.String(k)
-			if err != nil {
-				errs = append(errs, bad(k, "type", k+" must be a string"))
-				continue
-			}
-			if err := checkValue(k, v); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			values[k] = v
-		default:
-			errs = append(errs, bad(problem.Quote(k), "unknown", problem.Quote(k)+" is not an address field"))
+		if k == "type" || echoed[k] {
+			continue
+		}
+		if err := fieldValue(o, k, values); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return values, errs.Err()

@@ -17,6 +17,7 @@ import (
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
 )
@@ -28,6 +29,7 @@ type Deps struct {
 	Client    auth.Client
 	Customers *customers.Service
 	Addresses *addresses.Service
+	Orders    *orders.Service
 	Settings  *settings.Service
 }
 
@@ -49,12 +51,18 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		s, err := set.Current(ctx)
 		return s.AddressRules(), err
 	}
+	orderRules := func(ctx context.Context) (orders.Rules, error) {
+		s, err := set.Current(ctx)
+		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: "USD"}, err
+	}
+	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge})
 	return &Deps{
 		Config:    cfg,
 		Tokens:    tokens,
 		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
-		Customers: customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge}),
+		Customers: cust,
 		Addresses: addresses.NewService(st, addressRules),
+		Orders:    orders.NewService(st, cust, orderRules),
 		Settings:  set,
 	}, nil
 }

@@ -32,6 +32,11 @@ var Routes = map[string]app.Endpoint{
 
 	"GET /v2/settings": GetSettings,
 	"PUT /v2/settings": UpdateSettings,
+
+	"POST /v2/carts/{cartId}/checkout": Checkout,
+	"GET /v2/orders":                   ListOrders,
+	"GET /v2/orders/{orderId}":         GetOrder,
+	"GET /v2/orders/{orderId}/items":   GetOrderItems,
 }
 
 // maxEcho bounds the request text (path, method) an error detail quotes, in bytes.

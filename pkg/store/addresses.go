@@ -259,86 +259,21 @@ func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID 
 	return nil
 }
 
-// Addresses implements addresses.Store. One Query from the owner's profile reads the owner
-// (for the access check and the count) and, behind it, the page; with an offset, a first
-// keys-only Query skips the rows before the page.
+// Addresses implements addresses.Store: a page of the owner's partition from its profile
+// up (see customerPage).
 func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset int) (addresses.Page, error) {
 	var page addresses.Page
-	query := func(from string, start map[string]types.AttributeValue, n int, keysOnly bool) (*dynamodb.QueryOutput, error) {
-		in := &dynamodb.QueryInput{
-			TableName:              &s.table,
-			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   &types.AttributeValueMemberS{Value: customerKey(o.CustomerID).PK},
-				":from": &types.AttributeValueMemberS{Value: from},
-				":to":   &types.AttributeValueMemberS{Value: addressesEnd},
-			},
-			ConsistentRead:    aws.Bool(true),
-			Limit:             aws.Int32(int32(n)),
-			ExclusiveStartKey: start,
-		}
-		if keysOnly {
-			// Addresses have none of these; the profile's come back for the owner check.
-			in.ProjectionExpression = aws.String("PK, SK, token_gen, deleted_at, address_count")
-		}
-		out, err := s.db.Query(ctx, in)
-		return out, fail("list addresses", err)
-	}
-	// The first Query starts with the profile: behind it come either the rows to skip (keys
-	// only) or the page itself.
-	skip, n := offset, limit
-	if skip > 0 {
-		n = skip
-	}
-	first, err := query(skProfile, nil, 1+n, skip > 0)
+	rows, err := s.customerPage(ctx, partitionPage{customerID: o.CustomerID, tokenGen: o.TokenGen,
+		from: skProfile, to: addressesEnd, count: "address_count", op: "list addresses"}, limit, offset, &page.Total)
 	if err != nil {
 		return page, err
 	}
-	var profile map[string]types.AttributeValue
-	if len(first.Items) > 0 {
-		if k := first.Items[0][attrSK].(*types.AttributeValueMemberS); k.Value == skProfile {
-			profile = first.Items[0]
+	for _, raw := range rows {
+		var it addressItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return page, fail("list addresses", err)
 		}
+		page.Addresses = append(page.Addresses, it.address())
 	}
-	if err := checkOwner(profile, o); err != nil {
-		return page, err
-	}
-	page.Total = addressCount(profile)
-	rows, start := first.Items[1:], first.LastEvaluatedKey
-	if skip > 0 {
-		// The first query only counted; carry on past the skipped rows.
-		skip -= len(rows)
-		for skip > 0 && start != nil {
-			out, err := query(prefixAddress, start, skip, true)
-			if err != nil {
-				return page, err
-			}
-			skip -= len(out.Items)
-			start = out.LastEvaluatedKey
-		}
-		rows = nil
-		if skip > 0 || start == nil {
-			return page, nil
-		}
-	}
-	for {
-		for _, raw := range rows {
-			if len(page.Addresses) == limit {
-				return page, nil
-			}
-			var it addressItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return page, fail("list addresses", err)
-			}
-			page.Addresses = append(page.Addresses, it.address())
-		}
-		if len(page.Addresses) == limit || start == nil {
-			return page, nil
-		}
-		out, err := query(prefixAddress, start, limit-len(page.Addresses), false)
-		if err != nil {
-			return page, err
-		}
-		rows, start = out.Items, out.LastEvaluatedKey
-	}
+	return page, nil
 }

@@ -36,6 +36,9 @@ const (
 	skEmail   = "EMAIL"
 
 	prefixAddress = "ADDRESS#"
+	// prefixOrderLink sorts just below skProfile ("#O" < "#P"), and nothing else of a
+	// customer's partition sorts between them.
+	prefixOrderLink = "#ORDER#"
 	// addressesEnd is just past every ADDRESS# key.
 	addressesEnd = "ADDRESS$"
 
@@ -91,6 +94,15 @@ func addressKey(customerID, addressID string) key {
 	return key{"CUSTOMER#" + customerID, prefixAddress + addressID}
 }
 func settingsKey() key { return key{"SETTINGS", "STORE"} }
+
+// An order is ORDER#<id> / ORDER, its lines ORDER#<id> / LINES; a registered customer's
+// order is also linked in the customer's partition just below its profile, newest last
+// (read downwards from the profile: newest first).
+func orderKey(id string) key      { return key{"ORDER#" + id, "ORDER"} }
+func orderLinesKey(id string) key { return key{"ORDER#" + id, "LINES"} }
+func orderLinkKey(customerID, created, orderID string) key {
+	return key{"CUSTOMER#" + customerID, prefixOrderLink + created + sep + orderID}
+}
 func countKey(shard int) key {
 	return key{fmt.Sprintf("COUNT#customers#%02d", shard), "COUNT"}
 }

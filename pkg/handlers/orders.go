@@ -1,0 +1,157 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/acme/customers/pkg/addresses"
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/orders"
+)
+
+// orderView is an order as the API shows it.
+type orderView struct {
+	Type            string            `json:"type"`
+	ID              string            `json:"id"`
+	Status          string            `json:"status"`
+	Payment         string            `json:"payment"`
+	Shipping        string            `json:"shipping"`
+	Customer        orderCustomer     `json:"customer"`
+	BillingAddress  map[string]string `json:"billing_address"`
+	ShippingAddress map[string]string `json:"shipping_address"`
+	ExternalRef     *string           `json:"external_ref"`
+	OrderNumber     *string           `json:"order_number"`
+	Relationships   orderRelations    `json:"relationships"`
+	Meta            orderMeta         `json:"meta"`
+}
+
+type orderCustomer struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+type relation struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type orderRelations struct {
+	Items struct {
+		Data []relation `json:"data"`
+	} `json:"items"`
+	Customer *struct {
+		Data relation `json:"data"`
+	} `json:"customer,omitempty"`
+}
+
+type orderMeta struct {
+	DisplayPrice displayPrice `json:"display_price"`
+	Timestamps   struct {
+		CreatedAt string `json:"created_at"`
+		UpdatedAt string `json:"updated_at"`
+	} `json:"timestamps"`
+}
+
+func viewOrder(o *orders.Order) orderView {
+	v := orderView{Type: "order", ID: o.ID, Status: o.Status, Payment: o.Payment, Shipping: o.Fulfilment,
+		Customer:       orderCustomer{ID: o.Customer.ID, Name: o.Customer.Name, Email: o.Customer.Email},
+		BillingAddress: addressFields(o.Billing), ShippingAddress: addressFields(o.Shipping),
+		ExternalRef: o.ExternalRef, OrderNumber: o.OrderNumber}
+	v.Relationships.Items.Data = make([]relation, len(o.LineIDs))
+	for i, id := range o.LineIDs {
+		v.Relationships.Items.Data[i] = relation{"item", id}
+	}
+	if o.Customer.ID != "" {
+		v.Relationships.Customer = &struct {
+			Data relation `json:"data"`
+		}{relation{"customer", o.Customer.ID}}
+	}
+	v.Meta.DisplayPrice = priceOf(o.Total, o.Currency)
+	m := metaOf(o.CreatedAt, o.UpdatedAt)
+	v.Meta.Timestamps = m.Timestamps
+	return v
+}
+
+// addressFields is every address field, unset ones "".
+func addressFields(values map[string]string) map[string]string {
+	out := make(map[string]string, len(addresses.Fields))
+	for _, f := range addresses.Fields {
+		out[f] = values[f]
+	}
+	return out
+}
+
+// order renders an order, or the error that came instead.
+func order(status int) func(*orders.Order, error) (api.Response, error) {
+	return func(o *orders.Order, err error) (api.Response, error) {
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(status, viewOrder(o))
+	}
+}
+
+// Checkout is POST /v2/carts/{cartId}/checkout.
+func Checkout(d *app.Deps) api.HandlerFunc {
+	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+		return order(http.StatusCreated)(d.Orders.Checkout(ctx, c, r.Param("cartId"), body))
+	})
+}
+
+// GetOrder is GET /v2/orders/{orderId}.
+func GetOrder(d *app.Deps) api.HandlerFunc {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		return order(http.StatusOK)(d.Orders.Get(ctx, c, r.Param("orderId")))
+	})
+}
+
+// GetOrderItems is GET /v2/orders/{orderId}/items.
+func GetOrderItems(d *app.Deps) api.HandlerFunc {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		o, err := d.Orders.Items(ctx, c, r.Param("orderId"))
+		if err != nil {
+			return api.Response{}, err
+		}
+		items := make([]lineView, len(o.Lines))
+		for i, l := range o.Lines {
+			items[i] = viewLine("order_item", l, o.Currency)
+		}
+		return api.JSON(http.StatusOK, struct {
+			Data []lineView `json:"data"`
+		}{items})
+	})
+}
+
+// ListOrders is GET /v2/orders: a customer token lists its customer's orders, newest first.
+func ListOrders(d *app.Deps) api.HandlerFunc {
+	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
+		customerID := c.CustomerID
+		if c.Admin() {
+			raw, ok, err := r.RawQuery("filter")
+			if err != nil {
+				return api.Response{}, err
+			}
+			if customerID, err = orders.CustomerFilter(raw, ok); err != nil {
+				return api.Response{}, err
+			}
+		} else if customerID == "" {
+			return api.Response{}, orders.ErrNoOrders
+		}
+		page, err := api.ParsePage(ctx, r, d.Settings.PageLength)
+		if err != nil {
+			return api.Response{}, err
+		}
+		res, err := d.Orders.History(ctx, c, customerID, orders.ListQuery{Limit: page.Limit, Offset: page.Offset})
+		if err != nil {
+			return api.Response{}, err
+		}
+		views := make([]orderView, len(res.Orders))
+		for i, o := range res.Orders {
+			views[i] = viewOrder(o)
+		}
+		return api.List(r, views, page, api.Result{Total: res.Total, Exact: true, Next: res.Next})
+	})
+}

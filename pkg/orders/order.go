@@ -1,0 +1,111 @@
+// Package orders is the order domain: checkout (a cart becomes an order, for a registered
+// customer or a guest), an order and its items, a customer's order history, and the rules
+// of who may see which order. It does not know about HTTP or DynamoDB: handlers call it, and
+// package store implements its Store.
+package orders
+
+import (
+	"context"
+	"time"
+
+	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Statuses of a new order (the original's names).
+const (
+	StatusIncomplete = "incomplete"
+	PaymentUnpaid    = "unpaid"
+	ShippingPending  = "unfulfilled"
+)
+
+// MaxLines bounds the lines of an order (a cart holds at most as many), so that an order
+// item stays far below DynamoDB's 400 KB.
+const MaxLines = 100
+
+// Line is one line of an order: a copy of the cart's line at checkout.
+type Line struct {
+	ID          string
+	Name        string
+	SKU         string
+	Description string
+	Quantity    int64
+	Amount      int64 // unit price, minor units of the order's currency
+	IncludesTax bool
+}
+
+// Value is the line's quantity times its unit price.
+func (l Line) Value() int64 { return l.Quantity * l.Amount }
+
+// Customer is who an order is for: a registered customer (ID set) or a guest.
+type Customer struct {
+	ID    string // "" for a guest
+	Name  string
+	Email string
+}
+
+// Order is a stored order. Lines is set only where they were read (the order's items);
+// LineIDs always.
+type Order struct {
+	ID          string
+	Customer    Customer
+	Billing     map[string]string // every address field; unset ones ""
+	Shipping    map[string]string
+	LineIDs     []string
+	Lines       []Line
+	Currency    string
+	Total       int64 // minor units: the sum of the lines' values (no tax engine: with and without tax alike)
+	Status      string
+	Payment     string
+	Fulfilment  string // the API's "shipping" status
+	ExternalRef *string
+	OrderNumber *string
+	CartID      string
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Cart is what checkout reads of a cart: its lines and the version they were read at.
+type Cart struct {
+	Version int64
+	Lines   []Line
+}
+
+// Page is one page of a customer's order history, newest first, and how many orders the
+// customer has.
+type Page struct {
+	Orders []*Order
+	Total  int
+	// Next continues after this page ("" at the end).
+	Next string
+}
+
+// Store keeps orders. Package store implements it on DynamoDB.
+type Store interface {
+	// CheckoutCart reads a cart's lines and version (an empty cart when none is stored).
+	CheckoutCart(ctx context.Context, cartID string) (Cart, error)
+	// PlaceOrder stores o, its lines and, for a registered customer, the link in the
+	// customer's history, and empties the cart, in one transaction: only if the cart is
+	// still at cartVersion (ErrCartChanged) and the customer still live, at g's token
+	// generation when set (customers.ErrNotFound, customers.ErrRevoked).
+	PlaceOrder(ctx context.Context, o *Order, cartVersion int64, g customers.Guard) error
+	// Order reads an order without its lines. ErrNotFound when there is none.
+	Order(ctx context.Context, id string) (*Order, error)
+	// OrderWithLines reads an order with its lines.
+	OrderWithLines(ctx context.Context, id string) (*Order, error)
+	// CustomerOrders lists a page of a live customer's orders, newest first, with their
+	// number: one Query of the customer's partition, which also checks the owner (its
+	// token generation when tokenGen is set). cursor continues a page before.
+	CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, cursor string) (Page, error)
+}
+
+// Errors.
+var (
+	ErrNotFound    = problem.Missing("order")
+	ErrEmptyCart   = &problem.Error{Kind: problem.BadRequest, Title: "empty cart", Source: "data", Detail: "the cart is empty: add items before checking out"}
+	ErrCartChanged = &problem.Error{Kind: problem.Conflict, Title: "Conflict", Source: "data",
+		Detail: "the cart changed while it was checked out (another checkout, or an item added or removed): read it and check out again"}
+	ErrNeedsCustomerToken = problem.Denied("checking out as a customer needs that customer's token: send X-Moltin-Customer-Token, or check out as a guest with data.customer.name and data.customer.email")
+	ErrNoOrders           = problem.Denied("orders need a client_credentials token, or a customer token for the customer's own orders")
+)

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/orders"
+)
+
+// An order is two items under ORDER#<id>: the order itself ("ORDER", what lists and reads
+// show) and its lines ("LINES", at most orders.MaxLines, read only for the order's items),
+// so that the order item stays small. A registered customer's order also has a link in the
+// customer's partition: a copy of the order item under "#ORDER#<created>␟<id>", which sorts
+// just below the profile ("#PROFILE"), so that one Query down from the profile reads the
+// owner (access check, order count) and a page of the customer's orders, newest first.
+// Addresses ("ADDRESS#...") sort above the profile and are never read with them.
+
+// orderItem is an order as stored, and as its link in the customer's history.
+type orderItem struct {
+	key
+	Type          string            `dynamodbav:"type"`
+	ID            string            `dynamodbav:"id"`
+	CustomerID    string            `dynamodbav:"customer_id,omitempty"`
+	CustomerName  string            `dynamodbav:"customer_name"`
+	CustomerEmail string            `dynamodbav:"customer_email"`
+	Billing       map[string]string `dynamodbav:"billing_address"`
+	Shipping      map[string]string `dynamodbav:"shipping_address"`
+	LineIDs       []string          `dynamodbav:"line_ids"`
+	Currency      string            `dynamodbav:"currency"`
+	Total         int64             `dynamodbav:"total"`
+	Status        string            `dynamodbav:"status"`
+	Payment       string            `dynamodbav:"payment"`
+	Fulfilment    string            `dynamodbav:"shipping"`
+	ExternalRef   *string           `dynamodbav:"external_ref,omitempty"`
+	OrderNumber   *string           `dynamodbav:"order_number,omitempty"`
+	CartID        string            `dynamodbav:"cart_id"`
+	Version       int64             `dynamodbav:"version"`
+	CreatedAt     string            `dynamodbav:"created_at"`
+	UpdatedAt     string            `dynamodbav:"updated_at"`
+}
+
+// lineItem is one order line as stored in the order's LINES item.
+type lineItem struct {
+	ID          string `dynamodbav:"id"`
+	Name        string `dynamodbav:"name"`
+	SKU         string `dynamodbav:"sku"`
+	Description string `dynamodbav:"description"`
+	Quantity    int64  `dynamodbav:"quantity"`
+	Amount      int64  `dynamodbav:"amount"`
+	IncludesTax bool   `dynamodbav:"includes_tax"`
+}
+
+// orderLinesItem holds an order's lines.
+type orderLinesItem struct {
+	key
+	Type       string     `dynamodbav:"type"`
+	CustomerID string     `dynamodbav:"customer_id,omitempty"`
+	Lines      []lineItem `dynamodbav:"lines"`
+}
+
+const (
+	typeOrder      = "order"
+	typeOrderLink  = "order_link"
+	typeOrderLines = "order_lines"
+)
+
+func newOrderItem(o *orders.Order) orderItem {
+	return orderItem{key: orderKey(o.ID), Type: typeOrder, ID: o.ID, CustomerID: o.Customer.ID,
+		CustomerName: o.Customer.Name, CustomerEmail: o.Customer.Email, Billing: o.Billing, Shipping: o.Shipping,
+		LineIDs: o.LineIDs, Currency: o.Currency, Total: o.Total, Status: o.Status, Payment: o.Payment,
+		Fulfilment: o.Fulfilment, ExternalRef: o.ExternalRef, OrderNumber: o.OrderNumber, CartID: o.CartID,
+		Version: o.Version, CreatedAt: timeKey(o.CreatedAt), UpdatedAt: timeKey(o.UpdatedAt)}
+}
+
+func (it *orderItem) order() *orders.Order {
+	o := &orders.Order{ID: it.ID, Customer: orders.Customer{ID: it.CustomerID, Name: it.CustomerName, Email: it.CustomerEmail},
+		Billing: it.Billing, Shipping: it.Shipping, LineIDs: it.LineIDs, Currency: it.Currency, Total: it.Total,
+		Status: it.Status, Payment: it.Payment, Fulfilment: it.Fulfilment, ExternalRef: it.ExternalRef,
+		OrderNumber: it.OrderNumber, CartID: it.CartID, Version: it.Version}
+	o.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
+	o.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
+	return o
+}
+
+// PlaceOrder implements orders.Store with one transaction: the order, its lines, the cart
+// emptied (if still at the version read) and, for a registered customer, the link in its
+// history and the count on its profile (if still live, at the guard's token generation).
+func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int64, g customers.Guard) error {
+	it := newOrderItem(o)
+	order, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fail("place order", err)
+	}
+	li := orderLinesItem{key: orderLinesKey(o.ID), Type: typeOrderLines, CustomerID: o.Customer.ID}
+	for _, l := range o.Lines {
+		li.Lines = append(li.Lines, lineItem(l))
+	}
+	lines, err := attributevalue.MarshalMap(li)
+	if err != nil {
+		return fail("place order", err)
+	}
+	var link map[string]types.AttributeValue
+	if o.Customer.ID != "" {
+		it.key, it.Type = orderLinkKey(o.Customer.ID, it.CreatedAt, o.ID), typeOrderLink
+		if link, err = attributevalue.MarshalMap(it); err != nil {
+			return fail("place order", err)
+		}
+	}
+	owner, err := expression.NewBuilder().WithCondition(guardCondition(g)).Build()
+	if err != nil {
+		return fail("place order", err)
+	}
+	ck, _ := attributevalue.MarshalMap(cartKey(o.CartID))
+	pk, _ := attributevalue.MarshalMap(customerKey(o.Customer.ID))
+	reasons, err := s.transact(ctx, "place order", func() []types.TransactWriteItem {
+		items := []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: order, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			{Put: &types.Put{TableName: &s.table, Item: lines, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			{Delete: &types.Delete{TableName: &s.table, Key: ck, ConditionExpression: aws.String("version = :v"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":v": numberAV(cartVersion)}}},
+		}
+		if link == nil {
+			return items
+		}
+		return append(items,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: link, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: pk, UpdateExpression: aws.String("ADD order_count :one"),
+				ConditionExpression: owner.Condition(), ExpressionAttributeNames: owner.Names(),
+				ExpressionAttributeValues:           withValue(owner.Values(), ":one", numberAV(1)),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+	})
+	switch {
+	case err != nil:
+		return err
+	case failed(reasons, 2):
+		return orders.ErrCartChanged
+	case failed(reasons, 4):
+		return guardFailure(reasons[4].Item, g)
+	case reasons != nil:
+		return orders.ErrCartChanged // an id collision: vanishingly rare, and safe to retry
+	}
+	return nil
+}
+
+// Order implements orders.Store with one consistent GetItem.
+func (s *Store) Order(ctx context.Context, id string) (*orders.Order, error) {
+	k, _ := attributevalue.MarshalMap(orderKey(id))
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fail("get order", err)
+	}
+	if out.Item == nil {
+		return nil, orders.ErrNotFound
+	}
+	var it orderItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, fail("get order", err)
+	}
+	return it.order(), nil
+}
+
+// OrderWithLines implements orders.Store: one consistent Query of the order's partition
+// reads the order and its lines.
+func (s *Store) OrderWithLines(ctx context.Context, id string) (*orders.Order, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: orderKey(id).PK}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fail("get order items", err)
+	}
+	var o *orders.Order
+	var lines orderLinesItem
+	for _, raw := range out.Items {
+		switch attrString(raw, attrSK) {
+		case orderKey(id).SK:
+			var it orderItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, fail("get order items", err)
+			}
+			o = it.order()
+		case orderLinesKey(id).SK:
+			if err := attributevalue.UnmarshalMap(raw, &lines); err != nil {
+				return nil, fail("get order items", err)
+			}
+		}
+	}
+	if o == nil {
+		return nil, orders.ErrNotFound
+	}
+	for _, l := range lines.Lines {
+		o.Lines = append(o.Lines, orders.Line(l))
+	}
+	return o, nil
+}
+
+// CustomerOrders implements orders.Store: a page of the customer's partition from its
+// profile down (see customerPage), newest first.
+func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, _ string) (orders.Page, error) {
+	var page orders.Page
+	rows, err := s.customerPage(ctx, partitionPage{customerID: customerID, tokenGen: tokenGen,
+		from: prefixOrderLink, to: skProfile, desc: true, count: "order_count", op: "list orders"}, limit, offset, &page.Total)
+	if err != nil {
+		return page, err
+	}
+	for _, raw := range rows {
+		var it orderItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return page, fail("list orders", err)
+		}
+		page.Orders = append(page.Orders, it.order())
+	}
+	return page, nil
+}
+
+// CheckoutCart implements orders.Store. PROVISIONAL until the carts branch lands.
+func (s *Store) CheckoutCart(ctx context.Context, cartID string) (orders.Cart, error) {
+	return orders.Cart{}, nil
+}
