@@ -1,4 +1,4 @@
-// Command get-address is the Lambda function for one endpoint (see template.yaml).
+// Command get-order is the Lambda function for one endpoint (see template.yaml).
 package main
 
 import (

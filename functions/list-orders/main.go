@@ -1,4 +1,4 @@
-// Command get-address is the Lambda function for one endpoint (see template.yaml).
+// Command list-orders is the Lambda function for one endpoint (see template.yaml).
 package main
 
 import (
