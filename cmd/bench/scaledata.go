@@ -200,10 +200,15 @@ func customerItem(c *customers.Customer) item {
 	return it
 }
 
-// emailClaim is the item that claims a customer's email.
+// emailClaim is the item that claims a customer's email, with the credentials a log-in
+// checks.
 func emailClaim(c *customers.Customer) item {
 	it := emailKey(c.Email)
-	it["type"], it["customer_id"] = str("email"), str(c.ID)
+	it["type"], it["customer_id"], it["token_gen"] = str("email"), str(c.ID), num(c.TokenGen)
+	it["credentials"] = &types.AttributeValueMemberBOOL{Value: true}
+	if c.PasswordHash != "" {
+		it["password_hash"] = str(c.PasswordHash)
+	}
 	return it
 }
 

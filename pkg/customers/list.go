@@ -3,7 +3,6 @@ package customers
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/acme/customers/pkg/filter"
 	"github.com/acme/customers/pkg/problem"
@@ -47,10 +46,6 @@ func ParseFilter(raw string) (filter.Filter, error) {
 	return f, nil
 }
 
-// ErrBadCursor refuses a continuation that this list did not make.
-var ErrBadCursor = &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "page[cursor]",
-	Detail: "page[cursor] does not belong to this list (its sort or filter differ); follow the links as given or use page[offset]"}
-
 // Matches reports whether c satisfies every expression of f.
 func Matches(c *Customer, f filter.Filter) bool {
 	for _, e := range f {
@@ -72,9 +67,9 @@ func matches(c *Customer, e filter.Expr) bool {
 	case "id":
 		return compare(strings.Compare(c.ID, e.Values[0]), e.Op)
 	case "created_at":
-		return matchTime(c.CreatedAt, e)
+		return filter.MatchTime(c.CreatedAt, e)
 	case "updated_at":
-		return matchTime(c.UpdatedAt, e)
+		return filter.MatchTime(c.UpdatedAt, e)
 	}
 	return false
 }
@@ -108,47 +103,6 @@ func Like(v string, p filter.Pattern) bool {
 		return strings.HasPrefix(v, p.Text)
 	}
 	return v == p.Text
-}
-
-// TimeRange is the instants a time value stands for, at the precision it was written in:
-// a date is its whole day (UTC), a time without fractions its second, Unix milliseconds
-// their millisecond, and fractions the digits given. eq matches the range; gt is after it,
-// ge from its start, lt before its start, le up to its end.
-func TimeRange(raw string, t time.Time) (from, to time.Time) {
-	switch {
-	case len(raw) == len("2006-01-02") && strings.Count(raw, "-") == 2:
-		return t, t.Add(24 * time.Hour)
-	case !strings.ContainsAny(raw, "T:"):
-		return t, t.Add(time.Millisecond)
-	}
-	digits := 0
-	if i := strings.IndexByte(raw, '.'); i >= 0 {
-		for j := i + 1; j < len(raw) && raw[j] >= '0' && raw[j] <= '9'; j++ {
-			digits++
-		}
-	}
-	step := time.Second
-	for ; digits > 0 && step > time.Nanosecond; digits-- {
-		step /= 10
-	}
-	return t, t.Add(step)
-}
-
-func matchTime(v time.Time, e filter.Expr) bool {
-	from, to := TimeRange(e.Values[0], e.Times[0])
-	switch e.Op {
-	case filter.Eq:
-		return !v.Before(from) && v.Before(to)
-	case filter.Gt:
-		return !v.Before(to)
-	case filter.Ge:
-		return !v.Before(from)
-	case filter.Lt:
-		return v.Before(from)
-	case filter.Le:
-		return v.Before(to)
-	}
-	return false
 }
 
 func compare(c int, op filter.Op) bool {

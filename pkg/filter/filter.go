@@ -8,7 +8,8 @@
 // except in email values, where it is a literal plus (the official SDK sends plus-addressed
 // emails unencoded, and emails hold no spaces); '%2B' is always a plus. Values may be quoted
 // with " or ' and use backslash escapes inside the quotes. The decoded text must be valid
-// UTF-8.
+// UTF-8. What a time value stands for (TimeRange, MatchTime) is said here too, once for
+// every resource, so that matching a row and a store's key range on a time agree.
 package filter
 
 import (
@@ -334,6 +335,49 @@ func parseTime(v string) (time.Time, error) {
 		return time.UnixMilli(ms).UTC(), nil
 	}
 	return time.Time{}, errorf("not a time")
+}
+
+// TimeRange is the instants a time value stands for, at the precision it was written in:
+// a date is its whole day (UTC), a time without fractions its second, Unix milliseconds
+// their millisecond, and fractions the digits given. eq matches the range; gt is after it,
+// ge from its start, lt before its start, le up to its end (MatchTime; a store's key
+// ranges on time indexes follow the same rule).
+func TimeRange(raw string, t time.Time) (from, to time.Time) {
+	switch {
+	case len(raw) == len("2006-01-02") && strings.Count(raw, "-") == 2:
+		return t, t.Add(24 * time.Hour)
+	case !strings.ContainsAny(raw, "T:"):
+		return t, t.Add(time.Millisecond)
+	}
+	digits := 0
+	if i := strings.IndexByte(raw, '.'); i >= 0 {
+		for j := i + 1; j < len(raw) && raw[j] >= '0' && raw[j] <= '9'; j++ {
+			digits++
+		}
+	}
+	step := time.Second
+	for ; digits > 0 && step > time.Nanosecond; digits-- {
+		step /= 10
+	}
+	return t, t.Add(step)
+}
+
+// MatchTime reports whether v satisfies e, an expression on a Time field, by TimeRange.
+func MatchTime(v time.Time, e Expr) bool {
+	from, to := TimeRange(e.Values[0], e.Times[0])
+	switch e.Op {
+	case Eq:
+		return !v.Before(from) && v.Before(to)
+	case Gt:
+		return !v.Before(to)
+	case Ge:
+		return !v.Before(from)
+	case Lt:
+		return v.Before(from)
+	case Le:
+		return v.Before(to)
+	}
+	return false
 }
 
 func (f Field) allows(op Op) bool {

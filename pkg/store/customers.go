@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -120,17 +119,6 @@ func (it *customerItem) customer() *customers.Customer {
 	return c
 }
 
-func (s *Store) countUpdate(delta int) *types.Update {
-	k, _ := attributevalue.MarshalMap(countKey(rand.N(countShards)))
-	return &types.Update{
-		TableName:                 &s.table,
-		Key:                       k,
-		UpdateExpression:          aws.String("ADD #n :d"),
-		ExpressionAttributeNames:  map[string]string{"#n": "count"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
-	}
-}
-
 // putEmail claims c's email for it, with its credentials.
 func (s *Store) putEmail(c *customers.Customer) *types.Put {
 	item, _ := attributevalue.MarshalMap(emailItem{key: emailKey(customers.EmailKey(c.Email)), Type: "email", CustomerID: c.ID,
@@ -167,7 +155,7 @@ func (s *Store) Create(ctx context.Context, c *customers.Customer) error {
 		return []types.TransactWriteItem{
 			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			{Put: s.putEmail(c)},
-			{Update: s.countUpdate(1)},
+			{Update: s.countUpdate(countCustomers, 1)},
 		}
 	})
 	if err != nil {
@@ -359,7 +347,7 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 				ExpressionAttributeValues: expr.Values()}},
 			{Delete: s.deleteEmail(cur.Email, cur.ID)},
-			{Update: s.countUpdate(-1)},
+			{Update: s.countUpdate(countCustomers, -1)},
 		}
 	})
 	if err != nil {
@@ -369,31 +357,4 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 		return customers.ErrStale
 	}
 	return nil
-}
-
-// countCustomers sums the count shards with one BatchGetItem.
-func (s *Store) countCustomers(ctx context.Context) (int, error) {
-	keys := make([]map[string]types.AttributeValue, countShards)
-	for i := range keys {
-		keys[i], _ = attributevalue.MarshalMap(countKey(i))
-	}
-	total := 0
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for len(req) > 0 {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return 0, fail("count customers", err)
-		}
-		for _, raw := range out.Responses[s.table] {
-			var shard struct {
-				Count int `dynamodbav:"count"`
-			}
-			if err := attributevalue.UnmarshalMap(raw, &shard); err != nil {
-				return 0, fail("count customers", err)
-			}
-			total += shard.Count
-		}
-		req = out.UnprocessedKeys
-	}
-	return max(total, 0), nil
 }

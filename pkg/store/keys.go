@@ -21,13 +21,22 @@ import (
 // that no index partition takes every sign-up: lists merge the shards' sorted streams.
 //
 //	email lock      EMAIL#<email>      EMAIL       -
-//	count shard     COUNT#customers#<nn>  COUNT   -   (<nn>: 00..07, a partition each)
+//	count shard     COUNT#<resource>#<nn>  COUNT  -   (customers; <nn>: 00..07, a partition each)
 //	address         CUSTOMER#<cid>     ADDRESS#<id> (ids are time-ordered UUIDs: oldest first)
 //	log-in window   LOGIN#<email>      W#<start>   -   (attempts in one window; expires by TTL)
 //	settings        SETTINGS           STORE       -
 //
 // A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
 // order, and nothing sorts between them: one Query from #PROFILE reads both.
+//
+// A listed resource (customers; orders next) follows the same plan, and the list engine
+// (list.go) reads it through a listSpec: its own write-shard partitions on each index it
+// sorts by (customers C#<s>; orders O#<s>, e.g. on GSI7 created_at and GSI8 email), sort
+// keys <value>␟<id> (sortKey, timeKey for times) or <id> alone, indexes that project what
+// its decode reads, an item key made from its id, its count shards COUNT#<resource>#<nn>
+// (countKey; countUpdate in the transaction that adds or removes one), and for point reads
+// any partition of its own (e.g. a customer's order history, CUSTOMER#<cid>/ORDER#<id>
+// after the addresses, read with one Query of the table).
 const (
 	attrPK = "PK"
 	attrSK = "SK"
@@ -46,12 +55,15 @@ const (
 	partDeleted   = "DELETED#"
 	partXref      = "XREF#"
 
-	// shards is how many index partitions customers are spread over. Each takes about
-	// 1,000 writes a second, so 8 take a burst of 1,000 sign-ups a second with room for the
-	// updates that move index keys. Changing it means rewriting every customer's index keys.
+	countCustomers = "customers" // the customers' count shards: COUNT#customers#<nn>
+
+	// shards is how many index partitions customers (and every listed resource) are spread
+	// over. Each takes about 1,000 writes a second, so 8 take a burst of 1,000 sign-ups a
+	// second with room for the updates that move index keys. Changing it means rewriting
+	// every customer's index keys (and making cursors of the old count fail: a 400).
 	shards = 8
 
-	// countShards spreads the customer count over several items, each its own partition,
+	// countShards spreads a resource's count over several items, each its own partition,
 	// so that concurrent sign-ups do not conflict on one counter and sign-ups plus deletes
 	// are not held to one partition's ~1,000 WCU a second (each update costs 2 WCU inside a
 	// transaction). The total reads them all with one BatchGetItem.
@@ -103,8 +115,10 @@ func orderLinesKey(id string) key { return key{"ORDER#" + id, "LINES"} }
 func orderLinkKey(customerID, created, orderID string) key {
 	return key{"CUSTOMER#" + customerID, prefixOrderLink + created + sep + orderID}
 }
-func countKey(shard int) key {
-	return key{fmt.Sprintf("COUNT#customers#%02d", shard), "COUNT"}
+// countKey is shard n of a resource's count (COUNT#<counter>#<nn>): the unfiltered total of
+// its list sums them (countTotal).
+func countKey(counter string, shard int) key {
+	return key{fmt.Sprintf("COUNT#%s#%02d", counter, shard), "COUNT"}
 }
 
 // shardOf hashes s to a shard (FNV-1a).

@@ -1,6 +1,7 @@
 // Package store keeps the service's data in one DynamoDB table. It owns the key patterns
 // (keys.go), the item shapes and every DynamoDB call; the rest of the service sees domain
-// types and the errors the domain packages define.
+// types and the errors the domain packages define, and the list engine's own refusals (a
+// cursor it did not make, a filter that would read too much; list.go).
 package store
 
 import (
@@ -40,8 +41,8 @@ type Store struct {
 	table string
 	// cursors seals list continuations (AES-GCM); nil leaves them readable (tests, tools).
 	cursors cipher.AEAD
-	// budgets bounds the rows a customer list reads (scanBudget and countBudget; tests make
-	// them small).
+	// budgets bounds the rows a list reads (scanBudget and countBudget; tests make them
+	// small).
 	budgets listBudgets
 }
 
