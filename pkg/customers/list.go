@@ -59,9 +59,9 @@ func Matches(c *Customer, f filter.Filter) bool {
 func matches(c *Customer, e filter.Expr) bool {
 	switch e.Field {
 	case "email":
-		return matchText(c.Email, e, true)
+		return filter.MatchText(c.Email, e, true)
 	case "name":
-		return matchText(c.Name, e, false)
+		return filter.MatchText(c.Name, e, false)
 	case "external_ref":
 		return c.ExternalRef != nil && *c.ExternalRef == e.Values[0]
 	case "id":
@@ -72,37 +72,6 @@ func matches(c *Customer, e filter.Expr) bool {
 		return filter.MatchTime(c.UpdatedAt, e)
 	}
 	return false
-}
-
-// matchText applies eq, in, like and ilike; eq and in on email ignore letter case.
-func matchText(v string, e filter.Expr, email bool) bool {
-	switch e.Op {
-	case filter.Eq, filter.In:
-		for _, want := range e.Values {
-			if v == want || (email && strings.EqualFold(v, want)) {
-				return true
-			}
-		}
-		return false
-	case filter.ILike:
-		return Like(strings.ToLower(v), filter.Pattern{Text: strings.ToLower(e.Like.Text), Prefix: e.Like.Prefix, Suffix: e.Like.Suffix})
-	case filter.Like:
-		return Like(v, e.Like)
-	}
-	return false
-}
-
-// Like matches v against a like pattern: '*' at the start and/or the end of the text.
-func Like(v string, p filter.Pattern) bool {
-	switch {
-	case p.Prefix && p.Suffix:
-		return strings.Contains(v, p.Text)
-	case p.Prefix:
-		return strings.HasSuffix(v, p.Text)
-	case p.Suffix:
-		return strings.HasPrefix(v, p.Text)
-	}
-	return v == p.Text
 }
 
 func compare(c int, op filter.Op) bool {

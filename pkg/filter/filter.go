@@ -405,3 +405,35 @@ func (s Schema) names() string {
 	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
+
+// MatchText applies eq, in, like and ilike to v; with foldEq, eq and in ignore letter case
+// (emails).
+func MatchText(v string, e Expr, foldEq bool) bool {
+	switch e.Op {
+	case Eq, In:
+		for _, want := range e.Values {
+			if v == want || (foldEq && strings.EqualFold(v, want)) {
+				return true
+			}
+		}
+		return false
+	case ILike:
+		return MatchLike(strings.ToLower(v), Pattern{Text: strings.ToLower(e.Like.Text), Prefix: e.Like.Prefix, Suffix: e.Like.Suffix})
+	case Like:
+		return MatchLike(v, e.Like)
+	}
+	return false
+}
+
+// MatchLike matches v against a like pattern: '*' at the start and/or the end of the text.
+func MatchLike(v string, p Pattern) bool {
+	switch {
+	case p.Prefix && p.Suffix:
+		return strings.Contains(v, p.Text)
+	case p.Prefix:
+		return strings.HasSuffix(v, p.Text)
+	case p.Suffix:
+		return strings.HasPrefix(v, p.Text)
+	}
+	return v == p.Text
+}

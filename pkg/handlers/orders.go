@@ -125,26 +125,34 @@ func GetOrderItems(d *app.Deps) api.HandlerFunc {
 	})
 }
 
-// ListOrders is GET /v2/orders: a customer token lists its customer's orders, newest first.
+// ListOrders is GET /v2/orders: a customer's own orders with its token, every order with
+// client_credentials; filter, sort (created_at), page.
 func ListOrders(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		customerID := c.CustomerID
-		if c.Admin() {
-			raw, ok, err := r.RawQuery("filter")
-			if err != nil {
-				return api.Response{}, err
-			}
-			if customerID, err = orders.CustomerFilter(raw, ok); err != nil {
-				return api.Response{}, err
-			}
-		} else if customerID == "" {
+		if !c.Admin() && c.CustomerID == "" {
 			return api.Response{}, orders.ErrNoOrders
+		}
+		var q orders.ListQuery
+		if raw, ok, err := r.RawQuery("filter"); err != nil {
+			return api.Response{}, err
+		} else if ok {
+			if q.Filter, err = orders.ParseFilter(raw); err != nil {
+				return api.Response{}, err
+			}
 		}
 		page, err := api.ParsePage(ctx, r, d.Settings.PageLength)
 		if err != nil {
 			return api.Response{}, err
 		}
-		res, err := d.Orders.History(ctx, c, customerID, orders.ListQuery{Limit: page.Limit, Offset: page.Offset})
+		sort, err := api.ParseSort(r, []string{"created_at"}, api.Sort{Field: "created_at", Desc: true})
+		if err != nil {
+			return api.Response{}, err
+		}
+		if q.Cursor, _, err = r.Query(api.CursorParam); err != nil {
+			return api.Response{}, err
+		}
+		q.Desc, q.Limit, q.Offset = sort.Desc, page.Limit, page.Offset
+		res, err := d.Orders.List(ctx, c, q)
 		if err != nil {
 			return api.Response{}, err
 		}
@@ -152,6 +160,6 @@ func ListOrders(d *app.Deps) api.HandlerFunc {
 		for i, o := range res.Orders {
 			views[i] = viewOrder(o)
 		}
-		return api.List(r, views, page, api.Result{Total: res.Total, Exact: true, Next: res.Next})
+		return api.List(r, views, page, api.Result{Total: res.Total, Exact: res.Exact, Next: res.Next})
 	})
 }

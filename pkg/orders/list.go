@@ -15,23 +15,53 @@ var FilterSchema = filter.Schema{
 	"updated_at":  {Kind: filter.Time, Ops: []filter.Op{filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le}},
 }
 
-// ErrStaffList refuses a staff order list that does not name its customer: only one
-// customer's history can be listed so far.
-var ErrStaffList = &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
-	Detail: "with a client_credentials token, list one customer's orders: filter=eq(customer_id,<id>)"}
-
-// CustomerFilter reads the one customer a staff order list names (filter=eq(customer_id,..)).
-func CustomerFilter(raw string, present bool) (string, error) {
-	if !present {
-		return "", ErrStaffList
-	}
+// ParseFilter parses a raw filter parameter against FilterSchema; a refused filter is a 400
+// saying why.
+func ParseFilter(raw string) (filter.Filter, error) {
 	f, err := filter.Parse(raw, FilterSchema)
 	if err != nil {
-		return "", &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
+		return nil, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
 			Detail: "could not use the filter: " + err.Error()}
 	}
-	if len(f) != 1 || f[0].Field != "customer_id" || !id.Valid(f[0].Values[0]) {
-		return "", ErrStaffList
+	for _, e := range f {
+		if e.Field == "customer_id" && !id.Valid(e.Values[0]) {
+			return nil, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
+				Detail: "could not use the filter: a customer_id value must be a customer's id"}
+		}
 	}
-	return f[0].Values[0], nil
+	return f, nil
+}
+
+// Matches reports whether o satisfies every expression of f.
+func Matches(o *Order, f filter.Filter) bool {
+	for _, e := range f {
+		if !matches(o, e) {
+			return false
+		}
+	}
+	return true
+}
+
+func matches(o *Order, e filter.Expr) bool {
+	switch e.Field {
+	case "customer_id":
+		return o.Customer.ID != "" && o.Customer.ID == e.Values[0]
+	case "email":
+		return filter.MatchText(o.Customer.Email, e, true)
+	case "name":
+		return filter.MatchText(o.Customer.Name, e, false)
+	case "created_at":
+		return filter.MatchTime(o.CreatedAt, e)
+	case "updated_at":
+		return filter.MatchTime(o.UpdatedAt, e)
+	}
+	return false
+}
+
+// Before orders orders by creation, then by id, ascending: the only sort an order list has.
+func Before(a, b *Order) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
 }

@@ -76,10 +76,15 @@ type Cart struct {
 // customer has.
 type Page struct {
 	Orders []*Order
-	Total  int
+	// Total is how many orders match; a lower bound unless Exact.
+	Total int
+	Exact bool
 	// Next continues after this page ("" at the end).
 	Next string
 }
+
+// StaffQuery is a page of the list of every order that matches Filter, by created_at.
+type StaffQuery ListQuery
 
 // Store keeps orders. Package store implements it on DynamoDB.
 type Store interface {
@@ -98,6 +103,8 @@ type Store interface {
 	// number: one Query of the customer's partition, which also checks the owner (its
 	// token generation when tokenGen is set). cursor continues a page before.
 	CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, cursor string) (Page, error)
+	// ListOrders lists a page of every order that matches q (the staff's list).
+	ListOrders(ctx context.Context, q StaffQuery) (Page, error)
 }
 
 // Errors.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/filter"
 	"github.com/acme/customers/pkg/id"
 )
 
@@ -55,21 +56,38 @@ func (s *Service) read(ctx context.Context, caller auth.Caller, orderID string, 
 	return o, nil
 }
 
-// ListQuery is a page of a customer's order history.
+// ListQuery is a page of an order list.
 type ListQuery struct {
+	Desc          bool
 	Limit, Offset int
+	Filter        filter.Filter
 	Cursor        string
 }
 
-// History lists the caller's own orders, newest first: one Query of the customer's
-// partition. It needs a customer token (client_credentials lists through the staff list).
-func (s *Service) History(ctx context.Context, caller auth.Caller, customerID string, q ListQuery) (Page, error) {
-	if !caller.MayActOn(customerID) {
+// List lists orders newest first (or oldest, with Desc false). A customer token lists its
+// customer's own orders: without a filter, one Query of the customer's partition (the
+// profile, for the token's check and the count, then the page); with one, that customer's
+// history read and filtered. client_credentials lists every order with the filter grammar
+// (FilterSchema): eq(customer_id) reads that customer's history (a deleted customer's
+// too, until the cleanup erases it). An implicit token alone lists nothing.
+func (s *Service) List(ctx context.Context, caller auth.Caller, q ListQuery) (Page, error) {
+	switch {
+	case caller.Admin():
+		return s.store.ListOrders(ctx, StaffQuery(q))
+	case caller.CustomerID == "":
 		return Page{}, ErrNoOrders
+	case len(q.Filter) == 0 && q.Desc:
+		p, err := s.store.CustomerOrders(ctx, caller.CustomerID, caller.TokenGen(), q.Limit, q.Offset, q.Cursor)
+		if errors.Is(err, customers.ErrNotFound) {
+			return p, customers.ErrRevoked
+		}
+		return p, err
 	}
-	p, err := s.store.CustomerOrders(ctx, customerID, caller.TokenGen(), q.Limit, q.Offset, q.Cursor)
-	if caller.CustomerID != "" && errors.Is(err, customers.ErrNotFound) {
-		return p, customers.ErrRevoked
+	// Filtered: the customer's token must still be good, and the list is its history.
+	if _, err := s.customers.Get(ctx, caller, caller.CustomerID); err != nil {
+		return Page{}, err
 	}
-	return p, err
+	own := filter.Expr{Op: filter.Eq, Field: "customer_id", Values: []string{caller.CustomerID}}
+	q.Filter = append(filter.Filter{own}, q.Filter...)
+	return s.store.ListOrders(ctx, StaffQuery(q))
 }

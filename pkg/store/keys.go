@@ -52,10 +52,12 @@ const (
 	addressesEnd = "ADDRESS$"
 
 	partCustomers = "C#"
+	partOrders    = "O#"
 	partDeleted   = "DELETED#"
 	partXref      = "XREF#"
 
 	countCustomers = "customers" // the customers' count shards: COUNT#customers#<nn>
+	countOrders    = "orders"    // the orders' count shards: COUNT#orders#<nn>
 
 	// shards is how many index partitions customers (and every listed resource) are spread
 	// over. Each takes about 1,000 writes a second, so 8 take a burst of 1,000 sign-ups a
@@ -78,6 +80,10 @@ const (
 	indexUpdated = "GSI4"
 	indexID      = "GSI5"
 	indexXref    = "GSI6"
+	// Orders have indexes of their own: their items are not customers', and a customer
+	// index projects only what a customer list shows.
+	indexOrdersCreated = "GSI7"
+	indexOrdersEmail   = "GSI8"
 )
 
 // sep joins a sort value and the id that breaks ties. It sorts before every character a
@@ -115,6 +121,7 @@ func orderLinesKey(id string) key { return key{"ORDER#" + id, "LINES"} }
 func orderLinkKey(customerID, created, orderID string) key {
 	return key{"CUSTOMER#" + customerID, prefixOrderLink + created + sep + orderID}
 }
+
 // countKey is shard n of a resource's count (COUNT#<counter>#<nn>): the unfiltered total of
 // its list sums them (countTotal).
 func countKey(counter string, shard int) key {
@@ -130,6 +137,10 @@ func shardOf(s string) int {
 
 // customersPart is the index partition of shard n.
 func customersPart(n int) string { return partCustomers + strconv.Itoa(n) }
+
+// ordersPart is partition n of the order indexes (GSI7, GSI8): an order's shard is its
+// id's (its email's on GSI8), so that no partition takes every checkout.
+func ordersPart(n int) string { return partOrders + strconv.Itoa(n) }
 
 // xrefPart is the GSI6 partition of an external_ref: a hash, since the value may be longer
 // than a key may be.

@@ -44,6 +44,11 @@ type orderItem struct {
 	Version       int64             `dynamodbav:"version"`
 	CreatedAt     string            `dynamodbav:"created_at"`
 	UpdatedAt     string            `dynamodbav:"updated_at"`
+	// The order (not its link) is in the staff list's indexes.
+	GSI7PK string `dynamodbav:"GSI7PK,omitempty"`
+	GSI7SK string `dynamodbav:"GSI7SK,omitempty"`
+	GSI8PK string `dynamodbav:"GSI8PK,omitempty"`
+	GSI8SK string `dynamodbav:"GSI8SK,omitempty"`
 }
 
 // lineItem is one order line as stored in the order's LINES item.
@@ -72,11 +77,14 @@ const (
 )
 
 func newOrderItem(o *orders.Order) orderItem {
+	created, ek := timeKey(o.CreatedAt), customers.EmailKey(o.Customer.Email)
 	return orderItem{key: orderKey(o.ID), Type: typeOrder, ID: o.ID, CustomerID: o.Customer.ID,
 		CustomerName: o.Customer.Name, CustomerEmail: o.Customer.Email, Billing: o.Billing, Shipping: o.Shipping,
 		LineIDs: o.LineIDs, Currency: o.Currency, Total: o.Total, Status: o.Status, Payment: o.Payment,
 		Fulfilment: o.Fulfilment, ExternalRef: o.ExternalRef, OrderNumber: o.OrderNumber, CartID: o.CartID,
-		Version: o.Version, CreatedAt: timeKey(o.CreatedAt), UpdatedAt: timeKey(o.UpdatedAt)}
+		Version: o.Version, CreatedAt: created, UpdatedAt: timeKey(o.UpdatedAt),
+		GSI7PK: ordersPart(shardOf(o.ID)), GSI7SK: sortKey(created, o.ID),
+		GSI8PK: ordersPart(shardOf(ek)), GSI8SK: sortKey(ek, o.ID)}
 }
 
 func (it *orderItem) order() *orders.Order {
@@ -109,6 +117,7 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int
 	var link map[string]types.AttributeValue
 	if o.Customer.ID != "" {
 		it.key, it.Type = orderLinkKey(o.Customer.ID, it.CreatedAt, o.ID), typeOrderLink
+		it.GSI7PK, it.GSI7SK, it.GSI8PK, it.GSI8SK = "", "", "", "" // the order alone is listed
 		if link, err = attributevalue.MarshalMap(it); err != nil {
 			return fail("place order", err)
 		}
@@ -125,6 +134,7 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int
 			{Put: &types.Put{TableName: &s.table, Item: lines, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			{Delete: &types.Delete{TableName: &s.table, Key: ck, ConditionExpression: aws.String("version = :v"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":v": numberAV(cartVersion)}}},
+			{Update: s.countUpdate(countOrders, 1)},
 		}
 		if link == nil {
 			return items
@@ -141,8 +151,8 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int
 		return err
 	case failed(reasons, 2):
 		return orders.ErrCartChanged
-	case failed(reasons, 4):
-		return guardFailure(reasons[4].Item, g)
+	case failed(reasons, 5):
+		return guardFailure(reasons[5].Item, g)
 	case reasons != nil:
 		return orders.ErrCartChanged // an id collision: vanishingly rare, and safe to retry
 	}
@@ -206,7 +216,7 @@ func (s *Store) OrderWithLines(ctx context.Context, id string) (*orders.Order, e
 // CustomerOrders implements orders.Store: a page of the customer's partition from its
 // profile down (see customerPage), newest first.
 func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, _ string) (orders.Page, error) {
-	var page orders.Page
+	page := orders.Page{Exact: true}
 	rows, err := s.customerPage(ctx, partitionPage{customerID: customerID, tokenGen: tokenGen,
 		from: prefixOrderLink, to: skProfile, desc: true, count: "order_count", op: "list orders"}, limit, offset, &page.Total)
 	if err != nil {
