@@ -3,11 +3,8 @@ package addresses
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
@@ -169,7 +166,7 @@ func required(field string) *problem.Error {
 }
 
 func bad(field, title, detail string) *problem.Error {
-	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: "data." + field}
+	return api.BadMember("data."+field, title, detail)
 }
 
 // echoed are members the API outputs; sent back as read, they are ignored.
@@ -199,12 +196,12 @@ func parse(o api.Object, pathID string) (map[string]string, error) {
 				values[k] = ""
 				continue
 			}
-			v, _, err := o.String(k)
-			if err != nil {
-				errs = append(errs, bad(k, "type", k+" must be a string"))
-				continue
+			limit, allow := MaxFieldLen, ""
+			if k == "instructions" {
+				limit, allow = MaxInstructionsLen, "\n\r\t"
 			}
-			if err := checkValue(k, v); err != nil {
+			v, err := api.Text("data."+k, o[k], limit, allow)
+			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -214,18 +211,4 @@ func parse(o api.Object, pathID string) (map[string]string, error) {
 		}
 	}
 	return values, errs.Err()
-}
-
-func checkValue(field, v string) *problem.Error {
-	limit, allowed := MaxFieldLen, ""
-	if field == "instructions" {
-		limit, allowed = MaxInstructionsLen, "\n\r\t"
-	}
-	if utf8.RuneCountInString(v) > limit {
-		return bad(field, "length", field+" must be at most "+strconv.Itoa(limit)+" characters")
-	}
-	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && !strings.ContainsRune(allowed, r) }) {
-		return bad(field, "format", field+" must not contain control characters")
-	}
-	return nil
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
 )
@@ -28,6 +30,7 @@ type Deps struct {
 	Client    auth.Client
 	Customers *customers.Service
 	Addresses *addresses.Service
+	Carts     *carts.Service
 	Settings  *settings.Service
 }
 
@@ -49,12 +52,21 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		s, err := set.Current(ctx)
 		return s.AddressRules(), err
 	}
+	// Carts are priced in the store's currency, from the same cache.
+	storeCurrency := func(ctx context.Context) (money.Currency, error) {
+		s, err := set.Current(ctx)
+		if err != nil {
+			return money.Currency{}, err
+		}
+		return s.Money()
+	}
 	return &Deps{
 		Config:    cfg,
 		Tokens:    tokens,
 		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
 		Customers: customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge}),
 		Addresses: addresses.NewService(st, addressRules),
+		Carts:     carts.NewService(st, storeCurrency),
 		Settings:  set,
 	}, nil
 }
