@@ -3,11 +3,8 @@ package addresses
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
@@ -171,7 +168,7 @@ func Missing(values map[string]string, mandatory []string, all bool, source stri
 }
 
 func bad(field, title, detail string) *problem.Error {
-	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: "data." + field}
+	return api.BadMember("data."+field, title, detail)
 }
 
 // Values validates an object of address fields, wherever in a body it stands (source: its
@@ -181,28 +178,28 @@ func Values(o api.Object, source string) (map[string]string, problem.List) {
 	values := map[string]string{}
 	var errs problem.List
 	for _, k := range o.Keys() {
-		if err := fieldValue(o, k, values); err != nil {
-			err.Source = source + "." + strings.TrimPrefix(err.Source, "data.")
+		if err := fieldValue(o, k, source, values); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return values, errs
 }
 
-// fieldValue validates member k of o as an address field into values.
-func fieldValue(o api.Object, k string, values map[string]string) *problem.Error {
+// fieldValue validates member k of o, an address object at source, into values.
+func fieldValue(o api.Object, k, source string, values map[string]string) *problem.Error {
 	switch {
 	case !IsField(k):
-		return bad(problem.Quote(k), "unknown", problem.Quote(k)+" is not an address field")
+		return api.BadMember(source+"."+problem.Quote(k), "unknown", problem.Quote(k)+" is not an address field")
 	case o.IsNull(k):
 		values[k] = ""
 		return nil
 	}
-	v, _, err := o.String(k)
-	if err != nil {
-		return bad(k, "type", k+" must be a string")
+	limit, allow := MaxFieldLen, ""
+	if k == "instructions" {
+		limit, allow = MaxInstructionsLen, "\n\r\t"
 	}
-	if err := checkValue(k, v); err != nil {
+	v, err := api.Text(source+"."+k, o[k], limit, allow)
+	if err != nil {
 		return err
 	}
 	values[k] = v
@@ -232,23 +229,9 @@ func parse(o api.Object, pathID string) (map[string]string, error) {
 		if k == "type" || echoed[k] {
 			continue
 		}
-		if err := fieldValue(o, k, values); err != nil {
+		if err := fieldValue(o, k, "data", values); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return values, errs.Err()
-}
-
-func checkValue(field, v string) *problem.Error {
-	limit, allowed := MaxFieldLen, ""
-	if field == "instructions" {
-		limit, allowed = MaxInstructionsLen, "\n\r\t"
-	}
-	if utf8.RuneCountInString(v) > limit {
-		return bad(field, "length", field+" must be at most "+strconv.Itoa(limit)+" characters")
-	}
-	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && !strings.ContainsRune(allowed, r) }) {
-		return bad(field, "format", field+" must not contain control characters")
-	}
-	return nil
 }

@@ -55,9 +55,14 @@ func (o Object) Keys() []string {
 // one 400, rather than one error per unknown member: a 1 MiB body of made-up names would
 // otherwise make an answer many times its size.
 func (o Object) CheckMembers(max int, resource string) error {
+	return o.CheckMembersAt("data", max, resource)
+}
+
+// CheckMembersAt is CheckMembers for an object inside the body, at source ("data.price").
+func (o Object) CheckMembersAt(source string, max int, resource string) error {
 	if len(o) <= max {
 		return nil
 	}
-	return &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "data",
-		Detail: "data has " + strconv.Itoa(len(o)) + " members; " + resource + " has at most " + strconv.Itoa(max)}
+	return &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: source,
+		Detail: source + " has " + strconv.Itoa(len(o)) + " members; " + resource + " has at most " + strconv.Itoa(max)}
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/orders"
+	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
 )
@@ -29,6 +31,7 @@ type Deps struct {
 	Client    auth.Client
 	Customers *customers.Service
 	Addresses *addresses.Service
+	Carts     *carts.Service
 	Orders    *orders.Service
 	Settings  *settings.Service
 }
@@ -51,9 +54,21 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		s, err := set.Current(ctx)
 		return s.AddressRules(), err
 	}
+	// Carts are priced in the store's currency, from the same cache.
+	storeCurrency := func(ctx context.Context) (money.Currency, error) {
+		s, err := set.Current(ctx)
+		if err != nil {
+			return money.Currency{}, err
+		}
+		return s.Money()
+	}
 	orderRules := func(ctx context.Context) (orders.Rules, error) {
 		s, err := set.Current(ctx)
-		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: "USD"}, err
+		if err != nil {
+			return orders.Rules{}, err
+		}
+		c, err := s.Money()
+		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c}, err
 	}
 	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge})
 	return &Deps{
@@ -62,6 +77,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
 		Customers: cust,
 		Addresses: addresses.NewService(st, addressRules),
+		Carts:     carts.NewService(st, storeCurrency),
 		Orders:    orders.NewService(st, cust, orderRules),
 		Settings:  set,
 	}, nil

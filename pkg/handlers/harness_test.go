@@ -54,13 +54,15 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	db := testenv.NewDB(t)
 	cfg := config.Config{
-		TableName:         db.Table,
-		SigningKey:        []byte("test-signing-key-0123456789abcdef0123"),
-		Issuer:            config.DefaultIssuer,
-		ClientID:          testClientID,
-		ClientSecret:      testClientSecret,
-		BcryptCost:        10,
-		LoginWindow:       time.Minute,
+		TableName:    db.Table,
+		SigningKey:   []byte("test-signing-key-0123456789abcdef0123"),
+		Issuer:       config.DefaultIssuer,
+		ClientID:     testClientID,
+		ClientSecret: testClientSecret,
+		BcryptCost:   10,
+		// Windows are fixed, from the Unix epoch: a test that crossed from one into the next
+		// would see its counts start afresh. 1,000 hours makes that a once-in-six-weeks moment.
+		LoginWindow:       1000 * time.Hour,
 		LoginMaxAttempts:  100,
 		LoginFreeAttempts: 5,
 		// Long enough that no test run, however slow the machine, waits it out by accident.

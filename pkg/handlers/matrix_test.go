@@ -25,7 +25,7 @@ const (
 	// matrixPublic takes no bearer at all: POST /oauth/access_token.
 	matrixPublic matrixClass = iota
 	// matrixApplication takes any valid access token and ignores a customer token
-	// (Tokens.Application): sign-up and log-in.
+	// (Tokens.Application): sign-up, log-in, and carts (whoever knows a cart's id may use it).
 	matrixApplication
 	// matrixAdminOnly takes client_credentials without a customer token.
 	matrixAdminOnly
@@ -70,6 +70,13 @@ func matrixRows() []matrixRow {
 		{route: "POST /v2/customers/tokens", class: matrixApplication, ok: 200, body: func(w *matrixWorld) string {
 			return `{"data":{"type":"token","email":"` + w.b.email + `","password":"` + testPassword + `","authentication_mechanism":"password"}}`
 		}},
+		{route: "GET /v2/carts/{cartId}", class: matrixApplication, ok: 200},
+		{route: "GET /v2/carts/{cartId}/items", class: matrixApplication, ok: 200},
+		{route: "POST /v2/carts/{cartId}/items", class: matrixApplication, ok: 201, body: fixed(aCustomItem)},
+		{route: "PUT /v2/carts/{cartId}/items/{itemId}", class: matrixApplication, ok: 200,
+			body: fixed(`{"data":{"type":"cart_item","quantity":3}}`)},
+		{route: "DELETE /v2/carts/{cartId}/items/{itemId}", class: matrixApplication, ok: 200},
+		{route: "DELETE /v2/carts/{cartId}/items", class: matrixApplication, ok: 204},
 		{route: "GET /v2/customers", class: matrixAdminOnly, ok: 200},
 		{route: "GET /v2/settings", class: matrixAdminOnly, ok: 200},
 		{route: "PUT /v2/settings", class: matrixAdminOnly, ok: 200, body: fixed(`{"data":{"type":"settings","page_length":25}}`)},
@@ -101,11 +108,12 @@ type matrixCustomer struct {
 
 // matrixWorld is what one caller's cells run against: customer A (the caller's own, when it
 // has a customer) and customer B, another customer whose data must never leak, each with an
-// address, and A's customer token.
+// address, and A's customer token; and a cart with an item.
 type matrixWorld struct {
-	n      int
-	a, b   matrixCustomer
-	aToken string
+	n              int
+	a, b           matrixCustomer
+	aToken         string
+	cart, cartItem string
 }
 
 const matrixSecretAddress = `{"data":{"type":"address","first_name":"Leslie","last_name":"Secret","line_1":"999 Secret Street","county":"Secretshire","postcode":"99999","country":"US"}}`
@@ -125,6 +133,8 @@ func newMatrixWorld(h *harness, n int) *matrixWorld {
 	}
 	w.b.address = data(r)["id"].(string)
 	w.aToken = h.customerToken(w.a.email)
+	w.cart = fmt.Sprintf("matrix-cart-w%d", n)
+	w.cartItem = h.addItem(w.cart, aCustomItem)
 	return w
 }
 
@@ -378,6 +388,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if strings.Contains(row.route+row.call, "{addressId}") {
 						rq.Path["addressId"] = target.address
 					}
+				}
+				if strings.Contains(row.route, "{cartId}") {
+					rq.Path = cartPath(w.cart, w.cartItem)
 				}
 				if row.body != nil {
 					rq.Body = row.body(w)

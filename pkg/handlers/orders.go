@@ -8,6 +8,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/orders"
 )
 
@@ -48,7 +49,7 @@ type orderRelations struct {
 }
 
 type orderMeta struct {
-	DisplayPrice displayPrice `json:"display_price"`
+	DisplayPrice cartTotals `json:"display_price"`
 	Timestamps   struct {
 		CreatedAt string `json:"created_at"`
 		UpdatedAt string `json:"updated_at"`
@@ -69,10 +70,17 @@ func viewOrder(o *orders.Order) orderView {
 			Data relation `json:"data"`
 		}{relation{"customer", o.Customer.ID}}
 	}
-	v.Meta.DisplayPrice = priceOf(o.Total, o.Currency)
+	v.Meta.DisplayPrice = totalsOf(currencyOf(o), o.Total)
 	m := metaOf(o.CreatedAt, o.UpdatedAt)
 	v.Meta.Timestamps = m.Timestamps
 	return v
+}
+
+// currencyOf is the currency an order was priced in: the store's at its checkout, always
+// one of the table's (the settings take no other).
+func currencyOf(o *orders.Order) money.Currency {
+	c, _ := money.Lookup(o.Currency)
+	return c
 }
 
 // addressFields is every address field, unset ones "".
@@ -115,12 +123,12 @@ func GetOrderItems(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		items := make([]lineView, len(o.Lines))
+		items := make([]itemView, len(o.Lines))
 		for i, l := range o.Lines {
-			items[i] = viewLine("order_item", l, o.Currency)
+			items[i] = viewItem("order_item", currencyOf(o), l, o.UpdatedAt)
 		}
 		return api.JSON(http.StatusOK, struct {
-			Data []lineView `json:"data"`
+			Data []itemView `json:"data"`
 		}{items})
 	})
 }

@@ -1,8 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"testing"
+	"time"
 
+	"github.com/acme/customers/pkg/carts"
+	uuid "github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -33,6 +38,15 @@ func TestRoundTrips(t *testing.T) {
 	addrPath := map[string]string{"customerId": ron, "addressId": addr}
 	h.createCustomer("Leslie", "leslie@example.com")
 	id := map[string]string{"customerId": ron}
+	cart, missing := cartPath("rt"), cartPath("rt", uuid.New())
+	first := cartPath("rt", h.addItem("rt", aCustomItem))
+	second := cartPath("rt", h.addItem("rt", aCustomItem))
+	// A cart past its expires_at that DynamoDB's TTL has not deleted yet.
+	old := time.Now().Add(-carts.Lifetime - time.Hour)
+	if _, err := store.New(h.db.Client, h.db.Table).AddLine(context.Background(), "expired",
+		carts.Line{ID: uuid.NewOrdered(), Name: "old", Quantity: 1, CreatedAt: old}, old); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		req    req
@@ -90,6 +104,29 @@ func TestRoundTrips(t *testing.T) {
 			Body: `{"data":{"type":"address","city":"Eagleton"}}`}, map[string]int{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}, 0, true},
 		{"delete address", req{Route: "DELETE /v2/customers/{customerId}/addresses/{addressId}", Path: addrPath, Headers: bearer(h.admin)},
 			map[string]int{"TransactWriteItems": 1}, 0, false},
+		{"get cart", req{Route: "GET /v2/carts/{cartId}", Path: cart, Headers: bearer(h.implicit)}, map[string]int{"GetItem": 1}, 0, false},
+		{"get cart, settings not cached", req{Route: "GET /v2/carts/{cartId}", Path: cart, Headers: bearer(h.implicit)},
+			map[string]int{"GetItem": 2}, 0, true},
+		{"list cart items", req{Route: "GET /v2/carts/{cartId}/items", Path: cart, Headers: bearer(h.implicit)}, map[string]int{"GetItem": 1}, 0, false},
+		{"list cart items, settings not cached", req{Route: "GET /v2/carts/{cartId}/items", Path: cart, Headers: bearer(h.implicit)},
+			map[string]int{"GetItem": 2}, 0, true},
+		{"add to cart", req{Route: "POST /v2/carts/{cartId}/items", Path: cart, Headers: bearer(h.implicit), Body: aCustomItem},
+			map[string]int{"UpdateItem": 1}, 0, false},
+		{"add to cart, settings not cached", req{Route: "POST /v2/carts/{cartId}/items", Path: cart, Headers: bearer(h.implicit), Body: aCustomItem},
+			map[string]int{"GetItem": 1, "UpdateItem": 1}, 0, true},
+		{"add to an expired cart", req{Route: "POST /v2/carts/{cartId}/items", Path: cartPath("expired"), Headers: bearer(h.implicit), Body: aCustomItem},
+			map[string]int{"UpdateItem": 2, "DeleteItem": 1}, 0, false},
+		{"update cart item", req{Route: "PUT /v2/carts/{cartId}/items/{itemId}", Path: first, Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"cart_item","quantity":3}}`}, map[string]int{"UpdateItem": 1}, 0, false},
+		{"update cart item, settings not cached", req{Route: "PUT /v2/carts/{cartId}/items/{itemId}", Path: first, Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"cart_item","quantity":4}}`}, map[string]int{"GetItem": 1, "UpdateItem": 1}, 0, true},
+		{"update a missing cart item", req{Route: "PUT /v2/carts/{cartId}/items/{itemId}", Path: missing, Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"cart_item","quantity":3}}`}, map[string]int{"UpdateItem": 1}, 404, false},
+		{"delete cart item", req{Route: "DELETE /v2/carts/{cartId}/items/{itemId}", Path: first, Headers: bearer(h.implicit)},
+			map[string]int{"UpdateItem": 1}, 0, false},
+		{"delete cart item, settings not cached", req{Route: "DELETE /v2/carts/{cartId}/items/{itemId}", Path: second, Headers: bearer(h.implicit)},
+			map[string]int{"GetItem": 1, "UpdateItem": 1}, 0, true},
+		{"empty cart", req{Route: "DELETE /v2/carts/{cartId}/items", Path: cart, Headers: bearer(h.implicit)}, map[string]int{"DeleteItem": 1}, 0, false},
 		{"get settings", req{Route: "GET /v2/settings", Headers: bearer(h.admin)}, map[string]int{"GetItem": 1}, 0, false},
 		{"update settings", req{Route: "PUT /v2/settings", Headers: bearer(h.admin),
 			Body: `{"data":{"type":"settings","page_length":30}}`}, map[string]int{"UpdateItem": 1}, 0, false},

@@ -30,6 +30,13 @@ var Routes = map[string]app.Endpoint{
 	"PUT /v2/customers/{customerId}/addresses/{addressId}":    UpdateAddress,
 	"DELETE /v2/customers/{customerId}/addresses/{addressId}": DeleteAddress,
 
+	"GET /v2/carts/{cartId}":                   GetCart,
+	"GET /v2/carts/{cartId}/items":             ListCartItems,
+	"POST /v2/carts/{cartId}/items":            AddCartItem,
+	"DELETE /v2/carts/{cartId}/items":          EmptyCart,
+	"PUT /v2/carts/{cartId}/items/{itemId}":    UpdateCartItem,
+	"DELETE /v2/carts/{cartId}/items/{itemId}": DeleteCartItem,
+
 	"GET /v2/settings": GetSettings,
 	"PUT /v2/settings": UpdateSettings,
 

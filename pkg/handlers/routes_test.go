@@ -144,7 +144,7 @@ func TestNotFound(t *testing.T) {
 					}
 				}
 				patterns = append(patterns, pattern{regexp.MustCompile("^" + strings.Join(segments, "/") + "$"), rt.Method})
-				paths = append(paths, strings.NewReplacer("{customerId}", id.New(), "{addressId}", id.New()).Replace(rt.Path))
+				paths = append(paths, strings.NewReplacer("{customerId}", id.New(), "{addressId}", id.New(), "{cartId}", "a-cart", "{itemId}", id.New()).Replace(rt.Path))
 			}
 		}
 		for _, path := range paths {

@@ -24,6 +24,7 @@ func settingsResponse(s settings.Settings, err error) (api.Response, error) {
 		CalculationMethod            string   `json:"calculation_method"`
 		IncludeOrganizationResources bool     `json:"include_organization_resources"`
 		MaxAddressesPerCustomer      *int     `json:"max_addresses_per_customer"` // null: no cap
+		Currency                     string   `json:"currency"`
 		CurrencyLimit                int      `json:"currency_limit"`
 	}
 	type meta struct {
@@ -31,7 +32,7 @@ func settingsResponse(s settings.Settings, err error) (api.Response, error) {
 	}
 	v := view{Type: "settings", AddressMandatoryFields: s.AddressMandatoryFields, PageLength: s.PageLength,
 		ListChildProducts: s.ListChildProducts, AdditionalLanguages: s.AdditionalLanguages, CalculationMethod: s.CalculationMethod,
-		IncludeOrganizationResources: s.IncludeOrganizationResources, CurrencyLimit: settings.CurrencyLimit}
+		IncludeOrganizationResources: s.IncludeOrganizationResources, Currency: s.Currency, CurrencyLimit: settings.CurrencyLimit}
 	if s.MaxAddressesPerCustomer > 0 {
 		v.MaxAddressesPerCustomer = &s.MaxAddressesPerCustomer
 	}

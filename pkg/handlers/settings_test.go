@@ -18,7 +18,7 @@ func TestSettings(t *testing.T) {
 		expect(t, r, 200)
 		if r.Body != `{"data":{"type":"settings","address_mandatory_fields":["first_name","last_name","line_1","county","postcode","country"],"page_length":25,`+
 			`"list_child_products":true,"additional_languages":[],"calculation_method":"simple","include_organization_resources":false,`+
-			`"max_addresses_per_customer":null,"currency_limit":10},"meta":{"owner":"store"}}` {
+			`"max_addresses_per_customer":null,"currency":"USD","currency_limit":10},"meta":{"owner":"store"}}` {
 			t.Errorf("%s", r.Body)
 		}
 	})
@@ -34,7 +34,11 @@ func TestSettings(t *testing.T) {
 		{"page_length 1.5", `{"data":{"type":"settings","page_length":1.5}}`, []string{"data.page_length"}},
 		{"page_length text", `{"data":{"type":"settings","page_length":"10"}}`, []string{"data.page_length"}},
 		{"wrong type", `{"data":{"type":"setting","page_length":10}}`, []string{"data.type"}},
-		{"unknown setting", `{"data":{"type":"settings","currency":"EUR"}}`, []string{"data.currency"}},
+		{"unknown setting", `{"data":{"type":"settings","default_currency":"EUR"}}`, []string{"data.default_currency"}},
+		{"currency in lower case", `{"data":{"type":"settings","currency":"eur"}}`, []string{"data.currency"}},
+		{"currency not in the table", `{"data":{"type":"settings","currency":"XXX"}}`, []string{"data.currency"}},
+		{"currency not a string", `{"data":{"type":"settings","currency":978}}`, []string{"data.currency"}},
+		{"currency null", `{"data":{"type":"settings","currency":null}}`, []string{"data.currency"}},
 		{"a read-only limit other than currency_limit", `{"data":{"type":"settings","field_limit":100}}`, []string{"data.field_limit"}},
 		{"list_child_products not a boolean", `{"data":{"type":"settings","list_child_products":"false"}}`, []string{"data.list_child_products"}},
 		{"list_child_products null", `{"data":{"type":"settings","list_child_products":null}}`, []string{"data.list_child_products"}},
@@ -74,6 +78,8 @@ func TestSettings(t *testing.T) {
 		for body, title := range map[string]string{
 			`{"data":{"type":"settings","list_child_products":"false"}}`:        "type",
 			`{"data":{"type":"settings","calculation_method":"exact"}}`:         "enum",
+			`{"data":{"type":"settings","currency":"usd"}}`:                     "enum",
+			`{"data":{"type":"settings","currency":1}}`:                         "type",
 			`{"data":{"type":"settings","additional_languages":["xx"]}}`:        "enum",
 			`{"data":{"type":"settings","page_length":101}}`:                    "range",
 			`{"data":{"type":"settings","page_length":"10"}}`:                   "type",
@@ -122,11 +128,11 @@ func TestSettings(t *testing.T) {
 	})
 	t.Run("every documented setting is stored and returned", func(t *testing.T) {
 		r := put(`{"data":{"type":"settings","list_child_products":false,"additional_languages":["fr","de","fr"],` +
-			`"calculation_method":"line","include_organization_resources":true,"max_addresses_per_customer":12}}`)
+			`"calculation_method":"line","include_organization_resources":true,"max_addresses_per_customer":12,"currency":"JPY"}}`)
 		expect(t, r, 200)
 		want := `{"data":{"type":"settings","address_mandatory_fields":["region","country"],"page_length":50,` +
 			`"list_child_products":false,"additional_languages":["fr","de"],"calculation_method":"line","include_organization_resources":true,` +
-			`"max_addresses_per_customer":12,"currency_limit":10},"meta":{"owner":"store"}}`
+			`"max_addresses_per_customer":12,"currency":"JPY","currency_limit":10},"meta":{"owner":"store"}}`
 		if r.Body != want {
 			t.Errorf("PUT answered\n%s\nwant\n%s", r.Body, want)
 		}
@@ -135,10 +141,11 @@ func TestSettings(t *testing.T) {
 		}
 		// Back to the defaults, each in its own way: [] and null are values, not "unset".
 		r = put(`{"data":{"type":"settings","list_child_products":true,"additional_languages":[],"calculation_method":"simple",` +
-			`"include_organization_resources":false,"max_addresses_per_customer":null}}`)
+			`"include_organization_resources":false,"max_addresses_per_customer":null,"currency":"USD"}}`)
 		expect(t, r, 200)
 		if d := data(r); d["list_child_products"] != true || len(d["additional_languages"].([]any)) != 0 ||
-			d["calculation_method"] != "simple" || d["include_organization_resources"] != false || d["max_addresses_per_customer"] != nil {
+			d["calculation_method"] != "simple" || d["include_organization_resources"] != false || d["max_addresses_per_customer"] != nil ||
+			d["currency"] != "USD" {
 			t.Errorf("%s", r.Body)
 		}
 	})

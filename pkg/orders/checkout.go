@@ -11,15 +11,17 @@ import (
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
 )
 
 // Rules are the store settings checkout obeys.
 type Rules struct {
-	Mandatory []string // address fields an order's addresses must have
-	Currency  string   // the store currency orders are priced in
+	Mandatory []string       // address fields an order's addresses must have
+	Currency  money.Currency // the store currency orders are priced in
 }
 
 // Service carries out the checkout and order endpoints' rules.
@@ -68,14 +70,17 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 		g.TokenGen = caller.TokenGen()
 	}
 	// The cart and the customer, at once.
+	if err := carts.CheckID(cartID); err != nil {
+		return nil, err
+	}
 	var (
-		cart    Cart
+		cart    *carts.Cart
 		cartErr error
 		done    = make(chan struct{})
 	)
 	go func() {
 		defer close(done)
-		cart, cartErr = s.store.CheckoutCart(ctx, cartID)
+		cart, cartErr = s.store.Cart(ctx, cartID)
 	}()
 	if in.customer.ID != "" {
 		c, err := s.customers.Get(ctx, caller, in.customer.ID)
@@ -99,7 +104,7 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 		Billing:     in.billing,
 		Shipping:    in.shipping,
 		Lines:       cart.Lines,
-		Currency:    rules.Currency,
+		Currency:    rules.Currency.Code,
 		Status:      StatusIncomplete,
 		Payment:     PaymentUnpaid,
 		Fulfilment:  ShippingPending,
@@ -114,7 +119,7 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 		ord.LineIDs = append(ord.LineIDs, l.ID)
 		ord.Total += l.Value()
 	}
-	if err := s.store.PlaceOrder(ctx, ord, cart.Version, g); err != nil {
+	if err := s.store.PlaceOrder(ctx, ord, cart, g); err != nil {
 		if caller.CustomerID != "" && err == customers.ErrNotFound {
 			return nil, customers.ErrRevoked
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -23,19 +24,8 @@ const (
 // item stays far below DynamoDB's 400 KB.
 const MaxLines = 100
 
-// Line is one line of an order: a copy of the cart's line at checkout.
-type Line struct {
-	ID          string
-	Name        string
-	SKU         string
-	Description string
-	Quantity    int64
-	Amount      int64 // unit price, minor units of the order's currency
-	IncludesTax bool
-}
-
-// Value is the line's quantity times its unit price.
-func (l Line) Value() int64 { return l.Quantity * l.Amount }
+// Line is one line of an order: the cart's line as it was at checkout.
+type Line = carts.Line
 
 // Customer is who an order is for: a registered customer (ID set) or a guest.
 type Customer struct {
@@ -66,12 +56,6 @@ type Order struct {
 	UpdatedAt   time.Time
 }
 
-// Cart is what checkout reads of a cart: its lines and the version they were read at.
-type Cart struct {
-	Version int64
-	Lines   []Line
-}
-
 // Page is one page of a customer's order history, newest first, and how many orders the
 // customer has.
 type Page struct {
@@ -88,13 +72,13 @@ type StaffQuery ListQuery
 
 // Store keeps orders. Package store implements it on DynamoDB.
 type Store interface {
-	// CheckoutCart reads a cart's lines and version (an empty cart when none is stored).
-	CheckoutCart(ctx context.Context, cartID string) (Cart, error)
+	// Cart reads a cart (an empty one when none is stored).
+	Cart(ctx context.Context, cartID string) (*carts.Cart, error)
 	// PlaceOrder stores o, its lines and, for a registered customer, the link in the
 	// customer's history, and empties the cart, in one transaction: only if the cart is
-	// still at cartVersion (ErrCartChanged) and the customer still live, at g's token
-	// generation when set (customers.ErrNotFound, customers.ErrRevoked).
-	PlaceOrder(ctx context.Context, o *Order, cartVersion int64, g customers.Guard) error
+	// still as read (ErrCartChanged) and the customer still live, at g's token generation
+	// when set (customers.ErrNotFound, customers.ErrRevoked).
+	PlaceOrder(ctx context.Context, o *Order, cart *carts.Cart, g customers.Guard) error
 	// Order reads an order without its lines. ErrNotFound when there is none.
 	Order(ctx context.Context, id string) (*Order, error)
 	// OrderWithLines reads an order with its lines.

@@ -3,12 +3,12 @@ package settings
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -27,6 +27,7 @@ var members = map[string]member{
 	"calculation_method":             into(oneOf("simple", "line"), func(p *Patch) **string { return &p.CalculationMethod }),
 	"include_organization_resources": into(boolean, func(p *Patch) **bool { return &p.IncludeOrganizationResources }),
 	"max_addresses_per_customer":     into(orNull(wholeNumber(1, MaxAddressCap)), func(p *Patch) **int { return &p.MaxAddressesPerCustomer }),
+	"currency":                       into(oneOf(money.Codes()...), func(p *Patch) **string { return &p.Currency }),
 	"currency_limit":                 readOnly,
 }
 
@@ -38,7 +39,7 @@ func parse(o api.Object) (Patch, error) {
 	}
 	var errs problem.List
 	if t, _, _ := o.String("type"); t != "settings" {
-		errs = append(errs, invalid("data.type", "enum", `data.type must be one of the following: "settings"`))
+		errs = append(errs, api.BadMember("data.type", "enum", `data.type must be one of the following: "settings"`))
 	}
 	for _, k := range o.Keys() {
 		source := "data." + problem.Quote(k)
@@ -46,16 +47,12 @@ func parse(o api.Object) (Patch, error) {
 		switch {
 		case k == "type":
 		case !ok:
-			errs = append(errs, invalid(source, "unknown", source+" is not a setting"))
+			errs = append(errs, api.BadMember(source, "unknown", source+" is not a setting"))
 		default:
 			errs = append(errs, m(source, o[k], &p)...)
 		}
 	}
 	return p, errs.Err()
-}
-
-func invalid(source, title, detail string) *problem.Error {
-	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: source}
 }
 
 // A check reads a member's value as a T, or says what is wrong with it.
@@ -79,32 +76,28 @@ func readOnly(source string, raw json.RawMessage, _ *Patch) problem.List {
 	if raw = bytes.TrimSpace(raw); len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
 		return nil
 	}
-	return problem.List{invalid(source, "type", source+" is read-only; only a number is accepted, and ignored")}
+	return problem.List{api.BadMember(source, "type", source+" is read-only; only a number is accepted, and ignored")}
 }
 
-func boolean(source string, raw json.RawMessage) (bool, problem.List) {
-	switch string(bytes.TrimSpace(raw)) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, problem.List{invalid(source, "type", source+" must be true or false")}
-}
-
-// wholeNumber reads a JSON integer from lo to hi: not "10", 1.5 or 1e2.
-func wholeNumber(lo, hi int) check[int] {
-	return func(source string, raw json.RawMessage) (int, problem.List) {
-		want := source + " must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)
-		v, err := strconv.Atoi(string(bytes.TrimSpace(raw)))
-		switch {
-		case errors.Is(err, strconv.ErrRange), err == nil && (v < lo || v > hi):
-			return 0, problem.List{invalid(source, "range", want)}
-		case err != nil:
-			return 0, problem.List{invalid(source, "type", want)}
+// one is the check that f makes, which finds at most one problem.
+func one[T any](f func(source string, raw json.RawMessage) (T, *problem.Error)) check[T] {
+	return func(source string, raw json.RawMessage) (T, problem.List) {
+		v, err := f(source, raw)
+		if err != nil {
+			return v, problem.List{err}
 		}
 		return v, nil
 	}
+}
+
+var boolean = one(api.Boolean)
+
+// wholeNumber reads a JSON integer from lo to hi: not "10", 1.5 or 1e2.
+func wholeNumber(lo, hi int) check[int] {
+	return one(func(source string, raw json.RawMessage) (int, *problem.Error) {
+		v, err := api.WholeNumber(source, raw, int64(lo), int64(hi))
+		return int(v), err
+	})
 }
 
 // orNull lets null stand for "none", read as T's zero value.
@@ -124,14 +117,14 @@ func oneOf(values ...string) check[string] {
 	return func(source string, raw json.RawMessage) (string, problem.List) {
 		var v string
 		if err := json.Unmarshal(raw, &v); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) {
-			return "", problem.List{invalid(source, "type", source+" must be a string, one of "+quoted)}
+			return "", problem.List{api.BadMember(source, "type", source+" must be a string, one of "+quoted)}
 		}
 		for _, ok := range values {
 			if v == ok {
 				return v, nil
 			}
 		}
-		return "", problem.List{invalid(source, "enum", source+" must be one of the following: "+quoted)}
+		return "", problem.List{api.BadMember(source, "enum", source+" must be one of the following: "+quoted)}
 	}
 }
 
@@ -142,7 +135,7 @@ func nameSet(plural, notOne string, valid func(string) bool, limit int) check[[]
 	return func(source string, raw json.RawMessage) ([]string, problem.List) {
 		var names []string
 		if err := json.Unmarshal(raw, &names); err != nil || names == nil {
-			return nil, problem.List{invalid(source, "type", source+" must be a list of "+plural)}
+			return nil, problem.List{api.BadMember(source, "type", source+" must be a list of "+plural)}
 		}
 		var errs problem.List
 		seen := map[string]bool{}
@@ -150,14 +143,14 @@ func nameSet(plural, notOne string, valid func(string) bool, limit int) check[[]
 		for _, n := range names {
 			switch {
 			case !valid(n):
-				errs = append(errs, invalid(source, "enum", `"`+problem.Quote(n)+`" is not `+notOne))
+				errs = append(errs, api.BadMember(source, "enum", `"`+problem.Quote(n)+`" is not `+notOne))
 			case !seen[n]:
 				seen[n] = true
 				clean = append(clean, n)
 			}
 		}
 		if limit > 0 && len(clean) > limit {
-			errs = append(errs, invalid(source, "length", source+" may hold at most "+strconv.Itoa(limit)+" "+plural))
+			errs = append(errs, api.BadMember(source, "length", source+" may hold at most "+strconv.Itoa(limit)+" "+plural))
 		}
 		return clean, errs
 	}

@@ -7,6 +7,7 @@ package settings
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -28,6 +30,9 @@ type Settings struct {
 	// MaxAddressesPerCustomer caps each customer's addresses; 0 is no cap (the default,
 	// null in the API).
 	MaxAddressesPerCustomer int
+	// Currency is the ISO 4217 code of the store's currency, which cart amounts are in
+	// (minor units of it); one of package money's table.
+	Currency string
 }
 
 // Defaults and bounds of the settings.
@@ -48,6 +53,7 @@ func Defaults() Settings {
 		ListChildProducts:      true,
 		AdditionalLanguages:    []string{},
 		CalculationMethod:      "simple",
+		Currency:               money.Default,
 	}
 }
 
@@ -60,6 +66,7 @@ type Patch struct {
 	CalculationMethod            *string
 	IncludeOrganizationResources *bool
 	MaxAddressesPerCustomer      *int
+	Currency                     *string
 }
 
 // Apply returns s with the members p sets.
@@ -71,6 +78,7 @@ func (s Settings) Apply(p Patch) Settings {
 	set(&s.CalculationMethod, p.CalculationMethod)
 	set(&s.IncludeOrganizationResources, p.IncludeOrganizationResources)
 	set(&s.MaxAddressesPerCustomer, p.MaxAddressesPerCustomer)
+	set(&s.Currency, p.Currency)
 	return s
 }
 
@@ -78,6 +86,15 @@ func set[T any](dst, v *T) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+// Money is the store's currency.
+func (s Settings) Money() (money.Currency, error) {
+	c, ok := money.Lookup(s.Currency)
+	if !ok {
+		return c, fmt.Errorf("settings: the store's currency %q is not in the currency table", s.Currency)
+	}
+	return c, nil
 }
 
 // AddressRules are the settings address writes obey.

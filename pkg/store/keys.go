@@ -25,6 +25,8 @@ import (
 //	address         CUSTOMER#<cid>     ADDRESS#<id> (ids are time-ordered UUIDs: oldest first)
 //	log-in window   LOGIN#<email>      W#<start>   -   (attempts in one window; expires by TTL)
 //	settings        SETTINGS           STORE       -
+//	cart            CART#<cartId>      CART        -   (one item a cart, each line a map attribute
+//	                                                    line:<itemId>; expires by TTL)
 //
 // A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
 // order, and nothing sorts between them: one Query from #PROFILE reads both.
@@ -43,6 +45,10 @@ const (
 
 	skProfile = "#PROFILE" // sorts before ADDRESS#: one Query reads a customer and its addresses
 	skEmail   = "EMAIL"
+	skCart    = "CART"
+
+	// prefixLine starts the name of a cart item's attribute that holds one line.
+	prefixLine = "line:"
 
 	prefixAddress = "ADDRESS#"
 	// prefixOrderLink sorts just below skProfile ("#O" < "#P"), and nothing else of a
@@ -111,7 +117,11 @@ func loginKey(email string, window time.Time) key {
 func addressKey(customerID, addressID string) key {
 	return key{"CUSTOMER#" + customerID, prefixAddress + addressID}
 }
-func settingsKey() key { return key{"SETTINGS", "STORE"} }
+func settingsKey() key          { return key{"SETTINGS", "STORE"} }
+func cartKey(cartID string) key { return key{"CART#" + cartID, skCart} }
+
+// lineAttr is the attribute of a cart's item that holds the line itemID.
+func lineAttr(itemID string) string { return prefixLine + itemID }
 
 // An order is ORDER#<id> / ORDER, its lines ORDER#<id> / LINES; a registered customer's
 // order is also linked in the customer's partition just below its profile, newest last

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/orders"
 )
@@ -51,18 +52,7 @@ type orderItem struct {
 	GSI8SK string `dynamodbav:"GSI8SK,omitempty"`
 }
 
-// lineItem is one order line as stored in the order's LINES item.
-type lineItem struct {
-	ID          string `dynamodbav:"id"`
-	Name        string `dynamodbav:"name"`
-	SKU         string `dynamodbav:"sku"`
-	Description string `dynamodbav:"description"`
-	Quantity    int64  `dynamodbav:"quantity"`
-	Amount      int64  `dynamodbav:"amount"`
-	IncludesTax bool   `dynamodbav:"includes_tax"`
-}
-
-// orderLinesItem holds an order's lines.
+// orderLinesItem holds an order's lines, each as a cart keeps it (lineItem).
 type orderLinesItem struct {
 	key
 	Type       string     `dynamodbav:"type"`
@@ -100,7 +90,7 @@ func (it *orderItem) order() *orders.Order {
 // PlaceOrder implements orders.Store with one transaction: the order, its lines, the cart
 // emptied (if still at the version read) and, for a registered customer, the link in its
 // history and the count on its profile (if still live, at the guard's token generation).
-func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int64, g customers.Guard) error {
+func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cart *carts.Cart, g customers.Guard) error {
 	it := newOrderItem(o)
 	order, err := attributevalue.MarshalMap(it)
 	if err != nil {
@@ -108,7 +98,7 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int
 	}
 	li := orderLinesItem{key: orderLinesKey(o.ID), Type: typeOrderLines, CustomerID: o.Customer.ID}
 	for _, l := range o.Lines {
-		li.Lines = append(li.Lines, lineItem(l))
+		li.Lines = append(li.Lines, newLineItem(l))
 	}
 	lines, err := attributevalue.MarshalMap(li)
 	if err != nil {
@@ -126,14 +116,16 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cartVersion int
 	if err != nil {
 		return fail("place order", err)
 	}
-	ck, _ := attributevalue.MarshalMap(cartKey(o.CartID))
+	emptyCart, err := s.deleteCartAsRead(cart)
+	if err != nil {
+		return err
+	}
 	pk, _ := attributevalue.MarshalMap(customerKey(o.Customer.ID))
 	reasons, err := s.transact(ctx, "place order", func() []types.TransactWriteItem {
 		items := []types.TransactWriteItem{
 			{Put: &types.Put{TableName: &s.table, Item: order, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			{Put: &types.Put{TableName: &s.table, Item: lines, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			{Delete: &types.Delete{TableName: &s.table, Key: ck, ConditionExpression: aws.String("version = :v"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":v": numberAV(cartVersion)}}},
+			emptyCart,
 			{Update: s.countUpdate(countOrders, 1)},
 		}
 		if link == nil {
@@ -208,7 +200,7 @@ func (s *Store) OrderWithLines(ctx context.Context, id string) (*orders.Order, e
 		return nil, orders.ErrNotFound
 	}
 	for _, l := range lines.Lines {
-		o.Lines = append(o.Lines, orders.Line(l))
+		o.Lines = append(o.Lines, l.line())
 	}
 	return o, nil
 }
@@ -230,9 +222,4 @@ func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen 
 		page.Orders = append(page.Orders, it.order())
 	}
 	return page, nil
-}
-
-// CheckoutCart implements orders.Store. PROVISIONAL until the carts branch lands.
-func (s *Store) CheckoutCart(ctx context.Context, cartID string) (orders.Cart, error) {
-	return orders.Cart{}, nil
 }

@@ -24,6 +24,7 @@ type settingsItem struct {
 	CalculationMethod            *string   `dynamodbav:"calculation_method,omitempty"`
 	IncludeOrganizationResources *bool     `dynamodbav:"include_organization_resources,omitempty"`
 	MaxAddressesPerCustomer      *int      `dynamodbav:"max_addresses_per_customer,omitempty"` // 0: no cap
+	Currency                     *string   `dynamodbav:"currency,omitempty"`
 }
 
 // settingsOf reads a settings item: the defaults with what it sets.

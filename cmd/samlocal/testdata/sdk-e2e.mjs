@@ -81,6 +81,62 @@ assert.equal(one.data.city, 'Pawnee')
 assert.equal(await shop.CustomerAddresses.Delete({ customer: id, address: addr.data.id, token: customerToken }), '{}')
 step('addresses: create, validate, update, list, get, delete with the customer token')
 
+// A storefront's client keeps a cart id (disableCart would make Cart() return null).
+const store = gateway({ client_id: clientId, host, protocol: 'http', storage: new MemoryStorageFactory(),
+  retryDelay: 10, retryJitter: 1 })
+const cartId = `sdk-cart-${Date.now()}`
+const empty = await store.Cart(cartId).Get()
+assert.equal(empty.data.id, cartId)
+assert.equal(empty.data.type, 'cart')
+assert.deepEqual(empty.data.meta.display_price.with_tax, { amount: 0, currency: 'USD', formatted: '$0.00' })
+assert.deepEqual(empty.data.relationships.items.data, [])
+assert.equal((await store.Cart(cartId).Items()).data.length, 0)
+step('cart: one never written reads as an empty cart')
+
+const added = await store.Cart(cartId).AddCustomItem({ name: 'Lagavulin 16', sku: 'lagavulin-16',
+  description: 'Islay single malt', quantity: 2, price: { amount: 8999 } })
+assert.equal(added.data.length, 1)
+const whisky = added.data[0]
+assert.equal(whisky.type, 'custom_item')
+assert.equal(whisky.quantity, 2)
+assert.deepEqual(whisky.unit_price, { amount: 8999, currency: 'USD', includes_tax: true })
+assert.deepEqual(whisky.value, { amount: 17998, currency: 'USD', includes_tax: true })
+assert.equal(whisky.meta.display_price.with_tax.value.formatted, '$179.98')
+assert.deepEqual(added.meta.display_price.with_tax, { amount: 17998, currency: 'USD', formatted: '$179.98' })
+const glass = (await store.Cart(cartId).AddCustomItem({ name: 'Glass', quantity: 1, price: { amount: 500, includes_tax: false } })).data[1]
+const items = await store.Cart(cartId).Items()
+assert.deepEqual(items.data.map((i) => i.id), [whisky.id, glass.id])
+assert.equal(items.meta.display_price.without_tax.amount, 18498)
+const cart = await store.Cart(cartId).Get()
+assert.deepEqual(cart.data.relationships.items.data.map((i) => i.id), [whisky.id, glass.id])
+assert.equal(cart.data.meta.display_price.with_tax.formatted, '$184.98')
+const notCustom = await rejected(store.Cart(cartId).AddProduct('9eda5ba0-4f4a-4074-8547-ccb05d1b5981', 1))
+assert.equal(notCustom.errors[0].status, 400)
+const badAmount = await rejected(store.Cart(cartId).AddCustomItem({ name: 'Half', quantity: 1, price: { amount: 10.5 } }))
+assert.equal(badAmount.errors[0].status, 400)
+assert.equal(badAmount.errors[0].source, 'data.price.amount')
+step('cart: AddCustomItem, Items, Get; a catalog product or a fractional amount is a 400')
+
+const more = await store.Cart(cartId).UpdateItem(whisky.id, 3)
+assert.equal(more.data[0].quantity, 3)
+assert.equal(more.meta.display_price.with_tax.amount, 3 * 8999 + 500)
+const renamed = await store.Cart(cartId).UpdateItem(whisky.id, undefined, { name: 'Lagavulin 8', price: { amount: 6000 } })
+assert.equal(renamed.data[0].name, 'Lagavulin 8')
+assert.equal(renamed.data[0].quantity, 3)
+assert.equal(renamed.meta.display_price.with_tax.formatted, '$185.00')
+const left = await store.Cart(cartId).RemoveItem(glass.id)
+assert.deepEqual(left.data.map((i) => i.id), [whisky.id])
+const removedTwice = await rejected(store.Cart(cartId).RemoveItem(glass.id))
+assert.equal(removedTwice.errors[0].status, 404)
+step('cart: UpdateItem (quantity, other fields), RemoveItem; a missing item is 404')
+
+const own = await store.Cart().AddCustomItem({ name: 'Default cart', quantity: 1, price: { amount: 1 } })
+assert.equal(own.data.length, 1)
+assert.equal(await store.Cart(cartId).RemoveAllItems(), '{}')
+assert.equal((await store.Cart(cartId).Items()).data.length, 0)
+assert.equal((await store.Cart().Items()).data.length, 1)
+step("cart: the SDK's own cart id works; RemoveAllItems empties one cart")
+
 const settings = await admin.Settings.All()
 assert.deepEqual(settings.data.address_mandatory_fields, ['first_name', 'last_name', 'line_1', 'county', 'postcode', 'country'])
 const denied = await rejected(shop.Settings.All())
@@ -89,7 +145,7 @@ step('settings: read with client_credentials, refused to the implicit token')
 
 // What Settings.All() gives, Settings.Update() takes back as it is (the SDK adds type).
 assert.deepEqual(Object.keys(settings.data).sort(), ['additional_languages', 'address_mandatory_fields',
-  'calculation_method', 'currency_limit', 'include_organization_resources', 'list_child_products',
+  'calculation_method', 'currency', 'currency_limit', 'include_organization_resources', 'list_child_products',
   'max_addresses_per_customer', 'page_length', 'type'])
 const same = await admin.Settings.Update(settings.data)
 assert.deepEqual(same.data, settings.data)
@@ -103,6 +159,14 @@ assert.equal(badMethod.errors[0].status, 400)
 assert.equal(badMethod.errors[0].source, 'data.calculation_method')
 assert.deepEqual((await admin.Settings.Update(settings.data)).data, settings.data)
 step('settings: Settings.All() then Settings.Update(data) round-trips; a bad value is a 400')
+
+// Functions cache the settings for up to SETTINGS_CACHE_SECONDS, so carts priced in another
+// currency are pkg/handlers' to test (TestCartTotals); here the setting itself.
+assert.equal((await admin.Settings.Update({ currency: 'KWD' })).data.currency, 'KWD')
+assert.equal((await admin.Settings.All()).data.currency, 'KWD')
+assert.equal((await rejected(admin.Settings.Update({ currency: 'usd' }))).errors[0].source, 'data.currency')
+assert.equal((await admin.Settings.Update({ currency: 'USD' })).data.currency, 'USD')
+step('settings: currency takes an ISO 4217 code of the table')
 
 const other = await admin.Customers.Create({ name: 'Leslie Knope', email: `leslie+${Date.now()}@example.com` })
 const notYours = await rejected(shop.Customers.Get(other.data.id, customerToken))
