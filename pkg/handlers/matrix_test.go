@@ -32,6 +32,13 @@ const (
 	// matrixCustomerScoped takes client_credentials on any customer, or a customer token on
 	// its own customer only.
 	matrixCustomerScoped
+	// matrixOrder reads one order: client_credentials any, a customer's token its own; a
+	// valid customer token on another's order finds nothing (404), an implicit token alone
+	// or a bad customer token is refused (403).
+	matrixOrder
+	// matrixOrderList lists orders: client_credentials all, a valid customer token its own
+	// customer's; an implicit token alone or a bad customer token is refused (403).
+	matrixOrderList
 	// matrixNoRoute is no endpoint: the $default route gives every caller the same answer,
 	// without authentication (NotFound).
 	matrixNoRoute
@@ -97,13 +104,17 @@ func matrixRows() []matrixRow {
 		{route: "PUT /v2/customers/{customerId}/addresses/{addressId}", class: matrixCustomerScoped, ok: 200,
 			body: fixed(`{"data":{"type":"address","city":"Eagleton"}}`)},
 		{route: "DELETE /v2/customers/{customerId}/addresses/{addressId}", class: matrixCustomerScoped, ok: 204},
+		{route: "POST /v2/carts/{cartId}/checkout", class: matrixCustomerScoped, ok: 201}, // for the target customer
+		{route: "GET /v2/orders", class: matrixOrderList, ok: 200},
+		{route: "GET /v2/orders/{orderId}", class: matrixOrder, ok: 200},
+		{route: "GET /v2/orders/{orderId}/items", class: matrixOrder, ok: 200},
 		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
 	}
 }
 
 // matrixCustomer is one customer of a world and its address.
 type matrixCustomer struct {
-	id, name, email, address, line1 string
+	id, name, email, address, line1, order string
 }
 
 // matrixWorld is what one caller's cells run against: customer A (the caller's own, when it
@@ -114,6 +125,7 @@ type matrixWorld struct {
 	a, b           matrixCustomer
 	aToken         string
 	cart, cartItem string
+	checkoutCart   string // a cart with an item, for the checkout row
 }
 
 const matrixSecretAddress = `{"data":{"type":"address","first_name":"Leslie","last_name":"Secret","line_1":"999 Secret Street","county":"Secretshire","postcode":"99999","country":"US"}}`
@@ -135,6 +147,18 @@ func newMatrixWorld(h *harness, n int) *matrixWorld {
 	w.aToken = h.customerToken(w.a.email)
 	w.cart = fmt.Sprintf("matrix-cart-w%d", n)
 	w.cartItem = h.addItem(w.cart, aCustomItem)
+	// An order each, checked out by staff.
+	for _, c := range []*matrixCustomer{&w.a, &w.b} {
+		cart := fmt.Sprintf("matrix-order-%s", c.id)
+		h.addItem(cart, aCustomItem)
+		r := h.checkout(cart, bearer(h.admin), checkoutBody(`{"id":"`+c.id+`"}`))
+		if r.Status != 201 {
+			h.t.Fatalf("checkout for %s: %d %s", c.name, r.Status, r.Body)
+		}
+		c.order = data(r)["id"].(string)
+	}
+	w.checkoutCart = fmt.Sprintf("matrix-checkout-w%d", n)
+	h.addItem(w.checkoutCart, aCustomItem)
 	return w
 }
 
@@ -157,10 +181,10 @@ func (w *matrixWorld) snapshot(h *harness, c matrixCustomer) []string {
 
 // matrixTarget is the customer and address a caller's cells name in their paths.
 type matrixTarget struct {
-	customer, address string
+	customer, address, order string
 }
 
-func (c matrixCustomer) target() matrixTarget { return matrixTarget{c.id, c.address} }
+func (c matrixCustomer) target() matrixTarget { return matrixTarget{c.id, c.address, c.order} }
 
 // matrixCaller is one column: what its tokens are worth, and how to make them and its target
 // in a fresh world.
@@ -169,6 +193,8 @@ type matrixCaller struct {
 	access  bool // the bearer is a valid access token
 	admin   bool // client_credentials without a customer token
 	owner   bool // a valid customer token of the target customer
+	// shopper: a valid customer token of a live customer (the target's or another's)
+	shopper bool
 	stale   bool // that token is older than REAUTH_MAX_AGE_SECONDS
 	missing bool // the target customer does not exist
 	setup   func(h *harness, w *matrixWorld) (map[string]string, matrixTarget)
@@ -193,7 +219,7 @@ func matrixCallers() []matrixCaller {
 			c["exp"] = now - 3600
 		}
 	}
-	missing := func() matrixTarget { return matrixTarget{id.New(), id.New()} }
+	missing := func() matrixTarget { return matrixTarget{id.New(), id.New(), id.New()} }
 	return []matrixCaller{
 		{name: "no token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return nil, w.b.target()
@@ -216,22 +242,22 @@ func matrixCallers() []matrixCaller {
 		{name: "implicit alone", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return bearer(h.implicit), w.b.target()
 		}},
-		{name: "implicit + own token", access: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+		{name: "implicit + own token", access: true, shopper: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, w.aToken), w.a.target()
 		}},
-		{name: "implicit + own token from a log-in 11 minutes ago", access: true, owner: true, stale: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+		{name: "implicit + own token from a log-in 11 minutes ago", access: true, shopper: true, owner: true, stale: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, h.oldToken(w.a.id, 0)), w.a.target()
 		}},
-		{name: callerOwnWithOthersAddress, access: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
-			return withCustomer(h.implicit, w.aToken), matrixTarget{w.a.id, w.b.address}
+		{name: callerOwnWithOthersAddress, access: true, shopper: true, owner: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+			return withCustomer(h.implicit, w.aToken), matrixTarget{w.a.id, w.b.address, w.a.order}
 		}},
-		{name: "implicit + another customer's token on A", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+		{name: "implicit + another customer's token on A", access: true, shopper: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, h.customerToken(w.b.email)), w.a.target()
 		}},
-		{name: "implicit + own token on another customer", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+		{name: "implicit + own token on another customer", access: true, shopper: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, w.aToken), w.b.target()
 		}},
-		{name: "implicit + own token on an unknown customer", access: true, missing: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
+		{name: "implicit + own token on an unknown customer", access: true, shopper: true, missing: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, w.aToken), missing()
 		}},
 		{name: "access token as customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
@@ -268,7 +294,7 @@ func matrixCallers() []matrixCaller {
 			return bearer(h.admin), w.a.target()
 		}},
 		{name: callerAdminWithOthersAddress, access: true, admin: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
-			return bearer(h.admin), matrixTarget{w.a.id, w.b.address}
+			return bearer(h.admin), matrixTarget{w.a.id, w.b.address, w.a.order}
 		}},
 		{name: "client_credentials on an unknown customer", access: true, admin: true, missing: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return bearer(h.admin), missing()
@@ -303,6 +329,19 @@ func matrixWant(r matrixRow, c matrixCaller) int {
 		return r.ok // a customer token, good or bad, is ignored
 	case matrixAdminOnly:
 		if c.admin {
+			return r.ok
+		}
+		return 403
+	case matrixOrderList:
+		if c.admin || c.owner || c.shopper {
+			return r.ok
+		}
+		return 403
+	case matrixOrder:
+		switch {
+		case c.admin && c.missing, c.shopper && !c.owner:
+			return 404 // another customer's order is none of theirs to know of
+		case c.admin, c.owner:
 			return r.ok
 		}
 		return 403
@@ -391,6 +430,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if strings.Contains(row.route, "{cartId}") {
 					rq.Path = cartPath(w.cart, w.cartItem)
+				}
+				if row.route == "POST /v2/carts/{cartId}/checkout" {
+					rq.Path = cartPath(w.checkoutCart)
+					rq.Body = checkoutBody(`{"id":"` + target.customer + `"}`)
+				}
+				if strings.Contains(row.route, "{orderId}") {
+					rq.Path = map[string]string{"orderId": target.order}
 				}
 				if row.body != nil {
 					rq.Body = row.body(w)

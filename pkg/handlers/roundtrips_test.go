@@ -47,6 +47,16 @@ func TestRoundTrips(t *testing.T) {
 		carts.Line{ID: uuid.NewOrdered(), Name: "old", Quantity: 1, CreatedAt: old}, old); err != nil {
 		t.Fatal(err)
 	}
+	// Orders: carts to check out, and an order of Ron's to read.
+	h.put("rt-ron", "Bacon", 1, 100)
+	h.put("rt-guest", "Eggs", 1, 100)
+	h.put("rt-placed", "Ham", 1, 100)
+	// Owen is no other case's: his token stays good.
+	owen := h.createCustomer("Owen", "owen@example.com")
+	asOwen := withCustomer(h.implicit, h.customerToken("owen@example.com"))
+	placed := h.checkout("rt-placed", asOwen, checkoutBody(`{"id":"`+owen+`"}`))
+	expect(t, placed, 201)
+	order := map[string]string{"orderId": data(placed)["id"].(string)}
 	cases := []struct {
 		name   string
 		req    req
@@ -133,6 +143,21 @@ func TestRoundTrips(t *testing.T) {
 		{"log-in after failures", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"ann@example.com","password":"` + testPassword + `"}}`},
 			map[string]int{"GetItem": 1, "UpdateItem": 2}, 0, false},
+		{"checkout, a customer", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-ron"), Headers: asOwen,
+			Body: checkoutBody(`{"id":"` + owen + `"}`)}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
+		{"checkout, a guest", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-guest"), Headers: bearer(h.implicit),
+			Body: checkoutBody(`{"name":"Guest","email":"guest@example.com"}`)}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"get order, staff", req{Route: "GET /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin)}, map[string]int{"GetItem": 1}, 0, false},
+		{"get order, its customer", req{Route: "GET /v2/orders/{orderId}", Path: order, Headers: asOwen}, map[string]int{"GetItem": 2}, 0, false},
+		{"order items, staff", req{Route: "GET /v2/orders/{orderId}/items", Path: order, Headers: bearer(h.admin)}, map[string]int{"Query": 1}, 0, false},
+		{"order items, its customer", req{Route: "GET /v2/orders/{orderId}/items", Path: order, Headers: asOwen},
+			map[string]int{"Query": 1, "GetItem": 1}, 0, false},
+		{"a customer's orders", req{Route: "GET /v2/orders", Headers: asOwen}, map[string]int{"Query": 1}, 0, false},
+		{"a customer's orders, settings not cached", req{Route: "GET /v2/orders", Headers: asOwen},
+			map[string]int{"Query": 1, "GetItem": 1}, 0, true},
+		{"every order, staff", req{Route: "GET /v2/orders", Headers: bearer(h.admin)}, map[string]int{"Query": 8, "BatchGetItem": 1}, 0, false},
+		{"one customer's orders, staff", req{Route: "GET /v2/orders", Query: "filter=eq(customer_id," + owen + ")", Headers: bearer(h.admin)},
+			map[string]int{"Query": 1}, 0, false},
 		{"delete", req{Route: "DELETE /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
 		// The $default route answers from the route table alone.
