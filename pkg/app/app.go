@@ -18,8 +18,8 @@ import (
 	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
-	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/money"
+	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
 )

@@ -189,10 +189,10 @@ func (c matrixCustomer) target() matrixTarget { return matrixTarget{c.id, c.addr
 // matrixCaller is one column: what its tokens are worth, and how to make them and its target
 // in a fresh world.
 type matrixCaller struct {
-	name    string
-	access  bool // the bearer is a valid access token
-	admin   bool // client_credentials without a customer token
-	owner   bool // a valid customer token of the target customer
+	name   string
+	access bool // the bearer is a valid access token
+	admin  bool // client_credentials without a customer token
+	owner  bool // a valid customer token of the target customer
 	// shopper: a valid customer token of a live customer (the target's or another's)
 	shopper bool
 	stale   bool // that token is older than REAUTH_MAX_AGE_SECONDS
