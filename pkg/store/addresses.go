@@ -268,12 +268,6 @@ func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset 
 	if err != nil {
 		return page, err
 	}
-	for _, raw := range rows {
-		var it addressItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return page, fail("list addresses", err)
-		}
-		page.Addresses = append(page.Addresses, it.address())
-	}
-	return page, nil
+	page.Addresses, err = decodeAll("list addresses", rows, (*addressItem).address)
+	return page, err
 }

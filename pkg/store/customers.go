@@ -172,19 +172,7 @@ func (s *Store) Create(ctx context.Context, c *customers.Customer) error {
 
 // Get implements customers.Store with one strongly consistent read.
 func (s *Store) Get(ctx context.Context, id string) (*customers.Customer, error) {
-	k, _ := attributevalue.MarshalMap(customerKey(id))
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fail("get customer", err)
-	}
-	if out.Item == nil {
-		return nil, customers.ErrNotFound
-	}
-	var it customerItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return nil, fail("get customer", err)
-	}
-	return it.customer(), nil
+	return getOne(ctx, s, "get customer", customerKey(id), (*customerItem).customer, customers.ErrNotFound)
 }
 
 // patchUpdate is the update expression shared by Update and ChangeEmail.

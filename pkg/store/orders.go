@@ -153,19 +153,7 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cart *carts.Car
 
 // Order implements orders.Store with one consistent GetItem.
 func (s *Store) Order(ctx context.Context, id string) (*orders.Order, error) {
-	k, _ := attributevalue.MarshalMap(orderKey(id))
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fail("get order", err)
-	}
-	if out.Item == nil {
-		return nil, orders.ErrNotFound
-	}
-	var it orderItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return nil, fail("get order", err)
-	}
-	return it.order(), nil
+	return getOne(ctx, s, "get order", orderKey(id), (*orderItem).order, orders.ErrNotFound)
 }
 
 // OrderWithLines implements orders.Store: one consistent Query of the order's partition
@@ -214,12 +202,6 @@ func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen 
 	if err != nil {
 		return page, err
 	}
-	for _, raw := range rows {
-		var it orderItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return page, fail("list orders", err)
-		}
-		page.Orders = append(page.Orders, it.order())
-	}
-	return page, nil
+	page.Orders, err = decodeAll("list orders", rows, (*orderItem).order)
+	return page, err
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -183,4 +184,36 @@ var errUnprocessed = errors.New("unprocessed keys")
 
 func numberAV(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// getOne reads the item at k with one strongly consistent GetItem, as an I made a T;
+// missing when there is none.
+func getOne[I, T any](ctx context.Context, s *Store, op string, k key, to func(*I) T, missing error) (T, error) {
+	var zero T
+	mk, _ := attributevalue.MarshalMap(k)
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: mk, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return zero, fail(op, err)
+	}
+	if out.Item == nil {
+		return zero, missing
+	}
+	var it I
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return zero, fail(op, err)
+	}
+	return to(&it), nil
+}
+
+// decodeAll reads rows as items of type I and makes each a T.
+func decodeAll[I, T any](op string, rows []map[string]types.AttributeValue, to func(*I) T) ([]T, error) {
+	out := make([]T, 0, len(rows))
+	for _, raw := range rows {
+		var it I
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, fail(op, err)
+		}
+		out = append(out, to(&it))
+	}
+	return out, nil
 }
