@@ -262,12 +262,12 @@ func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID 
 // Addresses implements addresses.Store: a page of the owner's partition from its profile
 // up (see customerPage).
 func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset int) (addresses.Page, error) {
-	var page addresses.Page
-	rows, err := s.customerPage(ctx, partitionPage{customerID: o.CustomerID, tokenGen: o.TokenGen,
-		from: skProfile, to: addressesEnd, count: "address_count", op: "list addresses"}, limit, offset, &page.Total)
+	res, err := s.customerPage(ctx, partitionPage{customerID: o.CustomerID, tokenGen: o.TokenGen,
+		from: skProfile, to: addressesEnd, count: "address_count", op: "list addresses"}, limit, offset, "")
 	if err != nil {
-		return page, err
+		return addresses.Page{}, err
 	}
-	page.Addresses, err = decodeAll("list addresses", rows, (*addressItem).address)
+	page := addresses.Page{Total: res.total}
+	page.Addresses, err = decodeAll("list addresses", res.rows, (*addressItem).address)
 	return page, err
 }

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -21,17 +24,41 @@ type partitionPage struct {
 	op         string
 }
 
-// customerPage reads one page of a partition list with one Query from the profile: the
-// profile (the owner check, and the count into total) and, behind it, up to limit rows.
-// With an offset, the first Query reads keys only and skips that many rows (more keys-only
-// Queries if it must), and the page follows.
-func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset int, total *int) ([]map[string]types.AttributeValue, error) {
+// partitionResult is one page of a partition list.
+type partitionResult struct {
+	rows  []map[string]types.AttributeValue
+	total int    // the count kept on the profile
+	next  string // a sealed continuation after the page's last row; "" at the end
+}
+
+// fingerprint ties a continuation to its customer and list.
+func (p partitionPage) fingerprint() uint32 {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "partition|%s|%s|%s|%v", p.customerID, p.from, p.to, p.desc)
+	return h.Sum32()
+}
+
+// holds reports whether sk is a row's sort key of the list (not the profile's).
+func (p partitionPage) holds(sk string) bool {
+	return sk != skProfile && sk >= p.from && sk <= p.to && isSortKey(sk)
+}
+
+// customerPage reads one page of a partition list. Without a cursor, one Query from the
+// profile reads the profile (the owner check, and the count) and, behind it, up to limit
+// rows; with an offset, that Query reads keys only and skips that many rows (more keys-only
+// Queries if it must), and the page follows. With a cursor (the next link of a page
+// before), the Query starts after that page's last row, and the profile is read alongside
+// with a GetItem: page 1,000 costs what page 1 does. The next link carries a cursor
+// whenever rows may follow.
+func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset int, cursorText string) (partitionResult, error) {
+	var res partitionResult
+	pk := customerKey(p.customerID).PK
 	query := func(start map[string]types.AttributeValue, n int, keysOnly bool) (*dynamodb.QueryOutput, error) {
 		in := &dynamodb.QueryInput{
 			TableName:              &s.table,
 			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   &types.AttributeValueMemberS{Value: customerKey(p.customerID).PK},
+				":pk":   &types.AttributeValueMemberS{Value: pk},
 				":from": &types.AttributeValueMemberS{Value: p.from},
 				":to":   &types.AttributeValueMemberS{Value: p.to},
 			},
@@ -48,47 +75,98 @@ func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset
 		out, err := s.db.Query(ctx, in)
 		return out, fail(p.op, err)
 	}
-	// The first Query starts with the profile: behind it come either the rows to skip (keys
-	// only) or the page itself.
 	skip, n := offset, limit
+	var start map[string]types.AttributeValue
+	if cursorText != "" {
+		c, err := s.decodeCursor(cursorText, p.fingerprint(), 1)
+		if err != nil || !p.holds(c.P[0]) || c.B > offset {
+			return res, errBadCursor
+		}
+		skip = offset - c.B
+		start = map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk},
+			attrSK: &types.AttributeValueMemberS{Value: c.P[0]}}
+	}
 	if skip > 0 {
 		n = skip
 	}
-	first, err := query(nil, 1+n, skip > 0)
-	if err != nil {
-		return nil, err
-	}
-	var profile map[string]types.AttributeValue
-	if len(first.Items) > 0 && attrString(first.Items[0], attrSK) == skProfile {
-		profile = first.Items[0]
+	var (
+		profile map[string]types.AttributeValue
+		rows    []map[string]types.AttributeValue
+	)
+	if start == nil {
+		// The Query starts with the profile: behind it come either the rows to skip (keys
+		// only) or the page itself.
+		first, err := query(nil, 1+n, skip > 0)
+		if err != nil {
+			return res, err
+		}
+		rows, start = first.Items, first.LastEvaluatedKey
+		if len(rows) > 0 && attrString(rows[0], attrSK) == skProfile {
+			profile, rows = rows[0], rows[1:]
+		}
+	} else {
+		var (
+			perr error
+			done = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			profile, perr = s.profile(ctx, p)
+		}()
+		first, err := query(start, n, skip > 0)
+		<-done
+		if err != nil {
+			return res, err
+		}
+		if perr != nil {
+			return res, perr
+		}
+		rows, start = first.Items, first.LastEvaluatedKey
 	}
 	if err := liveFor(profile, p.tokenGen); err != nil {
-		return nil, err
+		return res, err
 	}
-	*total = max(int(attrInt(profile, p.count)), 0)
-	rows, start := first.Items[1:], first.LastEvaluatedKey
+	res.total = max(int(attrInt(profile, p.count)), 0)
 	if skip > 0 {
-		// The first query only counted; carry on past the skipped rows.
+		// That query only counted; carry on past the skipped rows.
 		skip -= len(rows)
 		for skip > 0 && start != nil {
 			out, err := query(start, skip, true)
 			if err != nil {
-				return nil, err
+				return res, err
 			}
 			skip -= len(out.Items)
 			start = out.LastEvaluatedKey
 		}
 		rows = nil
 		if skip > 0 || start == nil {
-			return nil, nil
+			return res, nil
 		}
 	}
 	for len(rows) < limit && start != nil {
 		out, err := query(start, limit-len(rows), false)
 		if err != nil {
-			return nil, err
+			return res, err
 		}
 		rows, start = append(rows, out.Items...), out.LastEvaluatedKey
 	}
-	return rows[:min(len(rows), limit)], nil
+	more := len(rows) > limit || start != nil
+	res.rows = rows[:min(len(rows), limit)]
+	if more && len(res.rows) > 0 {
+		last := attrString(res.rows[len(res.rows)-1], attrSK)
+		res.next = s.encodeCursor(cursor{F: p.fingerprint(), P: []string{last}, B: offset + len(res.rows)})
+	}
+	return res, nil
+}
+
+// profile reads the owner's profile: what the owner check and the count need.
+func (s *Store) profile(ctx context.Context, p partitionPage) (map[string]types.AttributeValue, error) {
+	k, _ := attributevalue.MarshalMap(customerKey(p.customerID))
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true),
+		ProjectionExpression:     aws.String("PK, SK, token_gen, deleted_at, #count"),
+		ExpressionAttributeNames: map[string]string{"#count": p.count}})
+	if err != nil {
+		return nil, fail(p.op, err)
+	}
+	return out.Item, nil
 }

@@ -474,7 +474,7 @@ func (d *listSpec[T]) listStream(ctx context.Context, s *Store, q listQuery, r k
 	var from cursor // where to start: the start of the list without a cursor
 	if q.cursor != "" {
 		var err error
-		if from, err = s.decodeCursor(q.cursor, fp); err != nil {
+		if from, err = s.decodeCursor(q.cursor, fp, shards); err != nil {
 			return res, err
 		}
 		if from.B > q.offset {
@@ -797,7 +797,8 @@ func (s *Store) encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Store) decodeCursor(text string, fp uint32) (cursor, error) {
+// decodeCursor opens a cursor made for fingerprint fp with n positions.
+func (s *Store) decodeCursor(text string, fp uint32, n int) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(text)
 	if err == nil && s.cursors != nil {
@@ -807,7 +808,7 @@ func (s *Store) decodeCursor(text string, fp uint32) (cursor, error) {
 		}
 		b, err = s.cursors.Open(nil, b[:n], b[n:], nil)
 	}
-	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != shards || c.B < 0 {
+	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != n || c.B < 0 {
 		return cursor{}, errBadCursor
 	}
 	for _, p := range c.P {

@@ -195,13 +195,13 @@ func (s *Store) OrderWithLines(ctx context.Context, id string) (*orders.Order, e
 
 // CustomerOrders implements orders.Store: a page of the customer's partition from its
 // profile down (see customerPage), newest first.
-func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, _ string) (orders.Page, error) {
-	page := orders.Page{Exact: true}
-	rows, err := s.customerPage(ctx, partitionPage{customerID: customerID, tokenGen: tokenGen,
-		from: prefixOrderLink, to: skProfile, desc: true, count: "order_count", op: "list orders"}, limit, offset, &page.Total)
+func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, cursor string) (orders.Page, error) {
+	res, err := s.customerPage(ctx, partitionPage{customerID: customerID, tokenGen: tokenGen,
+		from: prefixOrderLink, to: skProfile, desc: true, count: "order_count", op: "list orders"}, limit, offset, cursor)
 	if err != nil {
-		return page, err
+		return orders.Page{}, err
 	}
-	page.Orders, err = decodeAll("list orders", rows, (*orderItem).order)
+	page := orders.Page{Total: res.total, Exact: true, Next: res.next}
+	page.Orders, err = decodeAll("list orders", res.rows, (*orderItem).order)
 	return page, err
 }
