@@ -52,6 +52,9 @@ const (
 type Field struct {
 	Kind Kind
 	Ops  []Op
+	// MaxLen bounds a value in bytes (0: no bound): what the field can hold. A longer value
+	// cannot match, and could make a key DynamoDB refuses (over 1,024 bytes): it is refused.
+	MaxLen int
 }
 
 // Schema is the filterable fields of a resource, by name.
@@ -216,6 +219,9 @@ func (p *parser) expr(schema Schema) (Expr, error) {
 		v, err := p.value(fs.Kind)
 		if err != nil {
 			return e, err
+		}
+		if fs.MaxLen > 0 && len(v) > fs.MaxLen {
+			return e, errorf("a %s value is longer than any %s can be", e.Field, e.Field)
 		}
 		e.Values = append(e.Values, v)
 		if p.eat(')') {

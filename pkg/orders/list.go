@@ -1,16 +1,18 @@
 package orders
 
 import (
+	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/filter"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
 )
 
-// FilterSchema is what an order list can be filtered on (the original's names).
+// FilterSchema is what an order list can be filtered on (the original's names), each value
+// bounded by what its field can hold in bytes.
 var FilterSchema = filter.Schema{
-	"customer_id": {Kind: filter.String, Ops: []filter.Op{filter.Eq}},
-	"email":       {Kind: filter.Email, Ops: []filter.Op{filter.Eq, filter.Like}},
-	"name":        {Kind: filter.String, Ops: []filter.Op{filter.Eq, filter.Like}},
+	"customer_id": {Kind: filter.String, Ops: []filter.Op{filter.Eq}, MaxLen: 36},
+	"email":       {Kind: filter.Email, Ops: []filter.Op{filter.Eq, filter.Like}, MaxLen: customers.MaxEmailLen},
+	"name":        {Kind: filter.String, Ops: []filter.Op{filter.Eq, filter.Like}, MaxLen: customers.MaxNameLen * 4},
 	"created_at":  {Kind: filter.Time, Ops: []filter.Op{filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le}},
 	"updated_at":  {Kind: filter.Time, Ops: []filter.Op{filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le}},
 }

@@ -153,3 +153,14 @@ func TestParseCheckout(t *testing.T) {
 		})
 	}
 }
+
+// TestFilterValuesFitKeys: a value longer than its field can hold is refused before any
+// read (it could make a key DynamoDB refuses: a 500).
+func TestFilterValuesFitKeys(t *testing.T) {
+	for _, raw := range []string{"eq(email," + strings.Repeat("e", 300) + "@x.com)", "like(name," + strings.Repeat("n", 1100) + "*)",
+		"eq(customer_id," + strings.Repeat("a", 37) + ")"} {
+		if _, err := ParseFilter(raw); !problem.Is(err, problem.BadRequest) {
+			t.Errorf("%.30s…: err %v, want a 400", raw, err)
+		}
+	}
+}
