@@ -16,7 +16,8 @@ import (
 
 // TestEndToEnd serves the project's template as `make local` does and drives it over HTTP:
 // the official JavaScript SDK (@moltin/sdk from package.json), unchanged — authenticate,
-// sign up, log in, read and update with the customer token, list, delete, carts of custom items
+// sign up, log in, read and update with the customer token, list, delete, carts of custom
+// items, checkout for a customer and a guest, a customer's orders and the staff's order list
 // (testdata/sdk-e2e.mjs) — and the routes the API does not have.
 func TestEndToEnd(t *testing.T) {
 	root, err := dynamolocal.ModuleRoot()

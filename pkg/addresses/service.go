@@ -172,14 +172,29 @@ func bad(field, title, detail string) *problem.Error {
 }
 
 // Values validates an object of address fields, wherever in a body it stands (source: its
-// place, e.g. "data.billing_address"), and returns the fields it sets (null sets ""). Every
-// problem is its own 400; members that are not address fields are refused.
+// place, e.g. "data.billing_address"), and returns the fields it sets (null sets ""). An
+// address may stand there as the API shows it: its type ("address") and the members the API
+// outputs (id, links, meta, relationships) are ignored, as the address endpoints ignore them;
+// any other member is refused. Every problem is its own 400; an object with more members
+// than an address can have is one, and no values (nil).
 func Values(o api.Object, source string) (map[string]string, problem.List) {
+	if err := o.CheckMembersAt(source, 1+len(echoed)+len(Fields), "an address"); err != nil {
+		l, _ := problem.Problems(err)
+		return nil, l
+	}
 	values := map[string]string{}
 	var errs problem.List
 	for _, k := range o.Keys() {
-		if err := fieldValue(o, k, source, values); err != nil {
-			errs = append(errs, err)
+		switch {
+		case echoed[k]:
+		case k == "type":
+			if t, _, _ := o.String("type"); t != "address" {
+				errs = append(errs, api.BadMember(source+".type", "enum", source+`.type must be "address" when given`))
+			}
+		default:
+			if err := fieldValue(o, k, source, values); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return values, errs

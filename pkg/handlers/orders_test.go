@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -108,6 +109,25 @@ func TestCheckout(t *testing.T) {
 		r := h.checkout("cart-who", bearer(h.admin), checkoutBody(`{"id":"`+leslie+`"}`))
 		expect(t, r, 201)
 	})
+	// A storefront that ships to a saved address passes it to the SDK's Checkout as it read
+	// it (the SDK's type for it is Partial<CustomerAddress>, id and type included): the
+	// members the API outputs besides the fields are ignored, as the address endpoints do.
+	t.Run("a saved address as read", func(t *testing.T) {
+		addressID := h.createAddress(ron)
+		read := h.do(req{Route: "GET /v2/customers/{customerId}/addresses/{addressId}",
+			Path: map[string]string{"customerId": ron, "addressId": addressID}, Headers: asRon})
+		expect(t, read, 200)
+		saved, _ := json.Marshal(data(read)) // type, id, the fields, links, meta
+		h.put("cart-saved", "Whisky", 1, 5000)
+		r := h.checkout("cart-saved", asRon, `{"data":{"customer":{"id":"`+ron+`"},"billing_address":`+string(saved)+`,"shipping_address":`+string(saved)+`}}`)
+		expect(t, r, 201)
+		for _, which := range []string{"billing_address", "shipping_address"} {
+			a := data(r)[which].(map[string]any)
+			if a["line_1"] != "1 Pawnee Way" || a["country"] != "US" || a["id"] != nil || a["type"] != nil || a["links"] != nil {
+				t.Errorf("%s %v", which, a)
+			}
+		}
+	})
 	t.Run("bad bodies change nothing", func(t *testing.T) {
 		h.put("cart-bad", "Ham", 1, 100)
 		for _, c := range []struct{ name, body, source string }{
@@ -118,6 +138,8 @@ func TestCheckout(t *testing.T) {
 			{"no billing address", `{"data":{"customer":{"name":"G","email":"g@example.com"},"shipping_address":` + anOrderAddress + `}}`, "data.billing_address"},
 			{"a mandatory field missing", `{"data":{"customer":{"name":"G","email":"g@example.com"},"billing_address":{"first_name":"Ron","last_name":"S","line_1":"1","county":"W","postcode":"1"},"shipping_address":` + anOrderAddress + `}}`, "data.billing_address"},
 			{"an unknown address field", `{"data":{"customer":{"name":"G","email":"g@example.com"},"billing_address":{"planet":"Mars"},"shipping_address":` + anOrderAddress + `}}`, "data.billing_address.planet"},
+			{"an address of another type", `{"data":{"customer":{"name":"G","email":"g@example.com"},"billing_address":` + anOrderAddress + `,"shipping_address":{"type":"customer","first_name":"Ron","last_name":"Swanson","line_1":"1 Pawnee Way","county":"Wamapoke","postcode":"47998","country":"US"}}}`, "data.shipping_address.type"},
+			{"an address with too many members", `{"data":{"customer":{"name":"G","email":"g@example.com"},"billing_address":{` + manyMembers(30) + `},"shipping_address":` + anOrderAddress + `}}`, "data.billing_address"},
 			{"an unknown member", `{"data":{"customer":{"name":"G","email":"g@example.com"},"billing_address":` + anOrderAddress + `,"shipping_address":` + anOrderAddress + `,"coupon":"FREE"}}`, "data.coupon"},
 			{"an overlong external_ref", `{"data":{"customer":{"name":"G","email":"g@example.com"},"billing_address":` + anOrderAddress + `,"shipping_address":` + anOrderAddress + `,"external_ref":"` + strings.Repeat("x", 65) + `"}}`, "data.external_ref"},
 		} {
@@ -286,4 +308,13 @@ func TestOrderHistoryPages(t *testing.T) {
 	if n := len(r.JSON["data"].([]any)); n != 1 {
 		t.Errorf("%d addresses, want 1: %s", n, r.Body)
 	}
+}
+
+// manyMembers is n distinct JSON object members, without the braces.
+func manyMembers(n int) string {
+	m := make([]string, n)
+	for i := range m {
+		m[i] = fmt.Sprintf(`"m%d":"x"`, i)
+	}
+	return strings.Join(m, ",")
 }

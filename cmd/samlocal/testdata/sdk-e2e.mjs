@@ -1,11 +1,21 @@
 // End-to-end check with the official JavaScript SDK (@moltin/sdk), unchanged, against the
-// local runner. Run by cmd/samlocal's TestEndToEnd with API_HOST, CLIENT_ID and
-// CLIENT_SECRET set; exits non-zero on the first failed expectation.
+// local runner: customers, addresses, carts, settings, lists, then the shopping path
+// (checkout, a customer's orders, the staff's order list). Run by cmd/samlocal's
+// TestEndToEnd with API_HOST, CLIENT_ID and CLIENT_SECRET set; prints one line a step and
+// exits non-zero on the first failed expectation.
 import { gateway, MemoryStorageFactory } from '@moltin/sdk'
 import assert from 'node:assert/strict'
 
 const { API_HOST: host, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret } = process.env
 console.info = () => {} // the SDK logs every token check
+
+// A call the service refuses unexpectedly rejects with the parsed error body, no Error:
+// print it whole.
+process.on('uncaughtException', (err) => {
+  if (err instanceof Error) console.error('not ok -', err)
+  else console.error(`not ok - the SDK rejected a call with ${JSON.stringify(err)} (in the step after the last "ok")`)
+  process.exit(1)
+})
 
 const client = (secret) => gateway({
   client_id: clientId, client_secret: secret, host, protocol: 'http',
@@ -16,10 +26,24 @@ const shop = client(undefined) // implicit, like a storefront
 
 // rejected returns what the SDK rejects with (the parsed error body).
 async function rejected(promise) {
-  try { await promise } catch (body) { return body }
-  assert.fail('expected the call to fail')
+  let answer
+  try { answer = await promise } catch (body) { return body }
+  assert.fail(`expected the call to be refused; it answered ${JSON.stringify(answer)}`)
 }
-const step = (name) => process.stdout.write(`ok - ${name}\n`)
+// step reports a step done, with a compact summary of what the service answered.
+const step = (name, summary) => process.stdout.write(`ok - ${name}${summary ? `: ${summary}` : ''}\n`)
+
+// expect fails the run unless actual deep-equals expected, saying what was checked, what
+// came, what was expected and the answer it came from.
+function expect(what, actual, expected, answer) {
+  try {
+    assert.deepStrictEqual(actual, expected)
+  } catch {
+    const show = (v) => JSON.stringify(v) ?? String(v)
+    assert.fail(`${what}: got ${show(actual)}, want ${show(expected)}` +
+      (answer === undefined ? '' : `\n  in the answer: ${show(answer)}`))
+  }
+}
 
 const auth = await admin.Authenticate()
 assert.equal(auth.identifier, 'client_credentials')
@@ -214,3 +238,164 @@ step('delete: 404 afterwards, the token is dead')
 const again = await shop.Customers.Create({ name: 'Ron again', email, password: 'mysecretpassword' })
 assert.notEqual(again.data.id, id)
 step('the email is free again')
+
+// The shopping path, as a storefront does it: an implicit client with carts (store) fills a
+// cart and checks it out, for a registered customer (with the customer token as the
+// fourth argument: the SDK sends none of itself) or a guest; the customer reads its orders
+// with its token; the back office (admin, client_credentials) lists every order.
+const run = Date.now()
+const ids = (list) => list.map((x) => x.id)
+const sum = (items) => items.reduce((total, item) => total + item.value.amount, 0)
+const brief = (o) => `${o.id} for ${o.customer.name} <${o.customer.email}>` +
+  `${o.relationships.customer ? '' : ' (guest)'}, ${o.relationships.items.data.length} item(s), ` +
+  o.meta.display_price.with_tax.formatted
+const refusal = (body) => `${body.errors?.[0]?.status} ${JSON.stringify(body.errors?.[0]?.detail)}`
+// bearer follows an absolute link with the admin's access token, as a back office would.
+async function bearer(url) {
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${auth.access_token}` } })
+  const body = await response.json()
+  expect(`GET ${url}: status`, response.status, 200, body)
+  return body
+}
+
+async function signUp(name, email) {
+  const created = await shop.Customers.Create({ name, email, password: 'mysecretpassword' })
+  const token = await shop.Customers.TokenViaPassword(email, 'mysecretpassword')
+  expect(`${name}'s customer token: customer_id`, token.data.customer_id, created.data.id, token)
+  return { id: created.data.id, name, email, token: token.data.token }
+}
+const april = await signUp('April Ludgate', `april+${run}@example.com`)
+const andy = await signUp('Andy Dwyer', `andy+${run}@example.com`)
+step('shop: two customers sign up and log in', `${april.name} ${april.id}, ${andy.name} ${andy.id}`)
+
+const shopCart = `sdk-shop-${run}`
+const poster = (await store.Cart(shopCart).AddCustomItem({ name: 'Pyramid of Greatness', sku: 'pyramid',
+  description: 'poster', quantity: 2, price: { amount: 1250 } })).data[0]
+const juice = (await store.Cart(shopCart).AddCustomItem({ name: 'Snake Juice', quantity: 1,
+  price: { amount: 2999, includes_tax: false } })).data[1]
+const filled = await store.Cart(shopCart).Items()
+const cartTotal = 2 * 1250 + 2999
+expect('cart items', ids(filled.data), [poster.id, juice.id], filled)
+expect('cart items: sum of the lines', sum(filled.data), cartTotal, filled)
+expect('cart items: total', filled.meta.display_price.with_tax, { amount: cartTotal, currency: 'USD', formatted: '$54.99' }, filled)
+step('shop: AddCustomItem twice, Items', `${filled.data.length} items, ${filled.meta.display_price.with_tax.formatted}`)
+
+const billing = { first_name: 'April', last_name: 'Ludgate', line_1: '2 Parks Department', city: 'Pawnee',
+  county: 'Wamapoke', postcode: '47998', country: 'US' }
+const shipping = { ...billing, line_1: '9 Dog Park Lane', instructions: 'by the three-legged dog' }
+const fieldsOf = (address, like) => Object.fromEntries(Object.keys(like).map((k) => [k, address[k]]))
+
+const noToken = await rejected(store.Cart(shopCart).Checkout(april.id, billing, shipping))
+expect('checkout as a customer without its token: status', noToken.errors?.[0]?.status, 403, noToken)
+expect('checkout as a customer without its token: detail names the header',
+  /X-Moltin-Customer-Token/.test(noToken.errors[0].detail), true, noToken)
+const kept = await store.Cart(shopCart).Items()
+expect('the cart after a refused checkout', ids(kept.data), [poster.id, juice.id], kept)
+step('shop: Checkout(customerId, ...) without the customer token is refused, the cart kept', refusal(noToken))
+
+const withToken = { 'X-Moltin-Customer-Token': april.token }
+const placed = await store.Cart(shopCart).Checkout(april.id, billing, shipping, withToken)
+const order1 = placed.data
+expect('order: type', order1.type, 'order', placed)
+expect('order: status, payment, shipping', [order1.status, order1.payment, order1.shipping],
+  ['incomplete', 'unpaid', 'unfulfilled'], placed)
+expect('order: customer', order1.customer, { id: april.id, name: april.name, email: april.email }, placed)
+expect('order: relationships.customer', order1.relationships.customer, { data: { type: 'customer', id: april.id } }, placed)
+expect('order: relationships.items', ids(order1.relationships.items.data), [poster.id, juice.id], placed)
+expect('order: total with tax', order1.meta.display_price.with_tax, { amount: cartTotal, currency: 'USD', formatted: '$54.99' }, placed)
+expect('order: total without tax', order1.meta.display_price.without_tax.amount, cartTotal, placed)
+expect('order: billing_address', fieldsOf(order1.billing_address, billing), billing, placed)
+expect('order: shipping_address', fieldsOf(order1.shipping_address, shipping), shipping, placed)
+expect('order: an unset address field', order1.billing_address.line_2, '', placed)
+const emptied = await store.Cart(shopCart).Items()
+expect('the cart after checkout', emptied.data, [], emptied)
+step('shop: Checkout(customerId, billing, shipping, {X-Moltin-Customer-Token}) is an order, the cart emptied', brief(order1))
+
+// A storefront that ships to a saved address passes it to Checkout as it read it (the SDK's
+// type for it is Partial<CustomerAddress>: id and type included), shipping defaulting to it.
+await shop.CustomerAddresses.Create({ customer: april.id, body: { ...billing, name: 'Home' }, token: april.token })
+const [saved] = (await shop.CustomerAddresses.All({ customer: april.id, token: april.token })).data
+expect('the saved address as read', [saved.type, typeof saved.id, typeof saved.links, typeof saved.meta],
+  ['address', 'string', 'object', 'object'], saved)
+await store.Cart(shopCart).AddCustomItem({ name: "Li'l Sebastian DVD", quantity: 3, price: { amount: 999 } })
+const placedAgain = await store.Cart(shopCart).Checkout(april.id, saved, undefined, withToken)
+const order2 = placedAgain.data
+expect('second order: customer', order2.customer.id, april.id, placedAgain)
+expect('second order: billing_address, the saved address', fieldsOf(order2.billing_address, billing), billing, placedAgain)
+expect('second order: billing_address, no id', order2.billing_address.id, undefined, placedAgain)
+expect('second order: shipping_address defaults to billing', order2.shipping_address, order2.billing_address, placedAgain)
+expect('second order: total', order2.meta.display_price.with_tax.formatted, '$29.97', placedAgain)
+step('shop: the emptied cart filled again and checked out to a saved address as read', brief(order2))
+
+const guestCart = `sdk-guest-${run}`
+const guest = { name: 'Tom Haverford', email: `tom+${run}@example.com` }
+const guestAddress = { first_name: 'Tom', last_name: 'Haverford', line_1: '1 Snakehole Lounge', county: 'Wamapoke',
+  postcode: '47998', country: 'US' }
+await store.Cart(guestCart).AddCustomItem({ name: 'Tommy Fresh', quantity: 1, price: { amount: 4500 } })
+const guestPlaced = await store.Cart(guestCart).Checkout(guest, guestAddress)
+const order3 = guestPlaced.data
+expect('guest order: customer', order3.customer, guest, guestPlaced)
+expect('guest order: relationships.customer', order3.relationships.customer, undefined, guestPlaced)
+expect('guest order: billing_address', fieldsOf(order3.billing_address, guestAddress), guestAddress, guestPlaced)
+expect('guest order: shipping_address is the billing address', order3.shipping_address, order3.billing_address, guestPlaced)
+expect('guest order: total', order3.meta.display_price.with_tax.formatted, '$45.00', guestPlaced)
+expect('guest cart after checkout', (await store.Cart(guestCart).Items()).data, [])
+step('shop: Checkout({name, email}, address) is a guest order', brief(order3))
+
+const mine = await shop.Orders.All(april.token)
+expect("the customer's orders, newest first", ids(mine.data), [order2.id, order1.id], mine)
+expect("the customer's orders: meta.results.total", mine.meta.results.total, 2, mine)
+expect("the customer's orders: the first as checkout answered", mine.data[1], order1, mine)
+const fetched = await shop.Orders.Get(order1.id, april.token)
+expect('Orders.Get with the customer token', fetched.data, order1, fetched)
+step('shop: Orders.All(token), Orders.Get(id, token) with the customer token',
+  `${mine.data.length} of ${mine.meta.results.total}: ${ids(mine.data).join(', ')}`)
+
+// Orders.Items(id) takes no token: an implicit client alone reads no order's items.
+const itemsDenied = await rejected(shop.Orders.Items(order1.id))
+expect('Orders.Items with an implicit client: status', itemsDenied.errors?.[0]?.status, 403, itemsDenied)
+const lines = await admin.Orders.Items(order1.id)
+expect('order items', ids(lines.data), [poster.id, juice.id], lines)
+expect('order items: type', lines.data.map((l) => l.type), ['order_item', 'order_item'], lines)
+expect('order items: quantities', lines.data.map((l) => l.quantity), [2, 1], lines)
+expect('order items: sum of the lines', sum(lines.data), order1.meta.display_price.with_tax.amount, lines)
+// A storefront can send the customer token with every call through the gateway's headers option.
+const aprilsShop = gateway({ client_id: clientId, host, protocol: 'http', storage: new MemoryStorageFactory(),
+  disableCart: true, retryDelay: 10, retryJitter: 1, headers: { 'X-Moltin-Customer-Token': april.token } })
+const ownLines = await aprilsShop.Orders.Items(order1.id)
+expect('order items with the token in the headers option', ownLines.data, lines.data, ownLines)
+step('shop: Orders.Items(id): 403 to an implicit client alone; client_credentials, or the token in headers',
+  `${refusal(itemsDenied)}; ${lines.data.map((l) => `${l.quantity}× ${l.name} ${l.meta.display_price.with_tax.value.formatted}`).join(', ')}`)
+
+const notHers = await rejected(shop.Orders.Get(order1.id, andy.token))
+expect("another customer's order: status", notHers.errors?.[0]?.status, 404, notHers)
+const andys = await shop.Orders.All(andy.token)
+expect("the other customer's orders", andys.data, [], andys)
+expect("the other customer's orders: meta.results.total", andys.meta.results.total, 0, andys)
+step("shop: another customer's token: that order is 404, its own list empty", refusal(notHers))
+
+const byCustomer = await admin.Orders.Filter({ eq: { customer_id: april.id } }).All()
+expect('eq(customer_id)', ids(byCustomer.data), [order2.id, order1.id], byCustomer)
+expect('eq(customer_id): meta.results.total', byCustomer.meta.results.total, 2, byCustomer)
+const everything = await admin.Orders.All()
+expect('every order, newest first', ids(everything.data).slice(0, 3), [order3.id, order2.id, order1.id], everything)
+step('shop: back office Orders.Filter({eq: {customer_id}}).All(), Orders.All()',
+  `${byCustomer.data.length} of the customer's; ${everything.data.length} of ${everything.meta.results.total} in all`)
+
+const page1 = await admin.Orders.Limit(1).All()
+expect('Limit(1): the newest order', ids(page1.data), [order3.id], page1)
+expect('Limit(1): meta.page.limit', page1.meta.page.limit, 1, page1)
+expect('Limit(1): links.next is absolute', page1.links.next?.startsWith(`http://${host}/v2/orders?`), true, page1)
+const page2 = await bearer(page1.links.next)
+expect('links.next: the second order', ids(page2.data), [order2.id], page2)
+const seen = [...ids(page1.data), ...ids(page2.data)]
+for (let next = page2.links.next; next; ) {
+  const page = await bearer(next)
+  seen.push(...ids(page.data))
+  next = page.links.next
+  expect('links.next stops at the last order', seen.length <= everything.meta.results.total, true, seen)
+}
+expect('every order once, following links.next', new Set(seen).size, seen.length, seen)
+expect('following links.next gives what Orders.All() lists', seen.slice(0, everything.data.length), ids(everything.data), seen)
+expect('pages followed', seen.length, everything.meta.results.total, seen)
+step('shop: Orders.Limit(1).All(), then links.next to the end', `${seen.length} pages, no repeats`)
