@@ -46,10 +46,33 @@ type orderRelations struct {
 	Customer *struct {
 		Data relation `json:"data"`
 	} `json:"customer,omitempty"`
+	// Cart is the cart the order was checked out from (emptied since).
+	Cart struct {
+		Data relation `json:"data"`
+	} `json:"cart"`
+}
+
+// orderPrices are an order's display prices: its total (no tax engine: with and without tax
+// alike, tax 0), and where payment stands, as the SDK's Order type reads them: nothing is
+// paid or authorized yet, so the balance owing is the total; no discount, no shipping.
+type orderPrices struct {
+	cartTotals
+	Authorized   formatted `json:"authorized"`
+	BalanceOwing formatted `json:"balance_owing"`
+	Paid         formatted `json:"paid"`
+	Discount     formatted `json:"discount"`
+	Shipping     formatted `json:"shipping"`
+}
+
+func pricesOf(o *orders.Order) orderPrices {
+	c := currencyOf(o)
+	zero := formatOf(c, 0)
+	return orderPrices{cartTotals: totalsOf(c, o.Total), Authorized: zero, BalanceOwing: formatOf(c, o.Total),
+		Paid: zero, Discount: zero, Shipping: zero}
 }
 
 type orderMeta struct {
-	DisplayPrice cartTotals `json:"display_price"`
+	DisplayPrice orderPrices `json:"display_price"`
 	Timestamps   struct {
 		CreatedAt string `json:"created_at"`
 		UpdatedAt string `json:"updated_at"`
@@ -70,7 +93,8 @@ func viewOrder(o *orders.Order) orderView {
 			Data relation `json:"data"`
 		}{relation{"customer", o.Customer.ID}}
 	}
-	v.Meta.DisplayPrice = totalsOf(currencyOf(o), o.Total)
+	v.Relationships.Cart.Data = relation{"cart", o.CartID}
+	v.Meta.DisplayPrice = pricesOf(o)
 	m := metaOf(o.CreatedAt, o.UpdatedAt)
 	v.Meta.Timestamps = m.Timestamps
 	return v

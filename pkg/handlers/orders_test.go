@@ -49,9 +49,15 @@ func TestCheckout(t *testing.T) {
 		if rel["customer"].(map[string]any)["data"].(map[string]any)["id"] != ron || len(rel["items"].(map[string]any)["data"].([]any)) != 2 {
 			t.Errorf("relationships %v", rel)
 		}
-		total := o["meta"].(map[string]any)["display_price"].(map[string]any)["with_tax"].(map[string]any)["amount"]
-		if total != float64(3*250+2*1099) {
-			t.Errorf("total %v, want %d", total, 3*250+2*1099)
+		prices := o["meta"].(map[string]any)["display_price"].(map[string]any)
+		for name, want := range map[string]int{"with_tax": 3*250 + 2*1099, "without_tax": 3*250 + 2*1099, "balance_owing": 3*250 + 2*1099,
+			"tax": 0, "paid": 0, "authorized": 0, "discount": 0, "shipping": 0} {
+			if got := prices[name].(map[string]any)["amount"]; got != float64(want) {
+				t.Errorf("display_price.%s %v, want %d", name, got, want)
+			}
+		}
+		if rel["cart"].(map[string]any)["data"].(map[string]any)["id"] != "cart-ron" {
+			t.Errorf("relationships.cart %v", rel["cart"])
 		}
 		// The cart is empty now: checking it out again is a 400, not a second order.
 		expect(t, h.checkout("cart-ron", asRon, checkoutBody(`{"id":"`+ron+`"}`)), 400)

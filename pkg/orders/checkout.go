@@ -192,7 +192,7 @@ func parseCustomer(o api.Object) (Customer, problem.List) {
 		return Customer{}, problem.List{bad("data", "required",
 			`data.customer is required: {"id": "<customer id>"} to check out a customer, or {"name": ..., "email": ...} for a guest`)}
 	}
-	if err := c.CheckMembers(3, "data.customer"); err != nil {
+	if err := c.CheckMembersAt("data.customer", 3, "a checkout's customer"); err != nil {
 		l, _ := problem.Problems(err)
 		return Customer{}, l
 	}

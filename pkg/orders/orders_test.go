@@ -115,7 +115,7 @@ func TestParseCheckout(t *testing.T) {
 		{"guest with a name of 255", body(`{"name":"`+strings.Repeat("n", 255)+`","email":"g@example.com"}`, ""), nil},
 		{"guest with a bad email", body(`{"name":"G","email":"nope"}`, ""), []string{"data.customer.email"}},
 		{"guest with an extra member", body(`{"name":"G","email":"g@example.com","phone":"1"}`, ""), []string{"data.customer.phone"}},
-		{"too many customer members", body(`{"name":"G","email":"g@example.com","a":1,"b":2}`, ""), []string{"data"}},
+		{"too many customer members", body(`{"name":"G","email":"g@example.com","a":1,"b":2}`, ""), []string{"data.customer"}},
 		{"an unknown member", body(`{"name":"G","email":"g@example.com"}`, `,"coupon":"X"`), []string{"data.coupon"}},
 		{"no billing address", `{"customer":{"name":"G","email":"g@example.com"},"shipping_address":` + addr + `}`, []string{"data.billing_address"}},
 		{"an address not an object", body(`{"name":"G","email":"g@example.com"}`, "")[:0] + `{"customer":{"name":"G","email":"g@example.com"},"billing_address":[1],"shipping_address":` + addr + `}`, []string{"data.billing_address"}},
