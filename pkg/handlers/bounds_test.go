@@ -21,6 +21,13 @@ func TestErrorsStayBounded(t *testing.T) {
 	}
 	many.WriteString(`}}`)
 	long := strings.Repeat("n", 200_000)
+	order := map[string]string{"orderId": h.placeOrder("bounds", bearer(h.admin), `{"name":"Guest","email":"g@example.com"}`)}
+	var manyFields strings.Builder
+	manyFields.WriteString(`{"data":{"type":"order","shipping_address":{"city":"Pawnee"`)
+	for i := 0; manyFields.Len() < api.MaxBody-100; i++ {
+		manyFields.WriteString(`,"field_` + strconv.Itoa(i) + `":"x"`)
+	}
+	manyFields.WriteString(`}}}`)
 	mandatory := `{"data":{"type":"settings","address_mandatory_fields":["` + strings.Repeat(`nope","`, 5000) + `line_1"]}}`
 
 	for _, c := range []struct {
@@ -40,6 +47,12 @@ func TestErrorsStayBounded(t *testing.T) {
 			Headers: bearer(h.admin), Body: `{"data":{"type":"address","` + long + `":1}}`}, 400, 8},
 		{"a 200 kB duplicated key", req{Route: "POST /v2/customers", Headers: bearer(h.admin),
 			Body: `{"data":{"` + long + `":1,"` + long + `":2}}`}, 400, 1},
+		{"order update with 40,000 unknown members", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
+			Body: strings.Replace(many.String(), `"type":"customer","name":"Ron","email":"a@example.com"`, `"type":"order"`, 1)}, 400, 1},
+		{"a shipping address of 1 MiB of members", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
+			Body: manyFields.String()}, 400, 1},
+		{"a 200 kB member name in an order update", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","` + long + `":1,"shipping_address":{"` + long + `":1}}}`}, 400, 2},
 		{"5,000 unknown mandatory fields", req{Route: "PUT /v2/settings", Headers: bearer(h.admin), Body: mandatory}, 400, api.MaxErrors + 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -39,6 +39,10 @@ const (
 	// matrixOrderList lists orders: client_credentials all, a valid customer token its own
 	// customer's; an implicit token alone or a bad customer token is refused (403).
 	matrixOrderList
+	// matrixOrderStaff changes one order: client_credentials alone (an unknown order is a
+	// 404); every other caller with a valid access token is refused (403), a customer's
+	// token on its own order included.
+	matrixOrderStaff
 	// matrixNoRoute is no endpoint: the $default route gives every caller the same answer,
 	// without authentication (NotFound).
 	matrixNoRoute
@@ -108,6 +112,8 @@ func matrixRows() []matrixRow {
 		{route: "GET /v2/orders", class: matrixOrderList, ok: 200},
 		{route: "GET /v2/orders/{orderId}", class: matrixOrder, ok: 200},
 		{route: "GET /v2/orders/{orderId}/items", class: matrixOrder, ok: 200},
+		{route: "PUT /v2/orders/{orderId}", class: matrixOrderStaff, ok: 200,
+			body: fixed(`{"data":{"type":"order","payment":"authorized","external_ref":"matrix-probe"}}`)},
 		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
 	}
 }
@@ -162,8 +168,8 @@ func newMatrixWorld(h *harness, n int) *matrixWorld {
 	return w
 }
 
-// snapshot is what an administrator sees of a customer: the record, its address and its
-// address list, as response bodies.
+// snapshot is what an administrator sees of a customer: the record, its address, its
+// address list and its order, as response bodies.
 func (w *matrixWorld) snapshot(h *harness, c matrixCustomer) []string {
 	h.t.Helper()
 	var out []string
@@ -171,6 +177,7 @@ func (w *matrixWorld) snapshot(h *harness, c matrixCustomer) []string {
 		{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": c.id}},
 		{Route: "GET /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": c.id}},
 		{Route: "GET /v2/customers/{customerId}/addresses/{addressId}", Path: map[string]string{"customerId": c.id, "addressId": c.address}},
+		{Route: "GET /v2/orders/{orderId}", Path: map[string]string{"orderId": c.order}},
 	} {
 		r.Headers = bearer(h.admin)
 		resp := h.do(r)
@@ -334,6 +341,14 @@ func matrixWant(r matrixRow, c matrixCaller) int {
 		return 403
 	case matrixOrderList:
 		if c.admin || c.owner || c.shopper {
+			return r.ok
+		}
+		return 403
+	case matrixOrderStaff:
+		switch {
+		case c.admin && c.missing:
+			return 404
+		case c.admin:
 			return r.ok
 		}
 		return 403

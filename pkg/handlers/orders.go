@@ -140,6 +140,13 @@ func GetOrder(d *app.Deps) api.HandlerFunc {
 	})
 }
 
+// UpdateOrder is PUT /v2/orders/{orderId}, a partial update by staff.
+func UpdateOrder(d *app.Deps) api.HandlerFunc {
+	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+		return order(http.StatusOK)(d.Orders.Update(ctx, c, r.Param("orderId"), body))
+	})
+}
+
 // GetOrderItems is GET /v2/orders/{orderId}/items.
 func GetOrderItems(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {

@@ -57,6 +57,12 @@ func TestRoundTrips(t *testing.T) {
 	placed := h.checkout("rt-placed", asOwen, checkoutBody(`{"id":"`+owen+`"}`))
 	expect(t, placed, 201)
 	order := map[string]string{"orderId": data(placed)["id"].(string)}
+	guestOrder := map[string]string{"orderId": h.placeOrder("rt-guest-order", bearer(h.implicit), `{"name":"Guest","email":"guest@example.com"}`)}
+	// April's order outlives her history: she was deleted and the cleanup erased it.
+	april := h.createCustomer("April", "april@example.com")
+	erased := map[string]string{"orderId": h.placeOrder("rt-erased", bearer(h.admin), `{"id":"`+april+`"}`)}
+	expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": april}, Headers: bearer(h.admin)}), 204)
+	h.eraseHistory(april)
 	cases := []struct {
 		name   string
 		req    req
@@ -158,6 +164,18 @@ func TestRoundTrips(t *testing.T) {
 		{"every order, staff", req{Route: "GET /v2/orders", Headers: bearer(h.admin)}, map[string]int{"Query": 8, "BatchGetItem": 1}, 0, false},
 		{"one customer's orders, staff", req{Route: "GET /v2/orders", Query: "filter=eq(customer_id," + owen + ")", Headers: bearer(h.admin)},
 			map[string]int{"Query": 1}, 0, false},
+		{"update order", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","payment":"paid","shipping":"fulfilled"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"update order, the same values again", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","payment":"paid","shipping":"fulfilled"}}`}, map[string]int{"GetItem": 1}, 0, false},
+		{"update a guest's order's shipping address", req{Route: "PUT /v2/orders/{orderId}", Path: guestOrder, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","shipping_address":{"city":"Pawnee"}}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"update order's shipping address, settings not cached", req{Route: "PUT /v2/orders/{orderId}", Path: guestOrder, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","shipping_address":{"city":"Eagleton"}}}`}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, true},
+		{"update order, its history erased", req{Route: "PUT /v2/orders/{orderId}", Path: erased, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","external_ref":"late"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 2}, 0, false},
+		{"update order, refused", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"order","shipping":"unfulfilled"}}`}, map[string]int{"GetItem": 1}, 400, false},
 		{"delete", req{Route: "DELETE /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
 		// The $default route answers from the route table alone.

@@ -43,6 +43,7 @@ var Routes = map[string]app.Endpoint{
 	"POST /v2/carts/{cartId}/checkout": Checkout,
 	"GET /v2/orders":                   ListOrders,
 	"GET /v2/orders/{orderId}":         GetOrder,
+	"PUT /v2/orders/{orderId}":         UpdateOrder,
 	"GET /v2/orders/{orderId}/items":   GetOrderItems,
 }
 

@@ -232,23 +232,40 @@ func parseCustomer(o api.Object) (Customer, problem.List) {
 // present in the result, unset ones ""), and each mandatory one missing its own 400. An
 // address as the API shows it (a customer's saved one, as read) is taken as it is.
 func parseAddress(o api.Object, name string, mandatory []string) (map[string]string, problem.List) {
+	values, ok, errs := addressObject(o, name, mandatory, true)
+	if !ok {
+		return nil, problem.List{bad("data."+name, "required", "data."+name+" is required")}
+	}
+	return fill(values), errs
+}
+
+// addressObject reads member name of o as an object of address fields: the fields it sets
+// (null sets ""), each bad field its own 400 (source data.<name>.<field>), and each mandatory
+// field it leaves blank — with all, or leaves out — its own 400 (source data.<name>). ok is
+// false when the member is absent or null.
+func addressObject(o api.Object, name string, mandatory []string, all bool) (values map[string]string, ok bool, errs problem.List) {
 	a, ok, err := object(o, name)
 	switch {
 	case err != nil:
-		return nil, problem.List{err}
+		return nil, true, problem.List{err}
 	case !ok:
-		return nil, problem.List{bad("data."+name, "required", "data."+name+" is required")}
+		return nil, false, nil
 	}
-	values, errs := addresses.Values(a, "data."+name)
+	source := "data." + name
+	values, errs = addresses.Values(a, source) // it bounds the members, and takes an address as read
 	if values == nil {
-		return nil, errs
+		return nil, true, errs
 	}
-	errs = append(errs, addresses.Missing(values, mandatory, true, "data."+name)...)
+	return values, true, append(errs, addresses.Missing(values, mandatory, all, source)...)
+}
+
+// fill returns every address field of values, unset ones "".
+func fill(values map[string]string) map[string]string {
 	all := make(map[string]string, len(addresses.Fields))
 	for _, f := range addresses.Fields {
 		all[f] = values[f]
 	}
-	return all, errs
+	return all
 }
 
 // OptionalRef reads an optional reference string (external_ref, order_number): at most 64

@@ -81,6 +81,12 @@ type Store interface {
 	PlaceOrder(ctx context.Context, o *Order, cart *carts.Cart, g customers.Guard) error
 	// Order reads an order without its lines. ErrNotFound when there is none.
 	Order(ctx context.Context, id string) (*Order, error)
+	// UpdateOrder writes next's statuses, references, shipping address, version and
+	// updated_at over the order, on condition that it is still at cur's version (ErrStale),
+	// and for a registered customer's order over its copy in the customer's history too,
+	// atomically; a history whose copy is gone (erased by the cleanup of a deleted
+	// customer) is not written to.
+	UpdateOrder(ctx context.Context, cur, next *Order) error
 	// OrderWithLines reads an order with its lines.
 	OrderWithLines(ctx context.Context, id string) (*Order, error)
 	// CustomerOrders lists a page of a live customer's orders, newest first, with their

@@ -151,6 +151,79 @@ func (s *Store) PlaceOrder(ctx context.Context, o *orders.Order, cart *carts.Car
 	return nil
 }
 
+// UpdateOrder implements orders.Store with one transaction: the order's changeable members
+// (statuses, references, shipping address) with its version and updated_at, on condition
+// that the version is still cur's, and the same over the copy in a registered customer's
+// history, on condition that the copy exists. The cleanup of a deleted customer erases those
+// copies (and only those: orders stay), so a copy that is gone must stay gone: when the
+// transaction fails on the copy's condition alone, it is sent again without the copy. The
+// common case is one transaction, with no read of the copy; the order's lines never change.
+func (s *Store) UpdateOrder(ctx context.Context, cur, next *orders.Order) error {
+	it := newOrderItem(next)
+	shipping, err := attributevalue.Marshal(it.Shipping)
+	if err != nil {
+		return fail("update order", err)
+	}
+	u := expression.Set(expression.Name("status"), expression.Value(it.Status)).
+		Set(expression.Name("payment"), expression.Value(it.Payment)).
+		Set(expression.Name("shipping"), expression.Value(it.Fulfilment)).
+		Set(expression.Name("shipping_address"), expression.Value(shipping)).
+		Set(expression.Name("version"), expression.Value(it.Version)).
+		Set(expression.Name("updated_at"), expression.Value(it.UpdatedAt))
+	for _, ref := range []struct {
+		name  string
+		value *string
+	}{{"external_ref", it.ExternalRef}, {"order_number", it.OrderNumber}} {
+		if ref.value == nil {
+			u = u.Remove(expression.Name(ref.name))
+		} else {
+			u = u.Set(expression.Name(ref.name), expression.Value(*ref.value))
+		}
+	}
+	order, err := expression.NewBuilder().WithUpdate(u).
+		WithCondition(expression.Name("version").Equal(expression.Value(cur.Version))).Build()
+	if err != nil {
+		return fail("update order", err)
+	}
+	copyOf, err := expression.NewBuilder().WithUpdate(u).WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return fail("update order", err)
+	}
+	orderK, _ := attributevalue.MarshalMap(orderKey(cur.ID))
+	var linkK map[string]types.AttributeValue
+	if cur.Customer.ID != "" {
+		linkK, _ = attributevalue.MarshalMap(orderLinkKey(cur.Customer.ID, timeKey(cur.CreatedAt), cur.ID))
+	}
+	for {
+		reasons, err := s.transact(ctx, "update order", func() []types.TransactWriteItem {
+			items := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: orderK,
+				UpdateExpression: order.Update(), ConditionExpression: order.Condition(),
+				ExpressionAttributeNames: order.Names(), ExpressionAttributeValues: order.Values(),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}}
+			if linkK == nil {
+				return items
+			}
+			return append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: linkK,
+				UpdateExpression: copyOf.Update(), ConditionExpression: copyOf.Condition(),
+				ExpressionAttributeNames: copyOf.Names(), ExpressionAttributeValues: copyOf.Values()}})
+		})
+		switch {
+		case err != nil:
+			return err
+		case failed(reasons, 0) && len(reasons[0].Item) == 0:
+			return orders.ErrNotFound
+		case failed(reasons, 0):
+			return orders.ErrStale
+		case failed(reasons, 1) && linkK != nil:
+			linkK = nil // the copy is gone: the order alone
+			continue
+		case reasons != nil:
+			return orders.ErrStale
+		}
+		return nil
+	}
+}
+
 // Order implements orders.Store with one consistent GetItem.
 func (s *Store) Order(ctx context.Context, id string) (*orders.Order, error) {
 	return getOne(ctx, s, "get order", orderKey(id), (*orderItem).order, orders.ErrNotFound)
