@@ -782,3 +782,25 @@ func TestUpdateOrderWithoutHistory(t *testing.T) {
 		t.Errorf("%d items carry the order's id: the erased copy came back", len(items))
 	}
 }
+
+// TestDeletedCustomersOrders: deleting a customer keeps its orders (the cleanup erases what
+// is personal in them later): staff still read and list them; the customer's token, dead,
+// reads nothing.
+func TestDeletedCustomersOrders(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	token := h.customerToken("ron@example.com")
+	h.put("gone", "Bacon", 1, 100)
+	r := h.checkout("gone", withCustomer(h.implicit, token), checkoutBody(`{"id":"`+ron+`"}`))
+	expect(t, r, 201)
+	id := data(r)["id"].(string)
+	expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": ron}, Headers: bearer(h.admin)}), 204)
+	expect(t, h.do(req{Route: "GET /v2/orders/{orderId}", Path: map[string]string{"orderId": id}, Headers: bearer(h.admin)}), 200)
+	list := h.do(req{Route: "GET /v2/orders", Query: "filter=eq(customer_id," + ron + ")", Headers: bearer(h.admin)})
+	expect(t, list, 200)
+	if n := len(list.JSON["data"].([]any)); n != 1 {
+		t.Errorf("staff see %d of the deleted customer's orders, want 1", n)
+	}
+	expect(t, h.do(req{Route: "GET /v2/orders/{orderId}", Path: map[string]string{"orderId": id}, Headers: withCustomer(h.implicit, token)}), 403)
+	expect(t, h.do(req{Route: "GET /v2/orders", Headers: withCustomer(h.implicit, token)}), 403)
+}
