@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -36,6 +38,8 @@ const (
 	seedCustomers = 100
 	bookAddresses = 2000
 	addressOffset = 1900
+	// shopperOrders is how many orders the orders cases' customer has: more than a page.
+	shopperOrders = 30
 )
 
 // settingsPageLength is what update settings writes: the default page length, so that the
@@ -64,6 +68,19 @@ var cases = []benchCase{
 	{name: fmt.Sprintf("list addresses, offset %d (of %d)", addressOffset, bookAddresses), handler: listAddresses(addressOffset)},
 	{name: "get settings", handler: getSettings},
 	{name: "update settings", handler: updateSettings},
+	{name: fmt.Sprintf("get cart (%d items)", cartLines), handler: getCart},
+	{name: "add to cart", handler: addToCart},
+	{name: "update cart item (quantity)", handler: updateCartItem},
+	{name: "remove cart item", handler: removeCartItem},
+	{name: "empty cart", handler: emptyCart},
+	{name: "checkout, customer token", handler: checkout(true)},
+	{name: "checkout, guest", handler: checkout(false)},
+	{name: "get order", handler: getOrder(false)},
+	{name: "get order, customer token", handler: getOrder(true)},
+	{name: "order items, customer token", handler: orderItems},
+	{name: fmt.Sprintf("list orders, customer token (of %d)", shopperOrders), handler: listOrders(false, true)},
+	{name: "list orders, staff", handler: listOrders(false, false)},
+	{name: fmt.Sprintf("list orders, eq(customer_id) (of %d)", shopperOrders), handler: listOrders(true, false)},
 }
 
 // request describes one API Gateway request.
@@ -292,6 +309,165 @@ func updateSettings(_ context.Context, e *env) (*op, error) {
 		Route: "PUT /v2/settings", Headers: bearer(e.admin),
 		Body: fmt.Sprintf(`{"data":{"type":"settings","page_length":%d}}`, settingsPageLength),
 	})), nil
+}
+
+// The cart cases work on carts of cartLines lines made through the store (untimed), each
+// case on its own; every call gets the cart as the case found it (see each case).
+
+func cartPath(cartID string, itemID ...string) map[string]string {
+	p := map[string]string{"cartId": cartID}
+	if len(itemID) > 0 {
+		p["itemId"] = itemID[0]
+	}
+	return p
+}
+
+// cartOf fills a new cart with cartLines lines and returns its id and its lines' ids.
+func cartOf(ctx context.Context, e *env) (string, []string, error) {
+	cartID := e.cartID()
+	lines, err := e.fillCart(ctx, cartID, cartLines)
+	return cartID, lines, err
+}
+
+func getCart(ctx context.Context, e *env) (*op, error) {
+	cartID, _, err := cartOf(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "GetCartFunction", handlers.GetCart, 200, fixed(request{
+		Route: "GET /v2/carts/{cartId}", Path: cartPath(cartID), Headers: bearer(e.implicit),
+	})), nil
+}
+
+// addToCart adds a custom item to a cart of cartLines lines; before every call the line the
+// call before added is removed (untimed), so that every add finds the same cart.
+func addToCart(ctx context.Context, e *env) (*op, error) {
+	cartID, lines, err := cartOf(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	o := handlerOp(e, "AddCartItemFunction", handlers.AddCartItem, 201, fixed(request{
+		Route: "POST /v2/carts/{cartId}/items", Path: cartPath(cartID), Headers: bearer(e.implicit),
+		Body: `{"data":{"type":"custom_item","name":"Lagavulin 16","sku":"lagavulin-16","description":"a bottle",` +
+			`"quantity":1,"price":{"amount":8999,"includes_tax":true}}}`,
+	}))
+	o.prepare = chain(func(ctx context.Context) error {
+		c, err := e.fixtures.Cart(ctx, cartID)
+		if err != nil {
+			return err
+		}
+		for _, l := range c.Lines {
+			if !slices.Contains(lines, l.ID) {
+				if _, err := e.fixtures.RemoveLine(ctx, cartID, l.ID, time.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}, o.prepare)
+	return o, nil
+}
+
+func updateCartItem(ctx context.Context, e *env) (*op, error) {
+	cartID, lines, err := cartOf(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "UpdateCartItemFunction", handlers.UpdateCartItem, 200, fixed(request{
+		Route: "PUT /v2/carts/{cartId}/items/{itemId}", Path: cartPath(cartID, lines[0]), Headers: bearer(e.implicit),
+		Body: `{"data":{"type":"cart_item","id":"` + lines[0] + `","quantity":3}}`,
+	})), nil
+}
+
+// removeCartItem removes a line added (untimed) before every call to a cart of cartLines
+// lines.
+func removeCartItem(ctx context.Context, e *env) (*op, error) {
+	cartID, _, err := cartOf(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return handlerOp(e, "DeleteCartItemFunction", handlers.DeleteCartItem, 200, func(ctx context.Context) (request, error) {
+		added, err := e.fillCart(ctx, cartID, 1)
+		if err != nil {
+			return request{}, err
+		}
+		return request{Route: "DELETE /v2/carts/{cartId}/items/{itemId}", Path: cartPath(cartID, added[0]),
+			Headers: bearer(e.implicit)}, nil
+	}), nil
+}
+
+// emptyCart empties a cart filled (untimed) with cartLines lines before every call.
+func emptyCart(_ context.Context, e *env) (*op, error) {
+	cartID := e.cartID()
+	return handlerOp(e, "EmptyCartFunction", handlers.EmptyCart, 204, func(ctx context.Context) (request, error) {
+		_, err := e.fillCart(ctx, cartID, cartLines)
+		return request{Route: "DELETE /v2/carts/{cartId}/items", Path: cartPath(cartID), Headers: bearer(e.implicit)}, err
+	}), nil
+}
+
+// checkout checks out a fresh cart of cartLines lines (filled untimed before every call):
+// registered, a customer of its own with its customer token (each call adds to its
+// history), or as a guest.
+func checkout(registered bool) func(context.Context, *env) (*op, error) {
+	return func(ctx context.Context, e *env) (*op, error) {
+		headers, customer := bearer(e.implicit), `{"name":"Guest Shopper","email":"`+e.email("guest")+`"}`
+		if registered {
+			c, err := e.customer(ctx, "checkout")
+			if err != nil {
+				return nil, err
+			}
+			if headers, err = e.asCustomer(c); err != nil {
+				return nil, err
+			}
+			customer = `{"id":"` + c.ID + `"}`
+		}
+		return handlerOp(e, "CheckoutFunction", handlers.Checkout, 201, func(ctx context.Context) (request, error) {
+			cartID, _, err := cartOf(ctx, e)
+			return request{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath(cartID), Headers: headers,
+				Body: `{"data":` + checkoutBody(customer) + `}`}, err
+		}), nil
+	}
+}
+
+// shopperHeaders are the headers of the orders cases: the shopper's own (a customer token)
+// or a client_credentials token.
+func shopperHeaders(e *env, customerToken bool) map[string]string {
+	if customerToken {
+		return e.asShopper
+	}
+	return bearer(e.admin)
+}
+
+// getOrder reads the shopper's newest order.
+func getOrder(customerToken bool) func(context.Context, *env) (*op, error) {
+	return func(_ context.Context, e *env) (*op, error) {
+		return handlerOp(e, "GetOrderFunction", handlers.GetOrder, 200, fixed(request{
+			Route: "GET /v2/orders/{orderId}", Path: map[string]string{"orderId": e.shopperOrders[len(e.shopperOrders)-1]},
+			Headers: shopperHeaders(e, customerToken),
+		})), nil
+	}
+}
+
+func orderItems(_ context.Context, e *env) (*op, error) {
+	return handlerOp(e, "GetOrderItemsFunction", handlers.GetOrderItems, 200, fixed(request{
+		Route: "GET /v2/orders/{orderId}/items", Path: map[string]string{"orderId": e.shopperOrders[len(e.shopperOrders)-1]},
+		Headers: e.asShopper,
+	})), nil
+}
+
+// listOrders lists the first page (the default length, 25): the shopper's history with its
+// customer token, every order with client_credentials, or the shopper's orders by
+// filter=eq(customer_id,...) with client_credentials.
+func listOrders(byCustomerID, customerToken bool) func(context.Context, *env) (*op, error) {
+	return func(_ context.Context, e *env) (*op, error) {
+		q := ""
+		if byCustomerID {
+			q = "filter=eq(customer_id," + e.shopper + ")"
+		}
+		return handlerOp(e, "ListOrdersFunction", handlers.ListOrders, 200, fixed(request{
+			Route: "GET /v2/orders", Query: q, Headers: shopperHeaders(e, customerToken),
+		})), nil
+	}
 }
 
 func chain(fs ...func(context.Context) error) func(context.Context) error {

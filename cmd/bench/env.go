@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -17,12 +18,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/acme/customers/pkg/addresses"
+	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/dynamolocal"
 	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/samtemplate"
 	"github.com/acme/customers/pkg/store"
 )
@@ -51,7 +55,12 @@ type env struct {
 	implicit string       // an implicit access token
 	hash     string       // bcrypt hash of fixturePassword at the configured cost
 	book     string       // the customer holding bookAddresses addresses (seedAddresses)
-	seq      atomic.Int64
+	// shopper is the customer holding shopperOrders (seedOrders), newest last; asShopper the
+	// headers of its storefront requests (implicit token and customer token).
+	shopper       string
+	shopperOrders []string
+	asShopper     map[string]string
+	seq           atomic.Int64
 }
 
 // newEnv starts DynamoDB Local unless DYNAMODB_ENDPOINT names one, and creates a table
@@ -300,4 +309,85 @@ func (e *env) jarName() string {
 		return ""
 	}
 	return filepath.Base(jars[len(jars)-1])
+}
+
+// cartID returns a cart id no other fixture uses.
+func (e *env) cartID() string { return fmt.Sprintf("bench-cart-%d", e.seq.Add(1)) }
+
+// cartLines is how many lines the cart fixtures hold.
+const cartLines = 3
+
+// benchLine is line i of a fixture cart: a custom item, 2 × 12.50.
+func benchLine(i int) carts.Line {
+	return carts.Line{ID: id.NewOrdered(), Name: fmt.Sprintf("Bench item %d", i), SKU: fmt.Sprintf("bench-%d", i),
+		Description: "a thing to check out", Quantity: 2, Amount: 1250, IncludesTax: true, CreatedAt: time.Now().UTC()}
+}
+
+// fillCart adds n lines to a cart through the store (untimed setup) and returns their ids.
+func (e *env) fillCart(ctx context.Context, cartID string, n int) ([]string, error) {
+	ids := make([]string, n)
+	for i := range ids {
+		l := benchLine(i)
+		if _, err := e.fixtures.AddLine(ctx, cartID, l, l.CreatedAt); err != nil {
+			return nil, fmt.Errorf("fixture cart: %w", err)
+		}
+		ids[i] = l.ID
+	}
+	return ids, nil
+}
+
+// checkoutBody is a checkout of customer (a JSON object) to addressValues, as a request's
+// body (wrapped in "data") or as the decoded data object.
+func checkoutBody(customer string) string {
+	addr, _ := json.Marshal(addressValues)
+	return `{"customer":` + customer + `,"billing_address":` + string(addr) + `,"shipping_address":` + string(addr) + `}`
+}
+
+// placeOrder checks a fresh cart of cartLines lines out for c through the orders service,
+// as staff (untimed setup), and returns the order as the store was given it.
+func (e *env) placeOrder(ctx context.Context, c *customers.Customer) (*orders.Order, error) {
+	cartID := e.cartID()
+	if _, err := e.fillCart(ctx, cartID, cartLines); err != nil {
+		return nil, err
+	}
+	var body api.Object
+	if err := json.Unmarshal([]byte(checkoutBody(`{"id":"`+c.ID+`"}`)), &body); err != nil {
+		return nil, err
+	}
+	o, err := e.deps.Orders.Checkout(ctx, auth.Caller{Grant: auth.ClientCredentials}, cartID, body)
+	if err != nil {
+		return nil, fmt.Errorf("fixture order: %w", err)
+	}
+	return o, nil
+}
+
+// asCustomer is the headers of a storefront request made for c: the implicit access token
+// and a customer token of c.
+func (e *env) asCustomer(c *customers.Customer) (map[string]string, error) {
+	tok, err := e.deps.Tokens.IssueCustomer(c.ID, c.TokenGen)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"authorization": "Bearer " + e.implicit, "x-moltin-customer-token": tok.Value}, nil
+}
+
+// seedOrders writes a customer with n orders, e.shopper, placed through the orders service
+// (untimed setup), newest last in e.shopperOrders.
+func (e *env) seedOrders(ctx context.Context, n int) error {
+	c, err := e.customer(ctx, "shopper")
+	if err != nil {
+		return err
+	}
+	if e.asShopper, err = e.asCustomer(c); err != nil {
+		return err
+	}
+	for range n {
+		o, err := e.placeOrder(ctx, c)
+		if err != nil {
+			return err
+		}
+		e.shopperOrders = append(e.shopperOrders, o.ID)
+	}
+	e.shopper = c.ID
+	return nil
 }

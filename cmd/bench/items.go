@@ -1,17 +1,20 @@
 package main
 
 // Items the bench writes itself, without pkg/store (the address book's addresses, the
-// scale run's customers), and the keys they need: the table's key patterns
-// (pkg/store/keys.go), restated. env.seedAddresses and checkCustomerItem check them
-// against items the store wrote.
+// scale run's customers and order-history links), and the keys they need: the table's
+// key patterns (pkg/store/keys.go), restated. env.seedAddresses, checkCustomerItem and
+// checkOrderLink check them against items the store wrote.
 
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/acme/customers/pkg/app"
@@ -34,6 +37,21 @@ func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 func addressKey(cid, aid string) item {
 	return key("CUSTOMER#"+cid, "ADDRESS#"+aid)
 }
+
+// checkStored checks that the item stored under want's key is want, which maker (a file
+// of the bench) made.
+func checkStored(ctx context.Context, e *env, want item, maker string) error {
+	out, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table,
+		Key: key(getS(want, "PK"), getS(want, "SK")), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return err
+	}
+	if !reflect.DeepEqual(out.Item, want) {
+		return fmt.Errorf("the store writes\n%#v\nbut %s makes\n%#v", out.Item, maker, want)
+	}
+	return nil
+}
+
 func getS(it item, name string) string {
 	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
 		return v.Value

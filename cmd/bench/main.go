@@ -19,7 +19,10 @@
 // The scale run (-scale=1000,100000 by default; -scale-only for nothing else) loads N
 // customers into a fresh table for each N and measures the customer list's query shapes
 // through the handler: latency, rows, DynamoDB calls and the read capacity DynamoDB
-// reports, side by side for each N (scale.go, scaledata.go, scalereport.go).
+// reports, side by side for each N (scale.go, scaledata.go, scalereport.go). Then
+// (-orders=100000 by default, 0 for none) one customer's order history of that many orders
+// is read through the ListOrders handler at page 1 and deep down, by links.next and by
+// page[offset] (scalehistory.go).
 //
 // It uses the DynamoDB Local at $DYNAMODB_ENDPOINT, or starts one, and works on fresh
 // tables made from template.yaml, deleted afterwards. Progress goes to stderr, the report to
@@ -63,7 +66,8 @@ func main() {
 	flag.BoolVar(&o.latency, "latency", true, "measure latency (needs DynamoDB Local)")
 	flag.BoolVar(&o.sizes, "sizes", true, "build the functions and report their sizes")
 	scale := flag.String("scale", "1000,100000", "customer counts of the scale run, comma-separated (\"\" for none); each is loaded into a fresh table")
-	scaleOnly := flag.Bool("scale-only", false, "run only the scale run (no latency, no sizes)")
+	scaleOnly := flag.Bool("scale-only", false, "run only the scale runs, customer lists and order history (no latency, no sizes)")
+	flag.IntVar(&o.scale.orders, "orders", 100000, "orders of the order-history scale run's customer, loaded into a fresh table (0 for none)")
 	flag.IntVar(&o.scale.runs, "scale-runs", 7, "timed passes over the list shapes per N (one call of each shape a pass)")
 	flag.IntVar(&o.scale.warm, "scale-warmup", 5, "untimed passes over the list shapes, per N, before the timed ones")
 	flag.IntVar(&o.scale.workers, "scale-writers", 8, "goroutines writing the scale run's customers")
@@ -77,6 +81,7 @@ func main() {
 		o.latency, o.sizes = false, false
 	}
 	o.scale.runs, o.scale.warm, o.scale.workers = max(o.scale.runs, 1), max(o.scale.warm, 0), max(o.scale.workers, 1)
+	o.scale.orders = max(o.scale.orders, 0)
 	o.scale.cursorPage, o.scale.cursorLimit = 400, 25
 	o.scale.cursorOffsets = (o.scale.cursorPage - 1) * o.scale.cursorLimit
 
@@ -122,7 +127,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	if len(o.scale.sizes) > 0 {
+	if len(o.scale.sizes) > 0 || o.scale.orders > 0 {
 		if r.scale, err = runScale(ctx, root, tpl, o.scale); err != nil {
 			return err
 		}
@@ -160,14 +165,17 @@ func latency(ctx context.Context, e *env, rec *recorder, o options, r *report) e
 		followers = append(followers, f)
 	}
 	bare, bareBcrypt := followers[0], followers[1]
-	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local at %s, tables %s (handlers), %s and %s (bare); seeding %d customers, and %d addresses for one\n",
-		e.endpoint, e.table, bare.table, bareBcrypt.table, seedCustomers, bookAddresses)
+	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local at %s, tables %s (handlers), %s and %s (bare); seeding %d customers, %d addresses for one and %d orders for another\n",
+		e.endpoint, e.table, bare.table, bareBcrypt.table, seedCustomers, bookAddresses, shopperOrders)
 	for range seedCustomers {
 		if _, err := e.customer(ctx, "seed"); err != nil {
 			return err
 		}
 	}
 	if err := e.seedAddresses(ctx, bookAddresses); err != nil {
+		return err
+	}
+	if err := e.seedOrders(ctx, shopperOrders); err != nil {
 		return err
 	}
 	// Warm the settings cache (SettingsTTL outlasts the run), as a warm Lambda has it.

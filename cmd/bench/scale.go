@@ -33,6 +33,7 @@ type scaleOptions struct {
 	cursorPage    int // the deep page reached by links.next and by page[offset]
 	cursorLimit   int
 	cursorOffsets int // (cursorPage-1)*cursorLimit
+	orders        int // the order history's length (scalehistory.go); 0 for none
 }
 
 // parseSizes reads -scale: a comma-separated list of customer counts ("" for none).
@@ -179,7 +180,8 @@ type scaleReport struct {
 	// answered and reported: read responses by operation over the whole run, and how many
 	// carried ConsumedCapacity.
 	answered, reported map[string]int
-	env                *env // the last table's environment (for the report's header)
+	env                *env        // the last table's environment (for the report's header)
+	history            *historyRun // nil when the order history did not run
 }
 
 // listResponse is what the bench reads of a list response.
@@ -201,14 +203,17 @@ type listResponse struct {
 	} `json:"errors"`
 }
 
-// lister calls the ListCustomers handler as the Lambda runtime does.
+// lister calls a list handler (ListCustomers, ListOrders) as the Lambda runtime does, on
+// its route with its headers.
 type lister struct {
-	e *env
-	h func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	e       *env
+	h       func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	route   string
+	headers map[string]string
 }
 
 func (l *lister) event(query string) events.APIGatewayV2HTTPRequest {
-	return testenv.Event(request{Route: "GET /v2/customers", Query: query, Headers: bearer(l.e.admin)})
+	return testenv.Event(request{Route: l.route, Query: query, Headers: l.headers})
 }
 
 // call makes one timed request.
@@ -223,36 +228,47 @@ func (l *lister) call(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (e
 func parseList(out events.APIGatewayV2HTTPResponse) (listResponse, error) {
 	var lr listResponse
 	if err := json.Unmarshal([]byte(out.Body), &lr); err != nil {
-		return lr, fmt.Errorf("list customers: status %d, body %q: %w", out.StatusCode, out.Body, err)
+		return lr, fmt.Errorf("list: status %d, body %q: %w", out.StatusCode, out.Body, err)
 	}
 	if out.StatusCode >= 500 {
-		return lr, fmt.Errorf("list customers: status %d: %s", out.StatusCode, out.Body)
+		return lr, fmt.Errorf("list: status %d: %s", out.StatusCode, out.Body)
 	}
 	return lr, nil
 }
 
-// follow requests the first page, then its links.next, up to page; it returns the query of
-// that page's request as its link gives it.
-func (l *lister) follow(ctx context.Context, limit, page int) (string, error) {
+// get makes one request and reads its list.
+func (l *lister) get(ctx context.Context, query string) (events.APIGatewayV2HTTPResponse, listResponse, error) {
+	out, _, err := l.call(ctx, l.event(query))
+	if err != nil {
+		return out, listResponse{}, err
+	}
+	lr, err := parseList(out)
+	return out, lr, err
+}
+
+// follow requests the first page, then its links.next, up to page or the last page a
+// links.next leads to, whichever comes first; it returns the page reached and the query of
+// its request as its link gives it.
+func (l *lister) follow(ctx context.Context, limit, page int) (query string, reached int, err error) {
 	q := "page[limit]=" + strconv.Itoa(limit)
 	for p := 1; p < page; p++ {
-		out, _, err := l.call(ctx, l.event(q))
+		out, lr, err := l.get(ctx, q)
 		if err != nil {
-			return "", err
+			return "", p, err
 		}
-		lr, err := parseList(out)
-		if err != nil {
-			return "", err
+		if out.StatusCode != 200 {
+			return "", p, fmt.Errorf("page %d answered %d: %s", p, out.StatusCode, out.Body)
 		}
 		if lr.Links.Next == nil {
-			return "", fmt.Errorf("links.next ends at page %d", p)
+			return q, p, nil
 		}
 		_, q, _ = strings.Cut(*lr.Links.Next, "?")
 	}
-	return q, nil
+	return q, page, nil
 }
 
-// runScale loads each N into a fresh table and runs every shape on it.
+// runScale loads each N into a fresh table and runs every shape on it, then the order
+// history (scalehistory.go) when o.orders is set.
 func runScale(ctx context.Context, root string, tpl *samtemplate.Template, o scaleOptions) (*scaleReport, error) {
 	sr := &scaleReport{o: o, answered: map[string]int{}, reported: map[string]int{}}
 	for _, n := range o.sizes {
@@ -261,6 +277,13 @@ func runScale(ctx context.Context, root string, tpl *samtemplate.Template, o sca
 			return nil, fmt.Errorf("scale %d: %w", n, err)
 		}
 		sr.runs = append(sr.runs, run)
+	}
+	if o.orders > 0 {
+		h, err := sr.runHistory(ctx, root, tpl, o.orders)
+		if err != nil {
+			return nil, fmt.Errorf("order history of %d: %w", o.orders, err)
+		}
+		sr.history = h
 	}
 	return sr, nil
 }
@@ -285,15 +308,12 @@ func (sr *scaleReport) runN(ctx context.Context, root string, tpl *samtemplate.T
 	if _, err := e.deps.Settings.Current(ctx); err != nil { // a warm Lambda's settings cache
 		return run, err
 	}
-	l := &lister{e: e, h: api.Handle("ListCustomersFunction", handlers.ListCustomers(e.deps))}
+	l := &lister{e: e, h: api.Handle("ListCustomersFunction", handlers.ListCustomers(e.deps)), route: "GET /v2/customers",
+		headers: bearer(e.admin)}
 	// The load is checked through the handler: the total, and one batch-written customer
 	// found by email.
 	for q, want := range map[string]int{"": n, "filter=eq(email," + d.customers[d.pick(0.5)].Email + ")": 1} {
-		out, _, err := l.call(ctx, l.event(q))
-		if err != nil {
-			return run, err
-		}
-		lr, err := parseList(out)
+		out, lr, err := l.get(ctx, q)
 		if err != nil {
 			return run, err
 		}
@@ -314,32 +334,21 @@ func (sr *scaleReport) runN(ctx context.Context, root string, tpl *samtemplate.T
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "bench: scale %d: following links.next to page %d\n", n, o.cursorPage)
-		if res.query, err = l.follow(ctx, o.cursorLimit, o.cursorPage); err != nil {
+		var reached int
+		if res.query, reached, err = l.follow(ctx, o.cursorLimit, o.cursorPage); err == nil && reached < o.cursorPage {
+			err = fmt.Errorf("links.next ends at page %d", reached)
+		}
+		if err != nil {
 			return run, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
-	// Passes over every shape in turn, so that DynamoDB Local's JIT and GC, and whatever
-	// else the machine does, weigh on all of them alike: o.warm untimed passes, then o.runs
-	// timed ones.
-	durs := make([][]time.Duration, len(shapes))
-	for pass := 0; pass < o.warm+o.runs; pass++ {
-		fmt.Fprintf(os.Stderr, "bench: scale %d: pass %d of %d over %d shapes\n", n, pass+1, o.warm+o.runs, len(shapes))
-		for i, s := range shapes {
-			res := &run.results[i]
-			if res.na != "" {
-				continue
-			}
-			d, err := sr.call(ctx, l, meter, res, pass >= o.warm)
-			if err != nil {
-				return run, fmt.Errorf("%s: %w", s.name, err)
-			}
-			if pass >= o.warm {
-				durs[i] = append(durs[i], d)
-			}
-		}
+	names := make([]string, len(shapes))
+	ls := make([]*lister, len(shapes))
+	for i, s := range shapes {
+		names[i], ls[i] = s.name, l
 	}
-	for i := range run.results {
-		run.results[i].p50 = sample{durs: durs[i]}.quantile(0.5)
+	if err := sr.passes(ctx, fmt.Sprintf("scale %d", n), meter, run.results, names, ls); err != nil {
+		return run, err
 	}
 	if run.prefix, run.exact, err = probePrefix(ctx, e, d.customers[d.pick(0.5)]); err != nil {
 		return run, err
@@ -351,6 +360,35 @@ func (sr *scaleReport) runN(ctx context.Context, root string, tpl *samtemplate.T
 		}
 	}
 	return run, nil
+}
+
+// passes calls every result's query in turn, each with its lister, so that DynamoDB
+// Local's JIT and GC, and whatever else the machine does, weigh on all of them alike:
+// o.warm untimed passes, then o.runs timed ones; then sets each result's p50. Results
+// marked na are passed over.
+func (sr *scaleReport) passes(ctx context.Context, what string, meter *capacity, results []shapeResult, names []string, ls []*lister) error {
+	o := sr.o
+	durs := make([][]time.Duration, len(results))
+	for pass := 0; pass < o.warm+o.runs; pass++ {
+		fmt.Fprintf(os.Stderr, "bench: %s: pass %d of %d over %d shapes\n", what, pass+1, o.warm+o.runs, len(results))
+		for i := range results {
+			res := &results[i]
+			if res.na != "" {
+				continue
+			}
+			d, err := sr.call(ctx, ls[i], meter, res, pass >= o.warm)
+			if err != nil {
+				return fmt.Errorf("%s: %w", names[i], err)
+			}
+			if pass >= o.warm {
+				durs[i] = append(durs[i], d)
+			}
+		}
+	}
+	for i := range results {
+		results[i].p50 = sample{durs: durs[i]}.quantile(0.5)
+	}
+	return nil
 }
 
 // call makes one call of res.query and records it in res when timed.

@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"iter"
 	"math/rand/v2"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,13 +219,8 @@ func checkCustomerItem(ctx context.Context, e *env, c *customers.Customer) error
 		return fmt.Errorf("check customer item: %w", err)
 	}
 	for _, want := range []item{customerItem(c), emailClaim(c)} {
-		out, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.table,
-			Key: key(getS(want, "PK"), getS(want, "SK")), ConsistentRead: aws.Bool(true)})
-		if err != nil {
+		if err := checkStored(ctx, e, want, "cmd/bench/scaledata.go"); err != nil {
 			return fmt.Errorf("check customer item: %w", err)
-		}
-		if !reflect.DeepEqual(out.Item, want) {
-			return fmt.Errorf("the store writes\n%#v\nbut cmd/bench/scaledata.go makes\n%#v", out.Item, want)
 		}
 	}
 	return nil
@@ -240,20 +235,51 @@ type loadStats struct {
 }
 
 // loadCustomers writes d's customers: the first through the store (and checked against
-// customerItem), the others with their email claims by BatchWriteItem, 25 items a call
-// from parallel goroutines, UnprocessedItems written again with backoff; then the count
-// shards are raised to n in all.
+// customerItem), the others with their email claims by batchLoad; then the count shards
+// are raised to n in all.
 func loadCustomers(ctx context.Context, e *env, d *scaleData, workers int) (loadStats, error) {
-	var st loadStats
 	t0 := time.Now()
 	if err := checkCustomerItem(ctx, e, d.customers[0]); err != nil {
-		return st, err
+		return loadStats{}, err
 	}
+	st, err := batchLoad(ctx, e, workers, func(yield func(item) bool) {
+		for _, c := range d.customers[1:] {
+			if !yield(customerItem(c)) || !yield(emailClaim(c)) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return st, fmt.Errorf("load customers: %w", err)
+	}
+	// The first customer was counted by store.Create; the count shards take the others.
+	rest := d.n - 1
+	for shard := range storeShards {
+		share := rest / storeShards
+		if shard < rest%storeShards {
+			share++
+		}
+		if _, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: countKey(shard),
+			UpdateExpression:          aws.String("ADD #n :d"),
+			ExpressionAttributeNames:  map[string]string{"#n": "count"},
+			ExpressionAttributeValues: item{":d": num(int64(share))},
+		}); err != nil {
+			return st, fmt.Errorf("load customers: count: %w", err)
+		}
+	}
+	st.elapsed = time.Since(t0)
+	return st, nil
+}
+
+// batchLoad writes items by BatchWriteItem, 25 a call from workers goroutines, and what
+// DynamoDB hands back unprocessed again, with backoff. Its elapsed time is the writing's.
+func batchLoad(ctx context.Context, e *env, workers int, items iter.Seq[item]) (loadStats, error) {
+	t0 := time.Now()
 	batches := make(chan []types.WriteRequest, workers*2)
 	var (
-		wg                   sync.WaitGroup
-		calls, items, unproc atomic.Int64
-		errs                 = make([]error, workers)
+		wg               sync.WaitGroup
+		calls, n, unproc atomic.Int64
+		errs             = make([]error, workers)
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -263,7 +289,7 @@ func loadCustomers(ctx context.Context, e *env, d *scaleData, workers int) (load
 				if errs[w] != nil {
 					continue // drain
 				}
-				items.Add(int64(len(batch)))
+				n.Add(int64(len(batch)))
 				req := map[string][]types.WriteRequest{e.table: batch}
 				for attempt := 0; len(req) > 0; attempt++ {
 					if attempt > 0 {
@@ -280,7 +306,7 @@ func loadCustomers(ctx context.Context, e *env, d *scaleData, workers int) (load
 					calls.Add(1)
 					out, err := e.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
 					if err != nil {
-						errs[w] = fmt.Errorf("load customers: %w", err)
+						errs[w] = err
 						cancel()
 						break
 					}
@@ -302,36 +328,15 @@ func loadCustomers(ctx context.Context, e *env, d *scaleData, workers int) (load
 		batch = make([]types.WriteRequest, 0, 25)
 		return true
 	}
-produce:
-	for _, c := range d.customers[1:] {
-		for _, it := range []item{customerItem(c), emailClaim(c)} {
-			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
-			if len(batch) == 25 && !flush() {
-				break produce
-			}
+	for it := range items {
+		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		if len(batch) == 25 && !flush() {
+			break
 		}
 	}
 	flush()
 	close(batches)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return st, err
-	}
-	// The first customer was counted by store.Create; the count shards take the others.
-	rest := d.n - 1
-	for shard := range storeShards {
-		share := rest / storeShards
-		if shard < rest%storeShards {
-			share++
-		}
-		if _, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &e.table, Key: countKey(shard),
-			UpdateExpression:          aws.String("ADD #n :d"),
-			ExpressionAttributeNames:  map[string]string{"#n": "count"},
-			ExpressionAttributeValues: item{":d": num(int64(share))},
-		}); err != nil {
-			return st, fmt.Errorf("load customers: count: %w", err)
-		}
-	}
-	st.elapsed, st.items, st.batches, st.unprocessed = time.Since(t0), int(items.Load()), int(calls.Load()), int(unproc.Load())
-	return st, nil
+	st := loadStats{elapsed: time.Since(t0), items: int(n.Load()), batches: int(calls.Load()), unprocessed: int(unproc.Load())}
+	return st, errors.Join(errs...)
 }

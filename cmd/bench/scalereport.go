@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/acme/customers/pkg/api"
 )
 
 // thousands renders n with comma separators.
@@ -80,6 +82,16 @@ func mapsKeys(m map[string]int) []string {
 }
 
 func (sr *scaleReport) write(p func(string, ...any)) {
+	if len(sr.runs) > 0 {
+		sr.writeCustomers(p)
+	}
+	if sr.history != nil {
+		sr.history.write(p, sr.o)
+	}
+	sr.writeCapacity(p)
+}
+
+func (sr *scaleReport) writeCustomers(p func(string, ...any)) {
 	o := sr.o
 	ns := make([]string, len(sr.runs))
 	for i, run := range sr.runs {
@@ -99,10 +111,7 @@ func (sr *scaleReport) write(p func(string, ...any)) {
 	p("| N | load time | items written | BatchWriteItem calls | items handed back unprocessed | items/s |")
 	p("|--:|--:|--:|--:|--:|--:|")
 	for _, run := range sr.runs {
-		l := run.load
-		p("| %s | %s | %s | %s | %s | %s |", thousands(run.n), l.elapsed.Round(100*time.Millisecond),
-			thousands(l.items+2), thousands(l.batches), thousands(l.unprocessed),
-			thousands(int(float64(l.items)/l.elapsed.Seconds())))
+		p("%s", loadRow(run.n, run.load, 2))
 	}
 	p("")
 	p("(Items: two per customer, the customer and its email claim; the first customer's are written by store.Create's")
@@ -227,6 +236,11 @@ func (sr *scaleReport) write(p func(string, ...any)) {
 			}
 		}
 	}
+}
+
+// writeCapacity says how far DynamoDB Local reported ConsumedCapacity, and what the RCU
+// columns stand for.
+func (sr *scaleReport) writeCapacity(p func(string, ...any)) {
 	p("")
 	var cc []string
 	complete := true
@@ -247,8 +261,100 @@ func (sr *scaleReport) write(p func(string, ...any)) {
 		p("(items read) and the KiB of the read responses stand in for it.")
 	}
 	p("The figures follow DynamoDB's documented rule (an eventually consistent index Query: 0.5 RCU per 4 KB of the items")
-	p("it read, rounded up; a strongly consistent GetItem or BatchGetItem: 1 RCU per item up to 4 KB): the unfiltered page")
-	p("is 8 Queries of a few rows at 0.5 each plus 8 count shards at 1 each. DynamoDB Local reports 0 for a Query that")
-	p("reads nothing (`eq(email,<missing>)`); whether DynamoDB bills a minimum there this bench cannot tell. It is a model")
-	p("of the bill, not a measurement: read the RCU columns against each other.")
+	p("it read, rounded up; a strongly consistent read, a GetItem, a BatchGetItem or the order history's Query of the")
+	p("table: 1 RCU per 4 KB): the unfiltered customer page is 8 Queries of a few rows at 0.5 each plus 8 count shards at")
+	p("1 each. DynamoDB Local reports 0 for a Query that reads nothing (`eq(email,<missing>)`); whether DynamoDB bills a")
+	p("minimum there this bench cannot tell. It is a model of the bill, not a measurement: read the RCU columns against")
+	p("each other.")
+}
+
+// loadRow is a load table's row: N, then what loading took.
+func loadRow(n int, l loadStats, extra int) string {
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", thousands(n), l.elapsed.Round(100*time.Millisecond),
+		thousands(l.items+extra), thousands(l.batches), thousands(l.unprocessed),
+		thousands(int(float64(l.items)/l.elapsed.Seconds())))
+}
+
+func (h *historyRun) write(p func(string, ...any), o scaleOptions) {
+	n := thousands(h.n)
+	p("")
+	p("## Scale: a customer's order history at %s orders", n)
+	p("")
+	p("One customer's history, loaded into a fresh table as pkg/store keeps it: one order placed for real through the")
+	p("orders service (`Checkout`, whose store.PlaceOrder transaction writes the order, its lines, the history link and")
+	p("order_count), its history link compared with the bench's own (equal, or the run stops); the other %s orders", thousands(h.n-1))
+	p("written as what the history read touches and nothing else: their history links (`CUSTOMER#<id>` /")
+	p("`#ORDER#<created_at>␟<id>`, each a copy of its order; created over the two years before the real one, 1–4 lines")
+	p("each) by BatchWriteItem, 25 a call from %d goroutines, and order_count raised to %s on the profile. Their own", o.workers, n)
+	p("items (`ORDER#<id>`: the order and its lines), the staff indexes (GSI7, GSI8) and the order count shards are not")
+	p("written: no history read touches them (a GET of one of those orders would be a 404, and the staff list does not")
+	p("show them).")
+	p("")
+	p("| orders | load time | items written | BatchWriteItem calls | items handed back unprocessed | items/s |")
+	p("|--:|--:|--:|--:|--:|--:|")
+	p("%s", loadRow(h.n, h.load, 0))
+	p("")
+	p("(Load time covers the customer, the real order and the check of its link, the links and order_count; *items")
+	p("written* counts the links written by BatchWriteItem.)")
+	p("")
+	p("Every request is a GET /v2/orders through the ListOrders handler with the customer's token (implicit access token")
+	p("and `X-Moltin-Customer-Token`) and `page[limit]=%d`, except the staff row (client_credentials): %d untimed passes", historyLimit, o.warm)
+	p("over the requests, then %d timed ones. Columns as in the customers' table: p50 in ms, the first timed call's rows", o.runs)
+	p("and total, its DynamoDB calls, the RCU DynamoDB Local reported for them and the items they read.")
+	p("")
+	p("| request | p50 ms | rows / total | calls | RCU | read |")
+	p("|---|--:|--:|---|--:|--:|")
+	for i, r := range h.results {
+		if r.na != "" {
+			continue
+		}
+		p("| %s | %s | %s | %s | %s | %s |", h.names[i], ms(r.p50), r.rowsTotal(), formatCalls(r.calls), r.rcu(),
+			thousands(r.read.items))
+	}
+	first, deep, offset := h.results[histFirst], h.results[histCursor], h.results[histOffset]
+	verdict := "**not constant**: it costs more than page 1"
+	if deep.status == first.status && math.Abs(deep.unitsMax-first.unitsMax) <= max(1, 0.25*max(deep.unitsMax, first.unitsMax)) {
+		verdict = "constant: it costs what page 1 costs (within 1 RCU: the profile's GetItem alongside the Query), " +
+			"whatever the number of orders before it"
+	}
+	same := "the same orders as"
+	if !h.sameOrders {
+		same = "⚠ not the same orders as"
+	}
+	p("")
+	p("Page %s reached by following `links.next` reads %s items for %.1f RCU (%s), page 1 %s items for %.1f RCU",
+		thousands(h.reached), thousands(deep.read.items), deep.unitsMax, formatCalls(deep.calls),
+		thousands(first.read.items), first.unitsMax)
+	p("(%s): %s.", formatCalls(first.calls), verdict)
+	p("The same page by `page[offset]` alone (%s that page reached through `links.next`) reads the %s orders", same,
+		thousands((h.reached-1)*historyLimit))
+	p("before it too: %s items, %.1f RCU.", thousands(offset.read.items), offset.unitsMax)
+	if far := h.results[histFarOffset]; far.na == "" {
+		p("")
+		if h.lastLink > 0 {
+			p("`links.next` ends at page %s, with %s orders after it: the link to page %s would carry `page[offset]=%s`,",
+				thousands(h.reached), thousands(h.n-h.lastLink), thousands(h.reached+1), thousands(h.lastLink))
+			p("past the contract's maximum `page[offset]` of %s (`api.MaxOffset`; a `page[cursor]` travels with its", thousands(api.MaxOffset))
+			p("offset), so the API never links past it: page %s is the deepest page a client can reach, by links or by offset,", thousands(h.reached))
+			p("and the one measured.")
+		} else {
+			p("Page %s is the history's last page.", thousands(h.reached))
+		}
+		what := fmt.Sprintf("%d rows", far.rows)
+		if far.detail != "" {
+			what = strconv.Quote(far.detail)
+		}
+		p("Page %s by `page[offset]=%d` alone answers %d (%s).", thousands(historyPage), (historyPage-1)*historyLimit, far.status, what)
+	}
+	if staff := h.results[histStaffFilter]; staff.status != 200 {
+		p("")
+		p("The staff's `filter=eq(customer_id,…)` is a points plan that reads the customer's whole history to sort and page")
+		p("it: at %s orders it answers %d (\"%s\").", n, staff.status, staff.detail)
+	}
+	for i, r := range h.results {
+		if r.varied {
+			p("")
+			p("%s: the calls or the RCU differed between timed calls (RCU %.1f–%.1f).", h.names[i], r.unitsMin, r.unitsMax)
+		}
+	}
 }
