@@ -8,10 +8,12 @@ import (
 	"github.com/acme/customers/pkg/problem"
 )
 
-// Paging limits from the contract.
+// Paging limits from the contract. MaxCursorOffset bounds the offset a link with a
+// continuation may carry (it is a page number's label there, not rows to skip).
 const (
-	MaxLimit  = 100
-	MaxOffset = 10000
+	MaxLimit        = 100
+	MaxOffset       = 10000
+	MaxCursorOffset = 1 << 30
 )
 
 // Page is a request's page[limit] and page[offset].
@@ -32,7 +34,14 @@ func ParsePage(ctx context.Context, r *Request, def func(context.Context) (int, 
 	} else if p.Limit, err = intParam(r, "page[limit]", 0, MaxLimit); err != nil {
 		return p, err
 	}
-	if p.Offset, err = intParam(r, "page[offset]", 0, MaxOffset); err != nil {
+	// An offset alone is read row by row up to MaxOffset; with a continuation (page[cursor])
+	// the page starts where the cursor says and the offset only numbers it, so following
+	// links goes as deep as the list does.
+	maxOffset := MaxOffset
+	if _, ok := r.query[CursorParam]; ok {
+		maxOffset = MaxCursorOffset
+	}
+	if p.Offset, err = intParam(r, "page[offset]", 0, maxOffset); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -176,8 +185,9 @@ func listMeta(r *Request, p Page, res Result, n int) ListMeta {
 	if res.Exact {
 		more = next < total
 	}
-	if next <= MaxOffset && p.Limit > 0 && more {
-		// A continuation from the store lets a client that follows links skip the offset.
+	if (next <= MaxOffset || res.Next != "") && next <= MaxCursorOffset && p.Limit > 0 && more {
+		// A continuation from the store lets a client that follows links skip the offset,
+		// past MaxOffset too.
 		m.Links.Next = link(next, res.Next)
 	}
 	if pages > 0 && p.Offset > 0 {

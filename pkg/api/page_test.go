@@ -45,6 +45,10 @@ func TestParsePage(t *testing.T) {
 		{"page[limit]=5%20", result{0, 0, "page[limit]"}},
 		{"page[limit]=５", result{0, 0, "page[limit]"}}, // full-width digit
 		{"page[offset]=10001", result{0, 0, "page[offset]"}},
+		// With a continuation the offset only numbers the page: it may go past 10,000.
+		{"page[offset]=24975&page[cursor]=c", result{25, 24975, ""}},
+		{"page[offset]=1073741824&page[cursor]=c", result{25, 1 << 30, ""}},
+		{"page[offset]=1073741825&page[cursor]=c", result{0, 0, "page[offset]"}},
 		{"page[offset]=-1", result{0, 0, "page[offset]"}},
 		{"page[offset]=ten", result{0, 0, "page[offset]"}},
 		{"page[limit]=10&page[offset]=1e4", result{0, 0, "page[offset]"}},
@@ -247,7 +251,9 @@ func TestListNext(t *testing.T) {
 		{"an empty page: the skip ran out of budget", 0, Page{5, 45}, Result{Total: 30, Next: "c"}, base + "45&page[cursor]=c"},
 		{"a lower bound, the store at its end", 5, Page{5, 0}, Result{Total: 1000}, ""},
 		{"an exact total, no continuation", 5, Page{5, 0}, Result{Total: 12, Exact: true}, base + "5"},
-		{"past the maximum offset", 5, Page{5, MaxOffset}, Result{Total: 1000, Next: "c"}, ""},
+		{"past the maximum offset, with a continuation", 5, Page{5, MaxOffset}, Result{Total: 100000, Next: "c"},
+			"https://api.example.test/v2/customers?page[limit]=5&page[offset]=10005&page[cursor]=c"},
+		{"past the maximum offset, without one", 5, Page{5, MaxOffset}, Result{Total: 100000, Exact: true}, ""},
 		{"limit 0", 0, Page{0, 0}, Result{Total: 1000, Next: "c"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

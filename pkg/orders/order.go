@@ -92,7 +92,9 @@ type Store interface {
 	// CustomerOrders lists a page of a live customer's orders, newest first, with their
 	// number: one Query of the customer's partition, which also checks the owner (its
 	// token generation when tokenGen is set). cursor continues a page before.
-	CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, cursor string) (Page, error)
+	// With owner nil (staff), the customer need not be live: a deleted customer's orders
+	// stay listed until the cleanup erases them.
+	CustomerOrders(ctx context.Context, customerID string, owner *customers.Guard, limit, offset int, cursor string) (Page, error)
 	// ListOrders lists a page of every order that matches q (the staff's list).
 	ListOrders(ctx context.Context, q StaffQuery) (Page, error)
 }

@@ -268,9 +268,13 @@ func (s *Store) OrderWithLines(ctx context.Context, id string) (*orders.Order, e
 
 // CustomerOrders implements orders.Store: a page of the customer's partition from its
 // profile down (see customerPage), newest first.
-func (s *Store) CustomerOrders(ctx context.Context, customerID string, tokenGen *int64, limit, offset int, cursor string) (orders.Page, error) {
-	res, err := s.customerPage(ctx, partitionPage{customerID: customerID, tokenGen: tokenGen,
-		from: prefixOrderLink, to: skProfile, desc: true, count: "order_count", op: "list orders"}, limit, offset, cursor)
+func (s *Store) CustomerOrders(ctx context.Context, customerID string, owner *customers.Guard, limit, offset int, cursor string) (orders.Page, error) {
+	p := partitionPage{customerID: customerID, anyOwner: owner == nil,
+		from: prefixOrderLink, to: skProfile, desc: true, count: "order_count", op: "list orders"}
+	if owner != nil {
+		p.tokenGen = owner.TokenGen
+	}
+	res, err := s.customerPage(ctx, p, limit, offset, cursor)
 	if err != nil {
 		return orders.Page{}, err
 	}
