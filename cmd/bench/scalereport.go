@@ -326,9 +326,14 @@ func (h *historyRun) write(p func(string, ...any), o scaleOptions) {
 		thousands(h.reached), thousands(deep.read.items), deep.unitsMax, formatCalls(deep.calls),
 		thousands(first.read.items), first.unitsMax)
 	p("(%s): %s.", formatCalls(first.calls), verdict)
-	p("The same page by `page[offset]` alone (%s that page reached through `links.next`) reads the %s orders", same,
-		thousands((h.reached-1)*historyLimit))
-	p("before it too: %s items, %.1f RCU.", thousands(offset.read.items), offset.unitsMax)
+	if offset.status == 400 {
+		p("The same page by `page[offset]` alone is a 400: an offset alone is read row by row, and stops at %s.",
+			thousands(api.MaxOffset))
+	} else {
+		p("The same page by `page[offset]` alone (%s that page reached through `links.next`) reads the %s orders", same,
+			thousands((h.reached-1)*historyLimit))
+		p("before it too: %s items, %.1f RCU.", thousands(offset.read.items), offset.unitsMax)
+	}
 	if far := h.results[histFarOffset]; far.na == "" {
 		p("")
 		if h.lastLink > 0 {
