@@ -87,8 +87,10 @@ type Store interface {
 	// atomically; a history whose copy is gone (erased by the cleanup of a deleted
 	// customer) is not written to.
 	UpdateOrder(ctx context.Context, cur, next *Order) error
-	// OrderWithLines reads an order with its lines.
-	OrderWithLines(ctx context.Context, id string) (*Order, error)
+	// OwnOrder reads an order (with its lines when lines) and, when owner is set, that
+	// customer's profile, in one call: ErrNotFound when there is no such order or it is not
+	// the owner's; customers.ErrNotFound or customers.ErrRevoked when the owner fails g.
+	OwnOrder(ctx context.Context, id string, lines bool, owner string, g customers.Guard) (*Order, error)
 	// CustomerOrders lists a page of a live customer's orders, newest first, with their
 	// number: one Query of the customer's partition, which also checks the owner (its
 	// token generation when tokenGen is set). cursor continues a page before.

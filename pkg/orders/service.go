@@ -12,48 +12,29 @@ import (
 
 // Get reads one order: any, for client_credentials; a customer's own, with that customer's
 // token (another customer's order is not found: a customer token learns nothing of other
-// orders). An implicit token alone reads no order.
+// orders). An implicit token alone reads no order. One read: the order and, for a
+// customer, its profile (the token's check) in one BatchGetItem.
 func (s *Service) Get(ctx context.Context, caller auth.Caller, orderID string) (*Order, error) {
-	return s.read(ctx, caller, orderID, s.store.Order)
+	return s.read(ctx, caller, orderID, false)
 }
 
 // Items reads an order with its lines, under Get's rules.
 func (s *Service) Items(ctx context.Context, caller auth.Caller, orderID string) (*Order, error) {
-	return s.read(ctx, caller, orderID, s.store.OrderWithLines)
+	return s.read(ctx, caller, orderID, true)
 }
 
-func (s *Service) read(ctx context.Context, caller auth.Caller, orderID string, read func(context.Context, string) (*Order, error)) (*Order, error) {
+func (s *Service) read(ctx context.Context, caller auth.Caller, orderID string, lines bool) (*Order, error) {
 	if !caller.Admin() && caller.CustomerID == "" {
 		return nil, ErrNoOrders
 	}
 	if !id.Valid(orderID) {
 		return nil, ErrNotFound
 	}
-	var (
-		cust    *customers.Customer
-		custErr error
-		done    = make(chan struct{})
-	)
-	if caller.CustomerID != "" {
-		// The customer's token must still be good: read its customer alongside.
-		go func() {
-			defer close(done)
-			cust, custErr = s.customers.Get(ctx, caller, caller.CustomerID)
-		}()
-	} else {
-		close(done)
+	o, err := s.store.OwnOrder(ctx, orderID, lines, caller.CustomerID, customers.Guard{TokenGen: caller.TokenGen()})
+	if caller.CustomerID != "" && errors.Is(err, customers.ErrNotFound) {
+		return nil, customers.ErrRevoked // the token's customer is gone
 	}
-	o, err := read(ctx, orderID)
-	<-done
-	switch {
-	case custErr != nil:
-		return nil, custErr
-	case err != nil:
-		return nil, err
-	case cust != nil && o.Customer.ID != cust.ID:
-		return nil, ErrNotFound
-	}
-	return o, nil
+	return o, err
 }
 
 // ListQuery is a page of an order list.

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/acme/customers/pkg/addresses"
@@ -147,37 +146,19 @@ func withValue(m map[string]types.AttributeValue, k string, v types.AttributeVal
 
 // Address implements addresses.Store: one BatchGetItem reads the address and its owner.
 func (s *Store) Address(ctx context.Context, o addresses.Owner, addressID string) (*addresses.Address, error) {
-	pk, _ := attributevalue.MarshalMap(customerKey(o.CustomerID))
-	ak, _ := attributevalue.MarshalMap(addressKey(o.CustomerID, addressID))
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: []map[string]types.AttributeValue{pk, ak}, ConsistentRead: aws.Bool(true)}}
-	var profile, address map[string]types.AttributeValue
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt == 3 {
-			return nil, unavailable("get address", errUnprocessed)
-		}
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fail("get address", err)
-		}
-		for _, it := range out.Responses[s.table] {
-			var k key
-			_ = attributevalue.UnmarshalMap(it, &k)
-			if k.SK == skProfile {
-				profile = it
-			} else {
-				address = it
-			}
-		}
-		req = out.UnprocessedKeys
-	}
-	if err := checkOwner(profile, o); err != nil {
+	ak := addressKey(o.CustomerID, addressID)
+	found, err := s.batchGet(ctx, "get address", customerKey(o.CustomerID), ak)
+	if err != nil {
 		return nil, err
 	}
-	if address == nil {
+	if err := checkOwner(found[customerKey(o.CustomerID)], o); err != nil {
+		return nil, err
+	}
+	if found[ak] == nil {
 		return nil, addresses.ErrNotFound
 	}
 	var it addressItem
-	if err := attributevalue.UnmarshalMap(address, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(found[ak], &it); err != nil {
 		return nil, fail("get address", err)
 	}
 	return it.address(), nil

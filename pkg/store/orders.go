@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/acme/customers/pkg/carts"
@@ -229,39 +228,45 @@ func (s *Store) Order(ctx context.Context, id string) (*orders.Order, error) {
 	return getOne(ctx, s, "get order", orderKey(id), (*orderItem).order, orders.ErrNotFound)
 }
 
-// OrderWithLines implements orders.Store: one consistent Query of the order's partition
-// reads the order and its lines.
-func (s *Store) OrderWithLines(ctx context.Context, id string) (*orders.Order, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: orderKey(id).PK}},
-		ConsistentRead:            aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fail("get order items", err)
+// OwnOrder implements orders.Store with one consistent BatchGetItem of the order, its lines
+// when asked, and the owner's profile when there is an owner.
+func (s *Store) OwnOrder(ctx context.Context, id string, lines bool, owner string, g customers.Guard) (*orders.Order, error) {
+	keys := []key{orderKey(id)}
+	if lines {
+		keys = append(keys, orderLinesKey(id))
 	}
-	var o *orders.Order
-	var lines orderLinesItem
-	for _, raw := range out.Items {
-		switch attrString(raw, attrSK) {
-		case orderKey(id).SK:
-			var it orderItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fail("get order items", err)
-			}
-			o = it.order()
-		case orderLinesKey(id).SK:
-			if err := attributevalue.UnmarshalMap(raw, &lines); err != nil {
-				return nil, fail("get order items", err)
-			}
+	if owner != "" {
+		keys = append(keys, customerKey(owner))
+	}
+	found, err := s.batchGet(ctx, "get order", keys...)
+	if err != nil {
+		return nil, err
+	}
+	if owner != "" {
+		if err := liveFor(found[customerKey(owner)], g.TokenGen); err != nil {
+			return nil, err
 		}
 	}
-	if o == nil {
+	raw := found[orderKey(id)]
+	if raw == nil {
 		return nil, orders.ErrNotFound
 	}
-	for _, l := range lines.Lines {
-		o.Lines = append(o.Lines, l.line())
+	var it orderItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return nil, fail("get order", err)
+	}
+	o := it.order()
+	if owner != "" && o.Customer.ID != owner {
+		return nil, orders.ErrNotFound
+	}
+	if lines {
+		var li orderLinesItem
+		if err := attributevalue.UnmarshalMap(found[orderLinesKey(id)], &li); err != nil {
+			return nil, fail("get order", err)
+		}
+		for _, l := range li.Lines {
+			o.Lines = append(o.Lines, l.line())
+		}
 	}
 	return o, nil
 }

@@ -217,3 +217,30 @@ func decodeAll[I, T any](op string, rows []map[string]types.AttributeValue, to f
 	}
 	return out, nil
 }
+
+// batchGet reads the items at keys with one consistent BatchGetItem (again for keys it hands
+// back unprocessed, at most three times), by key; an absent item is not in the result.
+func (s *Store) batchGet(ctx context.Context, op string, keys ...key) (map[key]map[string]types.AttributeValue, error) {
+	req := map[string]types.KeysAndAttributes{s.table: {ConsistentRead: aws.Bool(true)}}
+	kaa := req[s.table]
+	for _, k := range keys {
+		mk, _ := attributevalue.MarshalMap(k)
+		kaa.Keys = append(kaa.Keys, mk)
+	}
+	req[s.table] = kaa
+	found := map[key]map[string]types.AttributeValue{}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt == 3 {
+			return nil, unavailable(op, errUnprocessed)
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fail(op, err)
+		}
+		for _, it := range out.Responses[s.table] {
+			found[key{attrString(it, attrPK), attrString(it, attrSK)}] = it
+		}
+		req = out.UnprocessedKeys
+	}
+	return found, nil
+}
