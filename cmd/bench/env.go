@@ -248,7 +248,7 @@ func (e *env) seedAddresses(ctx context.Context, n int) error {
 	}); err != nil {
 		return fmt.Errorf("seed addresses: %w", err)
 	}
-	page, err := e.fixtures.Addresses(ctx, addresses.Owner{CustomerID: c.ID}, 25, addressOffset)
+	page, err := e.fixtures.Addresses(ctx, addresses.Owner{CustomerID: c.ID}, 25, addressOffset, "")
 	if err != nil {
 		return fmt.Errorf("seed addresses: %w", err)
 	}

@@ -50,6 +50,7 @@ type Rules struct {
 type Page struct {
 	Addresses []*Address
 	Total     int
+	Next      string // a continuation after this page; "" at the end
 }
 
 // Owner is what a write must still find true of the owning customer: that it exists and is
@@ -78,7 +79,8 @@ type Store interface {
 	// DeleteAddress removes the address and uncounts it, atomically.
 	DeleteAddress(ctx context.Context, o Owner, addressID string) error
 	// Addresses lists a page of the owner's addresses, oldest first, with their number.
-	Addresses(ctx context.Context, o Owner, limit, offset int) (Page, error)
+	// cursor continues a page before (its Next).
+	Addresses(ctx context.Context, o Owner, limit, offset int, cursor string) (Page, error)
 }
 
 // Errors a Store returns.

@@ -53,12 +53,12 @@ func explain(c auth.Caller, err error) error {
 }
 
 // List returns a page of the customer's addresses, oldest first.
-func (s *Service) List(ctx context.Context, c auth.Caller, customerID string, limit, offset int) (Page, error) {
+func (s *Service) List(ctx context.Context, c auth.Caller, customerID string, limit, offset int, cursor string) (Page, error) {
 	o, err := owner(c, customerID)
 	if err != nil {
 		return Page{}, err
 	}
-	p, err := s.store.Addresses(ctx, o, limit, offset)
+	p, err := s.store.Addresses(ctx, o, limit, offset, cursor)
 	return p, explain(c, err)
 }
 

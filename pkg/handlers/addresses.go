@@ -72,7 +72,11 @@ func ListAddresses(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		list, err := d.Addresses.List(ctx, c, r.Param("customerId"), page.Limit, page.Offset)
+		cursor, _, err := r.Query(api.CursorParam)
+		if err != nil {
+			return api.Response{}, err
+		}
+		list, err := d.Addresses.List(ctx, c, r.Param("customerId"), page.Limit, page.Offset, cursor)
 		if err != nil {
 			return api.Response{}, err
 		}
@@ -80,7 +84,7 @@ func ListAddresses(d *app.Deps) api.HandlerFunc {
 		for i, a := range list.Addresses {
 			views[i] = viewAddress(r, a)
 		}
-		return api.List(r, views, page, api.Result{Total: list.Total, Exact: true})
+		return api.List(r, views, page, api.Result{Total: list.Total, Exact: true, Next: list.Next})
 	})
 }
 

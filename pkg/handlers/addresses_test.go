@@ -457,3 +457,48 @@ func (h *harness) race(handlers map[string]api.HandlerFunc, customer string, lim
 	}
 	return out
 }
+
+// TestAddressesByCursor: links.next carries a cursor; a page reached by it starts after the
+// page before (the profile read alongside), and every address comes once, oldest first.
+func TestAddressesByCursor(t *testing.T) {
+	h := newHarness(t)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	var want []string
+	for i := 0; i < 5; i++ {
+		want = append(want, h.createAddress(ron))
+	}
+	path := map[string]string{"customerId": ron}
+	var seen []string
+	query := "page[limit]=2"
+	for page := 0; query != ""; page++ {
+		h.db.Calls().Reset()
+		r := h.do(req{Route: "GET /v2/customers/{customerId}/addresses", Path: path, Query: query, Headers: bearer(h.admin)})
+		expect(t, r, 200)
+		if calls := h.db.Calls().ByOp(); page > 0 && (calls["Query"] != 1 || calls["GetItem"] != 1) {
+			t.Errorf("page %d by cursor made %v, want one Query and one GetItem", page+1, calls)
+		}
+		for _, a := range r.JSON["data"].([]any) {
+			seen = append(seen, a.(map[string]any)["id"].(string))
+		}
+		query = ""
+		if next, _ := r.JSON["links"].(map[string]any)["next"].(string); next != "" {
+			if !strings.Contains(next, "page[cursor]=") {
+				t.Fatalf("next link without a cursor: %s", next)
+			}
+			query = next[strings.Index(next, "?")+1:]
+		}
+		if page > 5 {
+			t.Fatal("links.next never ends")
+		}
+	}
+	if strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("following links.next gave %v, want %v", seen, want)
+	}
+	// A cursor of another customer's list is refused.
+	leslie := h.createCustomer("Leslie", "leslie@example.com")
+	h.createAddress(leslie)
+	first := h.do(req{Route: "GET /v2/customers/{customerId}/addresses", Path: path, Query: "page[limit]=2", Headers: bearer(h.admin)})
+	next := first.JSON["links"].(map[string]any)["next"].(string)
+	expect(t, h.do(req{Route: "GET /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": leslie},
+		Query: next[strings.Index(next, "?")+1:], Headers: bearer(h.admin)}), 400)
+}

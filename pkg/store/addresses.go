@@ -242,13 +242,13 @@ func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID 
 
 // Addresses implements addresses.Store: a page of the owner's partition from its profile
 // up (see customerPage).
-func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset int) (addresses.Page, error) {
+func (s *Store) Addresses(ctx context.Context, o addresses.Owner, limit, offset int, cursor string) (addresses.Page, error) {
 	res, err := s.customerPage(ctx, partitionPage{customerID: o.CustomerID, tokenGen: o.TokenGen,
-		from: skProfile, to: addressesEnd, count: "address_count", op: "list addresses"}, limit, offset, "")
+		from: skProfile, to: addressesEnd, count: "address_count", op: "list addresses"}, limit, offset, cursor)
 	if err != nil {
 		return addresses.Page{}, err
 	}
-	page := addresses.Page{Total: res.total}
+	page := addresses.Page{Total: res.total, Next: res.next}
 	page.Addresses, err = decodeAll("list addresses", res.rows, (*addressItem).address)
 	return page, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -39,9 +40,10 @@ func (p partitionPage) fingerprint() uint32 {
 	return h.Sum32()
 }
 
-// holds reports whether sk is a row's sort key of the list (not the profile's).
+// holds reports whether sk is a row's sort key of the list (not the profile's). Cursors
+// are sealed: this only keeps a key DynamoDB would refuse out of a Query.
 func (p partitionPage) holds(sk string) bool {
-	return sk != skProfile && sk >= p.from && sk <= p.to && isSortKey(sk)
+	return sk != skProfile && sk >= p.from && sk <= p.to && len(sk) <= 1024 && utf8.ValidString(sk)
 }
 
 // customerPage reads one page of a partition list. Without a cursor, one Query from the

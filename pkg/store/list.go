@@ -474,7 +474,10 @@ func (d *listSpec[T]) listStream(ctx context.Context, s *Store, q listQuery, r k
 	var from cursor // where to start: the start of the list without a cursor
 	if q.cursor != "" {
 		var err error
-		if from, err = s.decodeCursor(q.cursor, fp, shards); err != nil {
+		if from, err = s.decodeCursor(q.cursor, fp, shards); err == nil && !validPositions(from.P) {
+			err = errBadCursor
+		}
+		if err != nil {
 			return res, err
 		}
 		if from.B > q.offset {
@@ -811,12 +814,18 @@ func (s *Store) decodeCursor(text string, fp uint32, n int) (cursor, error) {
 	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != n || c.B < 0 {
 		return cursor{}, errBadCursor
 	}
-	for _, p := range c.P {
+	return c, nil
+}
+
+// validPositions checks a stream cursor's positions: each shard's last index sort key, or
+// done.
+func validPositions(ps []string) bool {
+	for _, p := range ps {
 		if p != cursorDone && !isSortKey(p) {
-			return cursor{}, errBadCursor
+			return false
 		}
 	}
-	return c, nil
+	return true
 }
 
 // isSortKey accepts what an index sort key of ours can look like: valid text ending in an
