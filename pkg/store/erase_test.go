@@ -192,6 +192,9 @@ func (f *eraseFixture) checkErased(t *testing.T) {
 			continue
 		}
 		orderItems++
+		if strings.Contains(strings.ToLower(r), "gone@example.com") { // GSI8 sorts orders by email
+			t.Errorf("order item %s|%s still holds the deleted customer's email: %s", pk, sk, r)
+		}
 		if sk != "ORDER" {
 			continue
 		}
