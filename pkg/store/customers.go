@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -316,7 +315,7 @@ func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, 
 func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Time) error {
 	ts := timeKey(now)
 	u := expression.Set(expression.Name("deleted_at"), expression.Value(ts)).
-		Set(expression.Name("GSI1PK"), expression.Value(partDeleted+strconv.Itoa(shardOf(cur.ID)))).
+		Set(expression.Name("GSI1PK"), expression.Value(deletedPart(shardOf(cur.ID)))).
 		Set(expression.Name("GSI1SK"), expression.Value(sortKey(ts, cur.ID))).
 		Add(expression.Name("version"), expression.Value(1))
 	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref",

@@ -148,6 +148,10 @@ func shardOf(s string) int {
 // customersPart is the index partition of shard n.
 func customersPart(n int) string { return partCustomers + strconv.Itoa(n) }
 
+// deletedPart is the GSI1 partition of shard n's tombstones (DELETED#<s> / deleted_at␟id),
+// where the cleanup finds deleted customers.
+func deletedPart(n int) string { return partDeleted + strconv.Itoa(n) }
+
 // ordersPart is partition n of the order indexes (GSI7, GSI8): an order's shard is its
 // id's (its email's on GSI8), so that no partition takes every checkout.
 func ordersPart(n int) string { return partOrders + strconv.Itoa(n) }

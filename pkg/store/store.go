@@ -33,6 +33,7 @@ type API interface {
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -171,12 +172,20 @@ func (s *Store) transact(ctx context.Context, op string, build func() []types.Tr
 		if attempt == transactAttempts {
 			return nil, unavailable(op, err)
 		}
-		backoff := rand.N(min(transactMaxDelay, transactBaseDelay<<attempt))
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return nil, fail(op, ctx.Err())
+		if err := pause(ctx, op, attempt); err != nil {
+			return nil, err
 		}
+	}
+}
+
+// pause waits before retry attempt: a random time up to transactBaseDelay·2ⁿ, at most
+// transactMaxDelay (exponential backoff with full jitter), or until ctx ends.
+func pause(ctx context.Context, op string, attempt int) error {
+	select {
+	case <-time.After(rand.N(min(transactMaxDelay, transactBaseDelay<<attempt))):
+		return nil
+	case <-ctx.Done():
+		return fail(op, ctx.Err())
 	}
 }
 

@@ -1,0 +1,326 @@
+package store
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/acme/customers/pkg/customers"
+)
+
+// The erasure of a deleted customer (the store's half of the scheduled cleanup).
+//
+// DeletedBefore finds tombstones on GSI1 (DELETED#<s> / deleted_at␟id, one Query a shard,
+// never a Scan); EraseCustomer erases one of them: it redacts the personal data copied into
+// the customer's orders (the orders stay), then deletes its addresses and order-history
+// links by BatchWriteItem, and the tombstone last, so that a run that stops half-way leaves
+// the tombstone for the next run to find. Every step is safe to repeat and to run twice at
+// once. Email claims are never touched: the claim was released by the delete itself, and
+// one that exists now is a new customer's.
+
+// Redacted is what replaces the personal data of an erased customer's orders: the name, the
+// email and every non-empty field of the billing and shipping addresses (empty fields stay
+// empty). A redacted order also has redacted_at, and sorts by this email on GSI8.
+const Redacted = "[redacted]"
+
+// Erased is what one EraseCustomer did.
+type Erased struct {
+	// NotDeleted: the customer is not a tombstone (live, or never existed, or already
+	// erased): nothing was done.
+	NotDeleted bool
+	// Addresses and Links count the items this run sent deletes for (BatchWriteItem does
+	// not say whether an item was still there: two runs at once may both count one).
+	Addresses int
+	Links     int
+	// Orders counts the orders this run redacted (never one twice, across runs).
+	Orders int
+	// Tombstone reports that this run deleted the tombstone.
+	Tombstone bool
+}
+
+// erasePage is how many rows of a customer's partition EraseCustomer reads a Query; each
+// page's orders are redacted before its rows are deleted.
+const erasePage = 100
+
+// eraseWorkers bounds the order redactions run at once.
+const eraseWorkers = 8
+
+// DeletedBefore returns up to limit ids of customers deleted before cutoff, oldest deletion
+// first: one Query of each of the 8 DELETED#<s> partitions of GSI1 (at most limit rows
+// each, in parallel), merged. after continues a previous call: it is the plain position
+// (the GSI1 sort key, deleted_at␟id) of the last id returned, which that call hands back
+// as next ("" when nothing is left). Since the shards' rows are merged in one order, that
+// one position continues every shard. The index is eventually consistent: a customer
+// deleted a moment ago may appear a little later.
+func (s *Store) DeletedBefore(ctx context.Context, cutoff time.Time, limit int, after string) ([]string, string, error) {
+	const op = "list deleted customers"
+	if limit <= 0 {
+		return nil, "", nil
+	}
+	// Sort keys are <deleted_at>␟<id>: every key below the bare cutoff time is a deletion
+	// before it, and the smallest key above after is after+"\x00".
+	cond := "GSI1PK = :p AND GSI1SK < :to"
+	values := map[string]types.AttributeValue{":to": &types.AttributeValueMemberS{Value: timeKey(cutoff)}}
+	if after != "" {
+		cond = "GSI1PK = :p AND GSI1SK BETWEEN :from AND :to"
+		values[":from"] = &types.AttributeValueMemberS{Value: after + "\x00"}
+	}
+	rows := make([][]string, shards)
+	more := make([]bool, shards)
+	errs := make([]error, shards)
+	var wg sync.WaitGroup
+	for n := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vals := withValue(values, ":p", &types.AttributeValueMemberS{Value: deletedPart(n)})
+			out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexCreated),
+				KeyConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
+				ProjectionExpression: aws.String("GSI1SK"), ScanIndexForward: aws.Bool(true), Limit: aws.Int32(int32(limit))})
+			if err != nil {
+				errs[n] = fail(op, err)
+				return
+			}
+			for _, it := range out.Items {
+				rows[n] = append(rows[n], attrString(it, "GSI1SK"))
+			}
+			more[n] = out.LastEvaluatedKey != nil
+		}()
+	}
+	wg.Wait()
+	var all []string
+	anyMore := false
+	for n := range shards {
+		if errs[n] != nil {
+			return nil, "", errs[n]
+		}
+		all = append(all, rows[n]...)
+		anyMore = anyMore || more[n]
+	}
+	sort.Strings(all)
+	if len(all) > limit {
+		all, anyMore = all[:limit], true
+	}
+	ids := make([]string, 0, len(all))
+	for _, sk := range all {
+		if _, id, ok := strings.Cut(sk, sep); ok {
+			ids = append(ids, id)
+		}
+	}
+	next := ""
+	if anyMore && len(all) > 0 {
+		next = all[len(all)-1]
+	}
+	return ids, next, nil
+}
+
+// EraseCustomer erases what belonged to the deleted customer customerID (see the top of
+// this file); a customer that is not a tombstone is left alone (Erased.NotDeleted).
+func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.Time) (Erased, error) {
+	const op = "erase customer"
+	var res Erased
+	profile := customerKey(customerID)
+	found, err := s.batchGet(ctx, op, profile)
+	if err != nil {
+		return res, err
+	}
+	var it customerItem
+	if raw := found[profile]; raw == nil || attributevalue.UnmarshalMap(raw, &it) != nil || it.DeletedAt == "" {
+		res.NotDeleted = true
+		return res, nil
+	}
+	// The whole partition but the profile: order links (#ORDER#...) sort below it, addresses
+	// above. Rows are deleted as the Query goes, which a later page's start key survives.
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
+			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":   &types.AttributeValueMemberS{Value: profile.PK},
+				":from": &types.AttributeValueMemberS{Value: prefixOrderLink},
+				":to":   &types.AttributeValueMemberS{Value: addressesEnd}},
+			ProjectionExpression: aws.String("PK, SK, id"), ConsistentRead: aws.Bool(true),
+			Limit: aws.Int32(erasePage), ExclusiveStartKey: start})
+		if err != nil {
+			return res, fail(op, err)
+		}
+		var rows []key
+		var orderIDs []string
+		for _, row := range out.Items {
+			k := key{attrString(row, attrPK), attrString(row, attrSK)}
+			switch {
+			case strings.HasPrefix(k.SK, prefixOrderLink):
+				orderIDs = append(orderIDs, attrString(row, "id"))
+				res.Links++
+			case strings.HasPrefix(k.SK, prefixAddress):
+				res.Addresses++
+			default:
+				continue // the profile
+			}
+			rows = append(rows, k)
+		}
+		// Orders first: a link deleted before its order is redacted would lose the order.
+		n, err := s.redactOrders(ctx, customerID, orderIDs, now)
+		res.Orders += n
+		if err != nil {
+			return res, err
+		}
+		if err := s.batchDelete(ctx, op, rows); err != nil {
+			return res, err
+		}
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	mk, _ := attributevalue.MarshalMap(profile)
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: mk,
+		ConditionExpression: aws.String("attribute_exists(deleted_at)")})
+	switch {
+	case conditionFailed(err): // another run got there first
+	case err != nil:
+		return res, fail(op, err)
+	default:
+		res.Tombstone = true
+	}
+	return res, nil
+}
+
+// redactOrders redacts the orders ids of customerID, eraseWorkers at a time, and returns
+// how many it redacted.
+func (s *Store) redactOrders(ctx context.Context, customerID string, ids []string, now time.Time) (int, error) {
+	var (
+		mu    sync.Mutex
+		count int
+		first error
+		wg    sync.WaitGroup
+	)
+	sem := make(chan struct{}, eraseWorkers)
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			done, err := s.redactOrder(ctx, customerID, id, now)
+			mu.Lock()
+			defer mu.Unlock()
+			if done {
+				count++
+			}
+			if err != nil && first == nil {
+				first = err
+			}
+		}()
+	}
+	wg.Wait()
+	return count, first
+}
+
+// redactOrder replaces the personal data of order id with Redacted, bumps its version (so
+// that an update read before cannot write the old data back) and sets redacted_at, on
+// condition that it is still customerID's, not yet redacted and at the version read; it
+// reads the order again when a concurrent update got in between. It reports false for an
+// order already redacted, another customer's, or gone.
+func (s *Store) redactOrder(ctx context.Context, customerID, id string, now time.Time) (bool, error) {
+	const op = "redact order"
+	ok := orderKey(id)
+	mk, _ := attributevalue.MarshalMap(ok)
+	ts := timeKey(now)
+	ek := customers.EmailKey(Redacted)
+	for attempt := 1; ; attempt++ {
+		found, err := s.batchGet(ctx, op, ok)
+		if err != nil {
+			return false, err
+		}
+		var it orderItem
+		raw := found[ok]
+		if raw == nil || attributevalue.UnmarshalMap(raw, &it) != nil || it.CustomerID != customerID || raw["redacted_at"] != nil {
+			return false, nil
+		}
+		u := expression.Set(expression.Name("customer_name"), expression.Value(Redacted)).
+			Set(expression.Name("customer_email"), expression.Value(Redacted)).
+			Set(expression.Name("redacted_at"), expression.Value(ts)).
+			Set(expression.Name("updated_at"), expression.Value(ts)).
+			Set(expression.Name("version"), expression.Value(it.Version+1)).
+			Set(expression.Name("GSI8PK"), expression.Value(ordersPart(shardOf(ek)))).
+			Set(expression.Name("GSI8SK"), expression.Value(sortKey(ek, id)))
+		for name, fields := range map[string]map[string]string{"billing_address": it.Billing, "shipping_address": it.Shipping} {
+			if fields != nil {
+				u = u.Set(expression.Name(name), expression.Value(redactFields(fields)))
+			}
+		}
+		cond := expression.Name("customer_id").Equal(expression.Value(customerID)).
+			And(expression.AttributeNotExists(expression.Name("redacted_at"))).
+			And(expression.Name("version").Equal(expression.Value(it.Version)))
+		expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(cond).Build()
+		if err != nil {
+			return false, fail(op, err)
+		}
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: mk,
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+		switch {
+		case err == nil:
+			return true, nil
+		case !conditionFailed(err):
+			return false, fail(op, err)
+		case attempt == transactAttempts:
+			return false, unavailable(op, err)
+		}
+		// Redacted by another run, or updated since the read: read it again.
+		if err := pause(ctx, op, attempt); err != nil {
+			return false, err
+		}
+	}
+}
+
+// redactFields is an address with every non-empty field replaced by Redacted.
+func redactFields(fields map[string]string) map[string]string {
+	out := make(map[string]string, len(fields))
+	for k, v := range fields {
+		if v != "" {
+			v = Redacted
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// batchDelete deletes the items at keys by BatchWriteItem, 25 a call, sending what comes
+// back unprocessed again after a capped, jittered pause (pause), up to transactAttempts
+// times a call.
+func (s *Store) batchDelete(ctx context.Context, op string, keys []key) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 25)
+		var reqs []types.WriteRequest
+		for _, k := range keys[:n] {
+			mk, _ := attributevalue.MarshalMap(k)
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: mk}})
+		}
+		keys = keys[n:]
+		req := map[string][]types.WriteRequest{s.table: reqs}
+		for attempt := 1; len(req) > 0; attempt++ {
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+			if err != nil {
+				return fail(op, err)
+			}
+			if req = out.UnprocessedItems; len(req) == 0 {
+				break
+			}
+			if attempt == transactAttempts {
+				return unavailable(op, errUnprocessed)
+			}
+			if err := pause(ctx, op, attempt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
