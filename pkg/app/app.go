@@ -1,6 +1,6 @@
 // Package app wires a function: it reads the configuration, builds the clients once per
 // cold start, and hands them to the endpoint's handler constructor. Every
-// functions/<name>/main.go is a call to Start.
+// functions/<name>/main.go is a call to Start (StartScheduled for a scheduled function).
 package app
 
 import (
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -34,6 +35,8 @@ type Deps struct {
 	Carts     *carts.Service
 	Orders    *orders.Service
 	Settings  *settings.Service
+	// Store is the table itself, for the scheduled functions that work on it directly.
+	Store *store.Store
 }
 
 // New builds Deps from a configuration and a DynamoDB client.
@@ -80,6 +83,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Carts:     carts.NewService(st, storeCurrency),
 		Orders:    orders.NewService(st, cust, orderRules),
 		Settings:  set,
+		Store:     st,
 	}, nil
 }
 
@@ -115,4 +119,19 @@ func Start(e Endpoint) {
 		os.Exit(1)
 	}
 	lambda.Start(api.Handle(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), e(d)))
+}
+
+// Scheduled builds a scheduled function's handler from Deps: it runs once per EventBridge
+// event and returns what it did (a JSON document) or an error (counted by the function's
+// Errors metric).
+type Scheduled func(*Deps) func(context.Context, events.EventBridgeEvent) (any, error)
+
+// StartScheduled is a scheduled function's main, as Start is an endpoint's.
+func StartScheduled(s Scheduled) {
+	d, err := FromEnv(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(s(d))
 }

@@ -29,6 +29,9 @@ type Config struct {
 	ReauthMaxAge time.Duration
 	// SettingsTTL bounds how old the settings a function works with may be.
 	SettingsTTL time.Duration
+	// CleanupRetention: how long after its deletion the scheduled cleanup erases a
+	// customer (CLEANUP_RETENTION_DAYS, default 0: at the first run after the deletion).
+	CleanupRetention time.Duration
 }
 
 // Defaults that the template does not need to set.
@@ -99,6 +102,11 @@ func FromLookup(getenv func(string) string) (Config, error) {
 	if c.SettingsTTL, err = seconds("SETTINGS_CACHE_SECONDS", DefaultSettingsTTL); err != nil {
 		return c, err
 	}
+	days, err := envInt("CLEANUP_RETENTION_DAYS", 0)
+	if err != nil {
+		return c, err
+	}
+	c.CleanupRetention = time.Duration(days) * 24 * time.Hour
 	switch {
 	case c.TableName == "":
 		return c, fmt.Errorf("config: TABLE_NAME is not set")
@@ -112,6 +120,8 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: REAUTH_MAX_AGE_SECONDS must not be negative")
 	case c.SettingsTTL < 0:
 		return c, fmt.Errorf("config: SETTINGS_CACHE_SECONDS must not be negative")
+	case days < 0:
+		return c, fmt.Errorf("config: CLEANUP_RETENTION_DAYS must not be negative")
 	}
 	return c, nil
 }

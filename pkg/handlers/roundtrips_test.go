@@ -2,11 +2,16 @@ package handlers
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/acme/customers/pkg/carts"
+	"github.com/acme/customers/pkg/cleanup"
 	uuid "github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/samtemplate"
 	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
@@ -25,6 +30,16 @@ func allowedActions(t *testing.T, route string) map[string]bool {
 	}
 	t.Fatalf("no function serves %s", route)
 	return nil
+}
+
+// allowedFunction is template.yaml's function logicalID.
+func allowedFunction(t *testing.T, logicalID string) *samtemplate.Function {
+	t.Helper()
+	fn, err := testenv.Template(t).Function(logicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fn
 }
 
 // TestRoundTrips holds each request to the DynamoDB calls its design allows (the README's
@@ -219,10 +234,43 @@ func TestRoundTrips(t *testing.T) {
 			}
 		})
 	}
-	// Least privilege: nothing allowed that no request needs.
+	// Functions without a route, by an explicit run each. The scheduled cleanup erases a
+	// deleted customer with an address and an order (and the customers deleted above).
+	t.Run("scheduled cleanup", func(t *testing.T) {
+		tom := h.createCustomer("Tom", "tom@example.com")
+		h.createAddress(tom)
+		h.placeOrder("rt-tom", bearer(h.admin), `{"id":"`+tom+`"}`)
+		expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": tom}, Headers: bearer(h.admin)}), 204)
+		const fn = "CleanupDeletedCustomersFunction"
+		h.db.Calls().Reset()
+		out, err := cleanup.NewHandler(cleanup.New(h.deps.Store, 0), io.Discard, time.Now)(context.Background(), events.EventBridgeEvent{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := out.(cleanup.Report); rep.CustomersErased < 1 || rep.OrdersRedacted < 1 || rep.AddressesDeleted < 1 {
+			t.Fatalf("report %+v: want a customer, an order and an address at least", rep)
+		}
+		allowed := map[string]bool{}
+		for _, a := range allowedFunction(t, fn).Allowed {
+			allowed[a] = true
+		}
+		used[fn] = map[string]bool{}
+		for action := range h.db.Calls().Actions() {
+			used[fn][action] = true
+			if !allowed[action] {
+				t.Errorf("%s needs %s, which template.yaml does not allow it", fn, action)
+			}
+		}
+	})
+	// Least privilege: nothing allowed that no request (or run, for a function without a
+	// route) needs.
 	for _, fn := range testenv.Template(t).Functions {
+		key := fn.RouteKey
+		if len(fn.Routes) == 0 {
+			key = fn.LogicalID
+		}
 		for _, a := range fn.Allowed {
-			if !used[fn.RouteKey][a] {
+			if !used[key][a] {
 				t.Errorf("%s is allowed %s, which none of its requests needs", fn.LogicalID, a)
 			}
 		}

@@ -60,6 +60,9 @@ type Function struct {
 	// {"Ref": "Table"}. Template.Environment resolves them.
 	Environment map[string]any
 	Routes      []Route // the function's HttpApi events
+	// Schedules lists its Schedule events (EventBridge rules), unresolved: each is a
+	// literal such as "rate(15 minutes)" or an intrinsic such as a !Sub.
+	Schedules []Schedule
 	// Allowed lists the actions its inline policy statements allow (e.g. "dynamodb:GetItem").
 	Allowed []string
 
@@ -86,6 +89,12 @@ func (r Route) RouteKey() string {
 		return DefaultRoute
 	}
 	return r.Method + " " + r.Path
+}
+
+// Schedule is one Schedule event of a function (a scheduled, not an HTTP, function).
+type Schedule struct {
+	Event      string // the event's name under Events
+	Expression any    // Properties.Schedule, unresolved
 }
 
 // HttpApi is the template's AWS::Serverless::HttpApi.
@@ -301,6 +310,14 @@ func parseFunction(id string, res, globals map[string]any) (Function, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		ev, _ := events[name].(map[string]any)
+		if ev["Type"] == "Schedule" {
+			expr, ok := mapping(ev, "Properties")["Schedule"]
+			if !ok {
+				return fn, fmt.Errorf("Schedule event %s has no Properties.Schedule", name)
+			}
+			fn.Schedules = append(fn.Schedules, Schedule{Event: name, Expression: expr})
+			continue
+		}
 		if ev["Type"] != "HttpApi" {
 			continue
 		}

@@ -51,12 +51,21 @@ func TestTemplateFunctions(t *testing.T) {
 			if fn.Handler != "bootstrap" {
 				t.Errorf("Handler = %q, want bootstrap", fn.Handler)
 			}
-			if len(fn.Routes) != 1 {
+			// A scheduled function has one Schedule event and no route; every other
+			// function exactly one HttpApi route.
+			switch {
+			case len(fn.Schedules) > 0:
+				if len(fn.Schedules) != 1 || len(fn.Routes) != 0 {
+					t.Errorf("%d Schedule and %d HttpApi events, want one Schedule alone", len(fn.Schedules), len(fn.Routes))
+				}
+			case len(fn.Routes) != 1:
 				t.Errorf("%d HttpApi events, want exactly one", len(fn.Routes))
-			} else if other, dup := routes[fn.RouteKey]; dup {
-				t.Errorf("route %s also served by %s", fn.RouteKey, other)
-			} else {
-				routes[fn.RouteKey] = fn.LogicalID
+			default:
+				if other, dup := routes[fn.RouteKey]; dup {
+					t.Errorf("route %s also served by %s", fn.RouteKey, other)
+				} else {
+					routes[fn.RouteKey] = fn.LogicalID
+				}
 			}
 			if _, err := os.Stat(filepath.Join(root, fn.Dir, "main.go")); err != nil {
 				t.Errorf("no main package for the function: %v", err)
@@ -217,5 +226,29 @@ func TestTokenIssuerIsTheStack(t *testing.T) {
 				t.Errorf("%s in stack %s: TOKEN_ISSUER = %q, want the stack name", fn.LogicalID, stack, env["TOKEN_ISSUER"])
 			}
 		}
+	}
+}
+
+// The scheduled cleanup runs on a rate from a parameter and is not served by the API.
+func TestScheduledFunction(t *testing.T) {
+	tmpl := loadTemplate(t)
+	fn, err := tmpl.Function("CleanupDeletedCustomersFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fn.Schedules) != 1 || len(fn.Routes) != 0 || fn.RouteKey != "" {
+		t.Fatalf("schedules %v, routes %v", fn.Schedules, fn.Routes)
+	}
+	s, err := tmpl.Resolve(fn.Schedules[0].Expression, samtemplate.Values{})
+	if err != nil || s != "rate(15 minutes)" {
+		t.Errorf("schedule %q, %v; want rate(15 minutes) by default", s, err)
+	}
+	for name, def := range map[string]string{"CleanupRateMinutes": "15", "CleanupRetentionDays": "0"} {
+		if p := tmpl.Parameters[name]; p.Default != def {
+			t.Errorf("parameter %s defaults to %q, want %s", name, p.Default, def)
+		}
+	}
+	if fn.Timeout < 60 {
+		t.Errorf("timeout %d s: too short for a run", fn.Timeout)
 	}
 }

@@ -1,0 +1,128 @@
+// Package cleanup is the scheduled erasure of deleted customers: each run finds the
+// customers deleted more than the retention ago through the index kept for it
+// (store.DeletedBefore, never a Scan) and erases each one (store.EraseCustomer: its
+// orders redacted, its addresses and history links deleted, its tombstone last).
+//
+// A run stops cleanly a safety margin before its context's deadline (the Lambda timeout):
+// Margin, by default the larger of 2 s and 10 % of the time left when the run starts (30 s of
+// a 300 s timeout). It never starts a customer inside the margin; a customer it has started
+// is finished unless the deadline itself cancels a call, and then what is left of it keeps
+// its tombstone. The next run needs no state to resume: the tombstones still on the index
+// are exactly what is left to do.
+package cleanup
+
+import (
+	"context"
+	"time"
+
+	"github.com/acme/customers/pkg/store"
+)
+
+// Store is what a run needs of the table (store.Store has it).
+type Store interface {
+	DeletedBefore(ctx context.Context, cutoff time.Time, limit int, after string) ([]string, string, error)
+	EraseCustomer(ctx context.Context, customerID string, now time.Time) (store.Erased, error)
+}
+
+// Report is what one run did: counts only, never an id or a personal value, so that it can
+// be logged as it is.
+type Report struct {
+	// Cutoff: customers deleted before it were due.
+	Cutoff time.Time `json:"cutoff"`
+	// CustomersErased counts the tombstones this run deleted: customers now fully erased.
+	CustomersErased int `json:"customers_erased"`
+	// Skipped counts ids the index still listed that were no longer tombstones (erased by
+	// another run meanwhile, or the index behind the table).
+	Skipped int `json:"skipped"`
+	// AddressesDeleted, LinksDeleted: items this run sent deletes for.
+	AddressesDeleted int `json:"addresses_deleted"`
+	LinksDeleted     int `json:"links_deleted"`
+	// OrdersRedacted counts the orders this run redacted.
+	OrdersRedacted int `json:"orders_redacted"`
+	// StoppedEarly: the run stopped at its safety margin with customers left (the next run
+	// resumes), or on an error.
+	StoppedEarly bool `json:"stopped_early"`
+	// DurationMs is how long the run took.
+	DurationMs int64 `json:"duration_ms"`
+}
+
+// Defaults of the safety margin and of the index page a run reads at once.
+const (
+	MinMargin      = 2 * time.Second
+	MarginFraction = 10 // percent of the time left at the start
+	PageSize       = 25
+)
+
+// Cleaner runs the cleanup on a table.
+type Cleaner struct {
+	store     Store
+	retention time.Duration
+	// Margin overrides the default safety margin when positive.
+	Margin time.Duration
+	// clock is what the deadline is compared with (time.Now; tests move it).
+	clock func() time.Time
+}
+
+// New returns a Cleaner erasing customers deleted more than retention ago.
+func New(s Store, retention time.Duration) *Cleaner {
+	return &Cleaner{store: s, retention: retention, clock: time.Now}
+}
+
+// margin is the safety margin of a run starting at start under ctx.
+func (c *Cleaner) margin(ctx context.Context, start time.Time) time.Duration {
+	if c.Margin > 0 {
+		return c.Margin
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return MinMargin
+	}
+	return max(MinMargin, deadline.Sub(start)*MarginFraction/100)
+}
+
+// Run erases every customer deleted before now minus the retention, oldest deletion
+// first, until none is left or the safety margin is reached (Report.StoppedEarly). An
+// error ends the run with the report of what was done before it.
+func (c *Cleaner) Run(ctx context.Context, now time.Time) (Report, error) {
+	began := time.Now()
+	rep := Report{Cutoff: now.Add(-c.retention).UTC()}
+	defer func() { rep.DurationMs = time.Since(began).Milliseconds() }()
+	margin := c.margin(ctx, c.clock())
+	deadline, bounded := ctx.Deadline()
+	late := func() bool { return bounded && deadline.Sub(c.clock()) <= margin }
+	after := ""
+	for {
+		if late() {
+			rep.StoppedEarly = true
+			return rep, nil
+		}
+		ids, next, err := c.store.DeletedBefore(ctx, rep.Cutoff, PageSize, after)
+		if err != nil {
+			rep.StoppedEarly = true
+			return rep, err
+		}
+		for i, id := range ids {
+			if i > 0 && late() {
+				rep.StoppedEarly = true
+				return rep, nil
+			}
+			e, err := c.store.EraseCustomer(ctx, id, now)
+			rep.AddressesDeleted += e.Addresses
+			rep.LinksDeleted += e.Links
+			rep.OrdersRedacted += e.Orders
+			if e.Tombstone {
+				rep.CustomersErased++
+			}
+			if e.NotDeleted {
+				rep.Skipped++
+			}
+			if err != nil {
+				rep.StoppedEarly = true
+				return rep, err
+			}
+		}
+		if after = next; after == "" {
+			return rep, nil
+		}
+	}
+}
