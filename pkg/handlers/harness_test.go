@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,4 +242,35 @@ func expect(t *testing.T, r response, status int) {
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
+}
+
+// followByCursor reads r's first page with page[limit]=2, then follows links.next to the
+// end, and returns the ids in the order shown. Every next link must carry a cursor, and each
+// page reached by one must cost one Query and one GetItem (the profile alongside).
+func (h *harness) followByCursor(t *testing.T, r req) []string {
+	t.Helper()
+	var seen []string
+	r.Query = "page[limit]=2"
+	for page := 0; r.Query != ""; page++ {
+		h.db.Calls().Reset()
+		resp := h.do(r)
+		expect(t, resp, 200)
+		if calls := h.db.Calls().ByOp(); page > 0 && (calls["Query"] != 1 || calls["GetItem"] != 1) {
+			t.Errorf("page %d by cursor made %v, want one Query and one GetItem", page+1, calls)
+		}
+		for _, v := range resp.JSON["data"].([]any) {
+			seen = append(seen, v.(map[string]any)["id"].(string))
+		}
+		r.Query = ""
+		if next, _ := resp.JSON["links"].(map[string]any)["next"].(string); next != "" {
+			if !strings.Contains(next, "page[cursor]=") {
+				t.Fatalf("next link without a cursor: %s", next)
+			}
+			r.Query = next[strings.Index(next, "?")+1:]
+		}
+		if page > 5 {
+			t.Fatal("links.next never ends")
+		}
+	}
+	return seen
 }
