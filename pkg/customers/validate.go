@@ -71,7 +71,7 @@ func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 		return nil
 	}
 	if in.Name = str("name", create); in.Name != nil {
-		if err := checkName(*in.Name); err != nil {
+		if err := CheckName(*in.Name); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -127,7 +127,9 @@ func isBool(raw []byte) bool {
 	return t == "true" || t == "false"
 }
 
-func checkName(s string) *problem.Error {
+// CheckName validates a customer's name: not blank, at most 255 characters, no control
+// characters.
+func CheckName(s string) *problem.Error {
 	switch {
 	case strings.TrimSpace(s) == "":
 		return problem.Invalid("data.name", "The data.name field is required.")

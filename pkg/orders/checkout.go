@@ -209,8 +209,7 @@ func parseCustomer(o api.Object) (Customer, problem.List) {
 	}
 	var out Customer
 	var errs problem.List
-	if v, ok, err := c.String("name"); !ok || err != nil || strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > customers.MaxNameLen ||
-		strings.ContainsFunc(v, unicode.IsControl) {
+	if v, ok, err := c.String("name"); !ok || err != nil || customers.CheckName(v) != nil {
 		errs = append(errs, bad("data.customer.name", "format", "data.customer.name must be a name of 1 to 255 characters"))
 	} else {
 		out.Name = v
