@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
@@ -274,7 +272,7 @@ func OptionalRef(o api.Object, name string) (*string, *problem.Error) {
 		return nil, nil
 	}
 	v, _, err := o.String(name)
-	if err != nil || utf8.RuneCountInString(v) > MaxRefLen || strings.ContainsFunc(v, unicode.IsControl) {
+	if err != nil || api.CheckText("data."+name, v, MaxRefLen, "") != nil {
 		return nil, bad("data."+name, "format", "data."+name+" must be a string of at most 64 characters, or null")
 	}
 	return &v, nil
