@@ -13,7 +13,10 @@ package cleanup
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/customers/pkg/store"
 )
@@ -46,11 +49,14 @@ type Report struct {
 	DurationMs int64 `json:"duration_ms"`
 }
 
-// Defaults of the safety margin and of the index page a run reads at once.
+// Defaults of the safety margin, of the index page a run reads at once and of how many
+// customers it erases at once (each with up to 8 DynamoDB calls in flight of its own:
+// store.EraseCustomer).
 const (
 	MinMargin      = 2 * time.Second
 	MarginFraction = 10 // percent of the time left at the start
-	PageSize       = 25
+	PageSize       = 50
+	Workers        = 4
 )
 
 // Cleaner runs the cleanup on a table.
@@ -59,6 +65,8 @@ type Cleaner struct {
 	retention time.Duration
 	// Margin overrides the default safety margin when positive.
 	Margin time.Duration
+	// Workers overrides how many customers are erased at once when positive.
+	Workers int
 	// clock is what the deadline is compared with (time.Now; tests move it).
 	clock func() time.Time
 }
@@ -81,8 +89,9 @@ func (c *Cleaner) margin(ctx context.Context, start time.Time) time.Duration {
 }
 
 // Run erases every customer deleted before now minus the retention, oldest deletion
-// first, until none is left or the safety margin is reached (Report.StoppedEarly). An
-// error ends the run with the report of what was done before it.
+// first, Workers at a time, until none is left or the safety margin is reached
+// (Report.StoppedEarly). After an error it starts no other customer, lets those under way
+// finish, and returns the first error with the report of what was done.
 func (c *Cleaner) Run(ctx context.Context, now time.Time) (Report, error) {
 	began := time.Now()
 	rep := Report{Cutoff: now.Add(-c.retention).UTC()}
@@ -90,6 +99,35 @@ func (c *Cleaner) Run(ctx context.Context, now time.Time) (Report, error) {
 	margin := c.margin(ctx, c.clock())
 	deadline, bounded := ctx.Deadline()
 	late := func() bool { return bounded && deadline.Sub(c.clock()) <= margin }
+	workers := Workers
+	if c.Workers > 0 {
+		workers = c.Workers
+	}
+	var (
+		mu     sync.Mutex
+		failed bool
+	)
+	erase := func(id string) error {
+		e, err := c.store.EraseCustomer(ctx, id, now)
+		mu.Lock()
+		defer mu.Unlock()
+		rep.AddressesDeleted += e.Addresses
+		rep.LinksDeleted += e.Links
+		rep.OrdersRedacted += e.Orders
+		if e.Tombstone {
+			rep.CustomersErased++
+		}
+		if e.NotDeleted {
+			rep.Skipped++
+		}
+		failed = failed || err != nil
+		return err
+	}
+	stop := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return failed || late()
+	}
 	after := ""
 	for {
 		if late() {
@@ -101,25 +139,20 @@ func (c *Cleaner) Run(ctx context.Context, now time.Time) (Report, error) {
 			rep.StoppedEarly = true
 			return rep, err
 		}
+		var g errgroup.Group
+		g.SetLimit(workers)
+		stopped := false
 		for i, id := range ids {
-			if i > 0 && late() {
-				rep.StoppedEarly = true
-				return rep, nil
+			if i > 0 && stop() {
+				stopped = true
+				break
 			}
-			e, err := c.store.EraseCustomer(ctx, id, now)
-			rep.AddressesDeleted += e.Addresses
-			rep.LinksDeleted += e.Links
-			rep.OrdersRedacted += e.Orders
-			if e.Tombstone {
-				rep.CustomersErased++
-			}
-			if e.NotDeleted {
-				rep.Skipped++
-			}
-			if err != nil {
-				rep.StoppedEarly = true
-				return rep, err
-			}
+			g.Go(func() error { return erase(id) })
+		}
+		err = g.Wait()
+		if err != nil || stopped {
+			rep.StoppedEarly = true
+			return rep, err
 		}
 		if after = next; after == "" {
 			return rep, nil

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/customers/pkg/customers"
 )
@@ -48,9 +50,10 @@ type Erased struct {
 
 // erasePage is how many rows of a customer's partition EraseCustomer reads a Query; each
 // page's orders are redacted before its rows are deleted.
-const erasePage = 100
+const erasePage = 200
 
-// eraseWorkers bounds the order redactions run at once.
+// eraseWorkers bounds the calls one EraseCustomer has in flight at once: order redactions
+// (UpdateItem) first, then the page's deletes (BatchWriteItem, 25 items each).
 const eraseWorkers = 8
 
 // DeletedBefore returns up to limit ids of customers deleted before cutoff, oldest deletion
@@ -124,6 +127,11 @@ func (s *Store) DeletedBefore(ctx context.Context, cutoff time.Time, limit int, 
 
 // EraseCustomer erases what belonged to the deleted customer customerID (see the top of
 // this file); a customer that is not a tombstone is left alone (Erased.NotDeleted).
+//
+// Its cost: one consistent read of the profile, then per page of erasePage rows of its
+// partition one Query (keys and, for order links, the copied addresses), one UpdateItem
+// for each order (no read: the link holds what the redaction needs) and one BatchWriteItem
+// per 25 rows, and the tombstone's DeleteItem.
 func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.Time) (Erased, error) {
 	const op = "erase customer"
 	var res Erased
@@ -147,18 +155,22 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.T
 				":pk":   &types.AttributeValueMemberS{Value: profile.PK},
 				":from": &types.AttributeValueMemberS{Value: prefixOrderLink},
 				":to":   &types.AttributeValueMemberS{Value: addressesEnd}},
-			ProjectionExpression: aws.String("PK, SK, id"), ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("PK, SK, id, billing_address, shipping_address"), ConsistentRead: aws.Bool(true),
 			Limit: aws.Int32(erasePage), ExclusiveStartKey: start})
 		if err != nil {
 			return res, fail(op, err)
 		}
 		var rows []key
-		var orderIDs []string
+		var links []orderItem
 		for _, row := range out.Items {
 			k := key{attrString(row, attrPK), attrString(row, attrSK)}
 			switch {
 			case strings.HasPrefix(k.SK, prefixOrderLink):
-				orderIDs = append(orderIDs, attrString(row, "id"))
+				var link orderItem
+				if err := attributevalue.UnmarshalMap(row, &link); err != nil {
+					return res, fail(op, err)
+				}
+				links = append(links, link)
 				res.Links++
 			case strings.HasPrefix(k.SK, prefixAddress):
 				res.Addresses++
@@ -168,7 +180,7 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.T
 			rows = append(rows, k)
 		}
 		// Orders first: a link deleted before its order is redacted would lose the order.
-		n, err := s.redactOrders(ctx, customerID, orderIDs, now)
+		n, err := s.redactOrders(ctx, customerID, links, now)
 		res.Orders += n
 		if err != nil {
 			return res, err
@@ -193,92 +205,66 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.T
 	return res, nil
 }
 
-// redactOrders redacts the orders ids of customerID, eraseWorkers at a time, and returns
-// how many it redacted.
-func (s *Store) redactOrders(ctx context.Context, customerID string, ids []string, now time.Time) (int, error) {
-	var (
-		mu    sync.Mutex
-		count int
-		first error
-		wg    sync.WaitGroup
-	)
-	sem := make(chan struct{}, eraseWorkers)
-	for _, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			done, err := s.redactOrder(ctx, customerID, id, now)
-			mu.Lock()
-			defer mu.Unlock()
+// redactOrders redacts the orders of customerID that links (their copies in its history)
+// name, eraseWorkers at a time, and returns how many it redacted.
+func (s *Store) redactOrders(ctx context.Context, customerID string, links []orderItem, now time.Time) (int, error) {
+	var count atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(eraseWorkers)
+	for _, link := range links {
+		g.Go(func() error {
+			done, err := s.redactOrder(gctx, customerID, link, now)
 			if done {
-				count++
+				count.Add(1)
 			}
-			if err != nil && first == nil {
-				first = err
-			}
-		}()
+			return err
+		})
 	}
-	wg.Wait()
-	return count, first
+	err := g.Wait()
+	return int(count.Load()), err
 }
 
-// redactOrder replaces the personal data of order id with Redacted, bumps its version (so
-// that an update read before cannot write the old data back) and sets redacted_at, on
-// condition that it is still customerID's, not yet redacted and at the version read; it
-// reads the order again when a concurrent update got in between. It reports false for an
-// order already redacted, another customer's, or gone.
-func (s *Store) redactOrder(ctx context.Context, customerID, id string, now time.Time) (bool, error) {
+// redactOrder replaces the personal data of the order that link copies with Redacted in
+// one UpdateItem, no read: the name and email, and every non-empty field of the addresses
+// as the link has them (the link is updated with the order in one transaction, so they
+// agree; a staff change of the shipping address racing this write is overwritten by it,
+// its values gone too). It bumps the version (so that an update read before cannot write
+// the old data back), sets redacted_at and moves the order on GSI8 to the Redacted email,
+// on condition that the order is still customerID's and not yet redacted. It reports false
+// for an order already redacted (by another run), another customer's, or gone.
+func (s *Store) redactOrder(ctx context.Context, customerID string, link orderItem, now time.Time) (bool, error) {
 	const op = "redact order"
-	ok := orderKey(id)
-	mk, _ := attributevalue.MarshalMap(ok)
+	mk, _ := attributevalue.MarshalMap(orderKey(link.ID))
 	ts := timeKey(now)
 	ek := customers.EmailKey(Redacted)
-	for attempt := 1; ; attempt++ {
-		found, err := s.batchGet(ctx, op, ok)
-		if err != nil {
-			return false, err
-		}
-		var it orderItem
-		raw := found[ok]
-		if raw == nil || attributevalue.UnmarshalMap(raw, &it) != nil || it.CustomerID != customerID || raw["redacted_at"] != nil {
-			return false, nil
-		}
-		u := expression.Set(expression.Name("customer_name"), expression.Value(Redacted)).
-			Set(expression.Name("customer_email"), expression.Value(Redacted)).
-			Set(expression.Name("redacted_at"), expression.Value(ts)).
-			Set(expression.Name("updated_at"), expression.Value(ts)).
-			Set(expression.Name("version"), expression.Value(it.Version+1)).
-			Set(expression.Name("GSI8PK"), expression.Value(ordersPart(shardOf(ek)))).
-			Set(expression.Name("GSI8SK"), expression.Value(sortKey(ek, id)))
-		for name, fields := range map[string]map[string]string{"billing_address": it.Billing, "shipping_address": it.Shipping} {
-			if fields != nil {
-				u = u.Set(expression.Name(name), expression.Value(redactFields(fields)))
-			}
-		}
-		cond := expression.Name("customer_id").Equal(expression.Value(customerID)).
-			And(expression.AttributeNotExists(expression.Name("redacted_at"))).
-			And(expression.Name("version").Equal(expression.Value(it.Version)))
-		expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(cond).Build()
-		if err != nil {
-			return false, fail(op, err)
-		}
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: mk,
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-		switch {
-		case err == nil:
-			return true, nil
-		case !conditionFailed(err):
-			return false, fail(op, err)
-		case attempt == transactAttempts:
-			return false, unavailable(op, err)
-		}
-		// Redacted by another run, or updated since the read: read it again.
-		if err := pause(ctx, op, attempt); err != nil {
-			return false, err
+	u := expression.Set(expression.Name("customer_name"), expression.Value(Redacted)).
+		Set(expression.Name("customer_email"), expression.Value(Redacted)).
+		Set(expression.Name("redacted_at"), expression.Value(ts)).
+		Set(expression.Name("updated_at"), expression.Value(ts)).
+		Set(expression.Name("version"), expression.Plus(expression.Name("version"), expression.Value(1))).
+		Set(expression.Name("GSI8PK"), expression.Value(ordersPart(shardOf(ek)))).
+		Set(expression.Name("GSI8SK"), expression.Value(sortKey(ek, link.ID)))
+	for name, fields := range map[string]map[string]string{"billing_address": link.Billing, "shipping_address": link.Shipping} {
+		if fields != nil {
+			u = u.Set(expression.Name(name), expression.Value(redactFields(fields)))
 		}
 	}
+	cond := expression.Name("customer_id").Equal(expression.Value(customerID)).
+		And(expression.AttributeNotExists(expression.Name("redacted_at")))
+	expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(cond).Build()
+	if err != nil {
+		return false, fail(op, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: mk,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	switch {
+	case err == nil:
+		return true, nil
+	case conditionFailed(err):
+		return false, nil
+	}
+	return false, fail(op, err)
 }
 
 // redactFields is an address with every non-empty field replaced by Redacted.
@@ -293,34 +279,42 @@ func redactFields(fields map[string]string) map[string]string {
 	return out
 }
 
-// batchDelete deletes the items at keys by BatchWriteItem, 25 a call, sending what comes
-// back unprocessed again after a capped, jittered pause (pause), up to transactAttempts
-// times a call.
+// batchDelete deletes the items at keys by BatchWriteItem, 25 a call and eraseWorkers calls
+// at once, sending what comes back unprocessed again after a capped, jittered pause
+// (pause), up to transactAttempts times a call.
 func (s *Store) batchDelete(ctx context.Context, op string, keys []key) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(eraseWorkers)
 	for len(keys) > 0 {
 		n := min(len(keys), 25)
-		var reqs []types.WriteRequest
-		for _, k := range keys[:n] {
-			mk, _ := attributevalue.MarshalMap(k)
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: mk}})
-		}
+		chunk := keys[:n]
 		keys = keys[n:]
-		req := map[string][]types.WriteRequest{s.table: reqs}
-		for attempt := 1; len(req) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-			if err != nil {
-				return fail(op, err)
-			}
-			if req = out.UnprocessedItems; len(req) == 0 {
-				break
-			}
-			if attempt == transactAttempts {
-				return unavailable(op, errUnprocessed)
-			}
-			if err := pause(ctx, op, attempt); err != nil {
-				return err
-			}
+		g.Go(func() error { return s.batchDelete25(gctx, op, chunk) })
+	}
+	return g.Wait()
+}
+
+// batchDelete25 deletes up to 25 items with one BatchWriteItem and its retries.
+func (s *Store) batchDelete25(ctx context.Context, op string, keys []key) error {
+	reqs := make([]types.WriteRequest, 0, len(keys))
+	for _, k := range keys {
+		mk, _ := attributevalue.MarshalMap(k)
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: mk}})
+	}
+	req := map[string][]types.WriteRequest{s.table: reqs}
+	for attempt := 1; ; attempt++ {
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+		if err != nil {
+			return fail(op, err)
+		}
+		if req = out.UnprocessedItems; len(req) == 0 {
+			return nil
+		}
+		if attempt == transactAttempts {
+			return unavailable(op, errUnprocessed)
+		}
+		if err := pause(ctx, op, attempt); err != nil {
+			return err
 		}
 	}
-	return nil
 }
