@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,14 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/acme/customers/pkg/addresses"
-	"github.com/acme/customers/pkg/customers"
-	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/seed"
 	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
-
-func TestMain(m *testing.M) { testenv.Main(m) }
 
 type fixture struct {
 	t  *testing.T
@@ -37,32 +35,18 @@ func newFixture(t *testing.T) *fixture {
 // when it was deleted.
 func (f *fixture) customer(name string, deleted time.Time) string {
 	f.t.Helper()
-	ctx, now := context.Background(), time.Now().UTC()
-	c := &customers.Customer{ID: id.New(), Name: name, Email: strings.ToLower(name) + "@example.com",
-		AuthMechanism: "password", PasswordHash: "$2a$10$abcdefghijklmnopqrstuvCHEAPFAKEHASHFORTESTSONLY000000",
-		HasPassword: true, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := f.s.Create(ctx, c); err != nil {
+	ids := f.seed(seed.Spec{Mark: name, Addresses: 1, Deleted: deleted})
+	return ids[0]
+}
+
+// seed seeds the customers specs describes.
+func (f *fixture) seed(specs ...seed.Spec) []string {
+	f.t.Helper()
+	ids, err := seed.Customers(context.Background(), f.s, specs)
+	if err != nil {
 		f.t.Fatal(err)
 	}
-	v := map[string]string{}
-	for _, k := range addresses.Fields {
-		v[k] = ""
-	}
-	v["first_name"], v["last_name"], v["line_1"], v["postcode"], v["country"] = name, name+"son", "1 "+name+" Street", "AB1 2CD", "GB"
-	a := &addresses.Address{ID: id.NewOrdered(), CustomerID: c.ID, Values: v, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := f.s.CreateAddress(ctx, addresses.Owner{CustomerID: c.ID}, a, 0); err != nil {
-		f.t.Fatal(err)
-	}
-	if !deleted.IsZero() {
-		cur, err := f.s.Get(ctx, c.ID)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		if err := f.s.Delete(ctx, cur, deleted); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	return c.ID
+	return ids
 }
 
 // items counts the items of a customer's partition (profile or tombstone, addresses, links).
@@ -75,6 +59,75 @@ func (f *fixture) items(customerID string) int {
 		f.t.Fatal(err)
 	}
 	return len(out.Items)
+}
+
+// world is a table with deleted customers to erase (gone) and live ones to keep, among them
+// one who signed up with a deleted customer's email after the deletion; erasure is what the
+// table must look like once the gone are erased.
+type world struct {
+	*fixture
+	gone    []string
+	orders  int // the gone customers' orders
+	erasure testenv.Erasure
+}
+
+// newWorld seeds n deleted customers (mark Gone<k>, the k-th of every marks) with addresses
+// and orders each, deleted an hour ago, and three live customers, one of them re-using the
+// first deleted customer's email.
+func newWorld(t *testing.T, n, marks, addresses, orders int) *world {
+	w := &world{fixture: newFixture(t)}
+	deleted := time.Now().UTC().Add(-time.Hour)
+	var specs []seed.Spec
+	var markList []string
+	for k := range marks {
+		markList = append(markList, fmt.Sprintf("Gonemark%c", 'a'+k))
+	}
+	for i := range n {
+		specs = append(specs, seed.Spec{Mark: markList[i%marks], N: i, Addresses: addresses, Orders: orders, Deleted: deleted})
+	}
+	w.gone = w.seed(specs...)
+	w.orders = n * orders
+	w.seed(seed.Spec{Mark: "Live", Addresses: 2, Orders: 1}, seed.Spec{Mark: "Live", N: 1, Addresses: 1},
+		seed.Spec{Mark: "Reuser", Email: specs[0].EmailAddress(), Addresses: 1, Orders: 1})
+	w.erasure = testenv.Erasure{Erased: map[string]bool{}, Before: w.db.Snapshot(t), Marks: markList, Redacted: store.Redacted}
+	for _, id := range w.gone {
+		w.erasure.Erased[id] = true
+	}
+	return w
+}
+
+// check walks the whole table: everything of the gone customers erased but their orders,
+// redacted, and nothing else changed.
+func (w *world) check() {
+	w.t.Helper()
+	if got := w.erasure.Check(w.t, w.db); got != w.orders {
+		w.t.Errorf("%d redacted orders of erased customers, want %d", got, w.orders)
+	}
+}
+
+// runUntilDone runs c until a run finishes without error and with nothing left (at most
+// runs times) and returns the sum of the reports.
+func runUntilDone(t *testing.T, c *Cleaner, runs int) Report {
+	t.Helper()
+	var sum Report
+	for range runs {
+		rep, err := c.Run(context.Background(), time.Now().UTC())
+		sum = sum.add(rep)
+		if err == nil && !rep.StoppedEarly {
+			return sum
+		}
+	}
+	t.Fatalf("not done after %d runs: %+v", runs, sum)
+	return sum
+}
+
+func (r Report) add(o Report) Report {
+	r.CustomersErased += o.CustomersErased
+	r.Skipped += o.Skipped
+	r.AddressesDeleted += o.AddressesDeleted
+	r.LinksDeleted += o.LinksDeleted
+	r.OrdersRedacted += o.OrdersRedacted
+	return r
 }
 
 // A run erases the customers deleted before the retention, and only them; a second run
@@ -181,7 +234,7 @@ func TestHandlerLog(t *testing.T) {
 		t.Errorf("answer %#v", out)
 	}
 	text := log.String()
-	for _, secret := range []string{gone, "Secretname", "secretname", "example.com", "Street", "AB1"} {
+	for _, secret := range []string{gone, "Secretname", "secretname", "example.com", "Road", "AB1"} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the log has %q: %s", secret, text)
 		}
@@ -209,4 +262,59 @@ func TestHandlerLog(t *testing.T) {
 		emf.CustomersErased == nil || *emf.CustomersErased != 1 || emf.OrdersRedacted == nil || emf.StoppedEarly == nil {
 		t.Errorf("metric line %s, %v", lines[1], err)
 	}
+}
+
+// A second run, and two runs at once, erase every customer exactly once (each tombstone
+// and order counted by one run), leave nothing of them but redacted orders, and touch
+// nothing else, the live customer with a re-used email included.
+func TestRunsAtOnce(t *testing.T) {
+	w := newWorld(t, 40, 3, 2, 2)
+	reps := make([]Report, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = New(w.s, 0).Run(context.Background(), time.Now().UTC())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil || reps[i].StoppedEarly {
+			t.Errorf("run %d: %+v, %v", i, reps[i], err)
+		}
+	}
+	sum := reps[0].add(reps[1])
+	if sum.CustomersErased != 40 || sum.OrdersRedacted != 80 {
+		t.Errorf("two runs erased %d customers and redacted %d orders, want 40 and 80: %+v", sum.CustomersErased, sum.OrdersRedacted, reps)
+	}
+	w.check()
+	before := w.db.Snapshot(t)
+	again, err := New(w.s, 0).Run(context.Background(), time.Now().UTC())
+	if err != nil || again != (Report{Cutoff: again.Cutoff, DurationMs: again.DurationMs}) {
+		t.Errorf("a run after them: %+v, %v: want nothing done", again, err)
+	}
+	if after := w.db.Snapshot(t); len(after) != len(before) {
+		t.Errorf("a run after them changed the table: %d items, then %d", len(before), len(after))
+	}
+}
+
+// With BatchWriteItem throttled (a share of its attempts refused with
+// ProvisionedThroughputExceededException, a share of its calls half unprocessed), runs
+// still converge: each run does what it can, and the next one finishes.
+func TestRunThrottled(t *testing.T) {
+	w := newWorld(t, 12, 2, 30, 2) // 32 rows a customer: two batches each
+	faults := &testenv.Throttling{Refused: 0.5, Partial: 0.5}
+	c := New(store.New(w.db.Throttled(faults), w.db.Table), 0)
+	sum := runUntilDone(t, c, 30)
+	refused, partial := faults.Injected()
+	if refused == 0 || partial == 0 {
+		t.Errorf("injected %d refusals and %d partial batches: want some of each", refused, partial)
+	}
+	if sum.CustomersErased != 12 || sum.OrdersRedacted != 24 {
+		t.Errorf("runs erased %d customers and redacted %d orders, want 12 and 24", sum.CustomersErased, sum.OrdersRedacted)
+	}
+	t.Logf("%d refused attempts, %d partial batches; runs: %+v", refused, partial, sum)
+	w.check()
 }

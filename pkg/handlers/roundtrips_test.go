@@ -53,6 +53,10 @@ func TestRoundTrips(t *testing.T) {
 	addrPath := map[string]string{"customerId": ron, "addressId": addr}
 	h.createCustomer("Leslie", "leslie@example.com")
 	id := map[string]string{"customerId": ron}
+	// Jerry has log-in attempts to his name when he is deleted.
+	jerry := map[string]string{"customerId": h.createCustomer("Jerry", "jerry@example.com")}
+	expect(t, h.do(req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"token","email":"jerry@example.com","password":"wrong password"}}`}), 401)
 	cart, missing := cartPath("rt"), cartPath("rt", uuid.New())
 	first := cartPath("rt", h.addItem("rt", aCustomItem))
 	second := cartPath("rt", h.addItem("rt", aCustomItem))
@@ -192,7 +196,9 @@ func TestRoundTrips(t *testing.T) {
 		{"update order, refused", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),
 			Body: `{"data":{"type":"order","shipping":"unfulfilled"}}`}, map[string]int{"GetItem": 1}, 400, false},
 		{"delete", req{Route: "DELETE /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin)},
-			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1}, 0, false},
+		{"delete, with log-in attempts", req{Route: "DELETE /v2/customers/{customerId}", Path: jerry, Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1, "BatchWriteItem": 1}, 0, false},
 		// The $default route answers from the route table alone.
 		{"unknown route", req{Route: "$default", Call: "GET /v2/nothing", Headers: bearer(h.admin)}, map[string]int{}, 404, false},
 		{"wrong method", req{Route: "$default", Call: "PATCH /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),

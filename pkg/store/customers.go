@@ -311,7 +311,10 @@ func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, 
 
 // Delete implements customers.Store: the customer becomes a tombstone without personal data
 // (queued for the cleanup on GSI1), its email is freed and the count drops, in one
-// transaction.
+// transaction. Then its log-in attempts go (dropLogins: one Query, and a BatchWriteItem when
+// there are any), now, while the email is known and still its own: the tombstone does not
+// keep it for the cleanup. They are security state that expires by TTL anyway (an hour or
+// so), so a failure there does not fail the delete, which has happened.
 func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Time) error {
 	ts := timeKey(now)
 	u := expression.Set(expression.Name("deleted_at"), expression.Value(ts)).
@@ -343,5 +346,6 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 	if reasons != nil {
 		return customers.ErrStale
 	}
+	_ = s.dropLogins(ctx, customers.EmailKey(cur.Email))
 	return nil
 }

@@ -92,6 +92,25 @@ func (s *Store) ClearLogin(ctx context.Context, emailKeyValue, address string, w
 	return fail("clear log-in attempts", err)
 }
 
+// dropLogins deletes every log-in window of the email (its attempts, and the addresses
+// they came from), as far as a consistent Query finds them; what a concurrent attempt adds
+// meanwhile expires by TTL.
+func (s *Store) dropLogins(ctx context.Context, emailKeyValue string) error {
+	const op = "drop log-in attempts"
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: loginKey(emailKeyValue, time.Time{}).PK}},
+		ProjectionExpression:      aws.String("PK, SK")})
+	if err != nil {
+		return fail(op, err)
+	}
+	keys := make([]key, 0, len(out.Items))
+	for _, it := range out.Items {
+		keys = append(keys, key{attrString(it, attrPK), attrString(it, attrSK)})
+	}
+	return s.batchDelete(ctx, op, keys)
+}
+
 // LoginCredentials implements customers.Store with one consistent read of the email's
 // claim, which carries the credentials. A claim written before claims carried them (no
 // "credentials" flag) costs one more read, of its customer.

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/customers/pkg/problem"
 )
@@ -252,4 +253,44 @@ func (s *Store) batchGet(ctx context.Context, op string, keys ...key) (map[key]m
 		req = out.UnprocessedKeys
 	}
 	return found, nil
+}
+
+// batchDelete deletes the items at keys by BatchWriteItem, 25 a call and eraseWorkers calls
+// at once (eraseWorkers), sending what comes back unprocessed again after a capped, jittered pause
+// (pause), up to transactAttempts times a call.
+func (s *Store) batchDelete(ctx context.Context, op string, keys []key) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(eraseWorkers)
+	for len(keys) > 0 {
+		n := min(len(keys), 25)
+		chunk := keys[:n]
+		keys = keys[n:]
+		g.Go(func() error { return s.batchDelete25(gctx, op, chunk) })
+	}
+	return g.Wait()
+}
+
+// batchDelete25 deletes up to 25 items with one BatchWriteItem and its retries.
+func (s *Store) batchDelete25(ctx context.Context, op string, keys []key) error {
+	reqs := make([]types.WriteRequest, 0, len(keys))
+	for _, k := range keys {
+		mk, _ := attributevalue.MarshalMap(k)
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: mk}})
+	}
+	req := map[string][]types.WriteRequest{s.table: reqs}
+	for attempt := 1; ; attempt++ {
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+		if err != nil {
+			return fail(op, err)
+		}
+		if req = out.UnprocessedItems; len(req) == 0 {
+			return nil
+		}
+		if attempt == transactAttempts {
+			return unavailable(op, errUnprocessed)
+		}
+		if err := pause(ctx, op, attempt); err != nil {
+			return err
+		}
+	}
 }

@@ -153,10 +153,24 @@ func TestDeleteLeavesNoPersonalData(t *testing.T) {
 	s := store.New(db.Client, db.Table)
 	ctx := context.Background()
 	c := create(t, s, "gone@example.com")
+	// Log-in attempts from two addresses, in two windows: they go with the customer.
+	p := customers.LoginPolicy{Window: time.Hour, MaxAttempts: 100, FreeAttempts: 10, FirstDelay: time.Second}
+	for _, at := range []time.Time{time.Now().Add(-time.Hour), time.Now()} {
+		for _, addr := range []string{"192.0.2.1", "198.51.100.7"} {
+			if _, err := s.CountLogin(ctx, "gone@example.com", addr, at, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if err := s.Delete(ctx, c, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	all := items(t, db)
+	for _, it := range all {
+		if pk := str(it, "PK"); strings.HasPrefix(pk, "LOGIN#") {
+			t.Errorf("log-in attempts left: %s", pk)
+		}
+	}
 	for _, it := range all {
 		for _, attr := range []string{"name", "email", "email_key", "password_hash", "external_ref"} {
 			if _, ok := it[attr]; ok {
