@@ -74,7 +74,7 @@ func TestCartLayout(t *testing.T) {
 	if err != nil || c.ID != "never" || c.Version != 0 || len(c.Lines) != 0 || !c.CreatedAt.IsZero() {
 		t.Fatalf("a cart never written: %+v %v", c, err)
 	}
-	if len(items(t, db)) != 0 {
+	if len(db.Items(t)) != 0 {
 		t.Fatal("reading a cart wrote something")
 	}
 
@@ -85,12 +85,12 @@ func TestCartLayout(t *testing.T) {
 	if c.Version != 2 || len(c.Lines) != 2 || c.Lines[0] != a || c.Lines[1] != b {
 		t.Fatalf("after two adds: %+v", c)
 	}
-	all := items(t, db)
+	all := db.Items(t)
 	if len(all) != 1 {
 		t.Fatalf("%d items for one cart", len(all))
 	}
 	it := all[0]
-	if str(it, "PK") != "CART#c1" || str(it, "SK") != "CART" || str(it, "type") != "cart" || num(it, "version") != 2 || num(it, "n") != 2 {
+	if testenv.Str(it, "PK") != "CART#c1" || testenv.Str(it, "SK") != "CART" || testenv.Str(it, "type") != "cart" || num(it, "version") != 2 || num(it, "n") != 2 {
 		t.Errorf("cart item %v", it)
 	}
 	var names []string
@@ -111,7 +111,7 @@ func TestCartLayout(t *testing.T) {
 	if !slices.Equal(members, []string{"amount", "created_at", "description", "id", "includes_tax", "name", "quantity", "sku"}) {
 		t.Errorf("line members %v", members)
 	}
-	if str(line.Value, "id") != a.ID || num(line.Value, "quantity") != 2 || num(line.Value, "amount") != 1999 {
+	if testenv.Str(line.Value, "id") != a.ID || num(line.Value, "quantity") != 2 || num(line.Value, "amount") != 1999 {
 		t.Errorf("line %v", line.Value)
 	}
 	if exp := num(it, "expires_at"); exp != b.CreatedAt.Add(carts.Lifetime).Unix() {
@@ -179,7 +179,7 @@ func TestCartLines(t *testing.T) {
 		if after := cartItem(t, db, "c"); num(after, "version") != num(before, "version") || num(after, "expires_at") != num(before, "expires_at") {
 			t.Error("a refused change changed the cart")
 		}
-		if len(items(t, db)) != 1 {
+		if len(db.Items(t)) != 1 {
 			t.Error("a change to a cart not stored created it")
 		}
 	})
@@ -197,7 +197,7 @@ func TestCartLines(t *testing.T) {
 		if err := s.EmptyCart(ctx, "c"); err != nil {
 			t.Fatal(err)
 		}
-		if len(items(t, db)) != 0 {
+		if len(db.Items(t)) != 0 {
 			t.Fatal("the cart item is still there")
 		}
 		if err := s.EmptyCart(ctx, "c"); err != nil {
@@ -244,7 +244,7 @@ func TestCartAsRead(t *testing.T) {
 	if err := deleteAsRead(now); err != nil {
 		t.Errorf("deleting the cart as read: %v", err)
 	}
-	if len(items(t, db)) != 0 {
+	if len(db.Items(t)) != 0 {
 		t.Error("the cart is still there")
 	}
 }

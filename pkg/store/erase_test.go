@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/acme/customers/pkg/addresses"
-	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/orders"
+	"github.com/acme/customers/pkg/seed"
 	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
@@ -23,230 +20,61 @@ import (
 // eraseFixture is a table with a deleted customer (gone: addresses and orders), a live one,
 // and a new customer who signed up with gone's email after the deletion.
 type eraseFixture struct {
-	db                   *testenv.DB
-	s                    *store.Store
-	gone, live, reuser   *customers.Customer
-	goneOrders           []string
-	deletedAt            time.Time
-	liveItems, reuserRow map[string]string
+	db                 *testenv.DB
+	s                  *store.Store
+	gone, live, reuser string
+	goneOrders         []string
+	erasure            testenv.Erasure
 }
 
-// goneMark is in every personal value of the deleted customer: no item may hold it after
-// the erasure.
+// goneMark is in every personal value of the deleted customer.
 const goneMark = "Gonestreet"
-
-func addressOf(mark string) map[string]string {
-	v := map[string]string{}
-	for _, f := range addresses.Fields {
-		v[f] = ""
-	}
-	v["first_name"], v["last_name"], v["line_1"] = mark+" First", mark+" Last", "1 "+mark
-	v["postcode"], v["county"], v["country"] = "AB1 2CD", mark+"shire", "GB"
-	return v
-}
-
-func addAddress(t *testing.T, s *store.Store, c *customers.Customer, mark string) {
-	t.Helper()
-	now := time.Now().UTC()
-	a := &addresses.Address{ID: id.NewOrdered(), CustomerID: c.ID, Values: addressOf(mark), Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateAddress(context.Background(), addresses.Owner{CustomerID: c.ID}, a, 0); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// placeOrder checks out a one-line cart for c, billed and shipped to an address of mark.
-func placeOrder(t *testing.T, s *store.Store, c *customers.Customer, mark string) string {
-	t.Helper()
-	ctx, now := context.Background(), time.Now().UTC()
-	cartID := id.New()
-	l := newLine("thing", 1, 250, now)
-	addLine(t, s, cartID, l)
-	cart, err := s.Cart(ctx, cartID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &orders.Order{ID: id.NewOrdered(), Customer: orders.Customer{ID: c.ID, Name: c.Name, Email: c.Email},
-		Billing: addressOf(mark), Shipping: addressOf(mark), LineIDs: []string{l.ID}, Lines: cart.Lines,
-		Currency: "GBP", Total: 250, Status: "pending", Payment: "unpaid", Fulfilment: "unfulfilled",
-		CartID: cartID, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := s.PlaceOrder(ctx, o, cart, customers.Guard{}); err != nil {
-		t.Fatal(err)
-	}
-	return o.ID
-}
 
 func newEraseFixture(t *testing.T) *eraseFixture {
 	t.Helper()
 	db := testenv.NewDB(t)
 	f := &eraseFixture{db: db, s: store.New(db.Client, db.Table)}
 	ctx := context.Background()
-	gone := newCustomer("gone@example.com")
-	gone.Name = goneMark + " Person"
-	if err := f.s.Create(ctx, gone); err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		addAddress(t, f.s, gone, goneMark)
-	}
-	for range 2 {
-		f.goneOrders = append(f.goneOrders, placeOrder(t, f.s, gone, goneMark))
-	}
-	cur, err := f.s.Get(ctx, gone.ID)
+	gone := seed.Spec{Mark: goneMark, Addresses: 3, Orders: 2, Deleted: time.Now().UTC()}
+	ids, err := seed.Customers(ctx, f.s, []seed.Spec{gone, {Mark: "Live", Addresses: 1, Orders: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.deletedAt = time.Now().UTC()
-	if err := f.s.Delete(ctx, cur, f.deletedAt); err != nil {
+	f.gone, f.live = ids[0], ids[1]
+	// The same email, claimed again, in another case.
+	if f.reuser, err = seed.Customer(ctx, f.s, seed.Spec{Mark: "Reuse", Email: strings.ToUpper(gone.EmailAddress()), Addresses: 1, Orders: 1}); err != nil {
 		t.Fatal(err)
 	}
-	f.gone = gone
-	f.live = create(t, f.s, "live@example.com")
-	addAddress(t, f.s, f.live, "Live")
-	placeOrder(t, f.s, f.live, "Live")
-	f.reuser = newCustomer("Gone@Example.com") // the same email, claimed again
-	f.reuser.Name = "Reuser"
-	if err := f.s.Create(ctx, f.reuser); err != nil {
-		t.Fatal(err)
+	for _, it := range db.Items(t) {
+		if testenv.Str(it, "customer_id") == f.gone && testenv.Str(it, "SK") == "ORDER" {
+			f.goneOrders = append(f.goneOrders, testenv.Str(it, "id"))
+		}
 	}
-	addAddress(t, f.s, f.reuser, "Reuse")
-	placeOrder(t, f.s, f.reuser, "Reuse")
-	f.liveItems = f.others(t)
+	f.erasure = testenv.Erasure{Erased: map[string]bool{f.gone: true}, Before: db.Snapshot(t), Marks: []string{goneMark}, Redacted: store.Redacted}
 	return f
 }
 
-// snapshot renders every item of the table by key.
-func snapshot(t *testing.T, db *testenv.DB) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, it := range items(t, db) {
-		out[str(it, "PK")+"|"+str(it, "SK")] = render(it)
-	}
-	return out
-}
-
-func render(it map[string]types.AttributeValue) string {
-	names := make([]string, 0, len(it))
-	for k := range it {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, k := range names {
-		fmt.Fprintf(&b, "%s=%s;", k, renderAV(it[k]))
-	}
-	return b.String()
-}
-
-func renderAV(v types.AttributeValue) string {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return v.Value
-	case *types.AttributeValueMemberN:
-		return v.Value
-	case *types.AttributeValueMemberBOOL:
-		return fmt.Sprint(v.Value)
-	case *types.AttributeValueMemberM:
-		return "{" + render(v.Value) + "}"
-	case *types.AttributeValueMemberL:
-		var parts []string
-		for _, e := range v.Value {
-			parts = append(parts, renderAV(e))
-		}
-		return "[" + strings.Join(parts, ",") + "]"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// others is every item that is not the deleted customer's (its partition, or its orders).
-func (f *eraseFixture) others(t *testing.T) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for k, v := range snapshot(t, f.db) {
-		if strings.HasPrefix(k, "CUSTOMER#"+f.gone.ID+"|") || strings.Contains(v, "customer_id="+f.gone.ID+";") ||
-			strings.HasPrefix(k, "COUNT#") {
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// checkErased walks the whole table: nothing of gone is left but its orders (order and
-// lines), redacted, and everything else is as it was.
+// checkErased walks the whole table: nothing of gone is left but its orders, redacted, and
+// everything else is as it was; the re-used email's claim is the new customer's.
 func (f *eraseFixture) checkErased(t *testing.T) {
 	t.Helper()
-	orderItems := 0
-	for _, it := range items(t, f.db) {
-		pk, sk, r := str(it, "PK"), str(it, "SK"), render(it)
-		if strings.Contains(r, goneMark) {
-			t.Errorf("%s|%s still holds the deleted customer's data: %s", pk, sk, r)
-		}
-		if strings.HasPrefix(pk, "CUSTOMER#"+f.gone.ID) {
-			t.Errorf("%s|%s of the deleted customer remains", pk, sk)
-		}
-		if str(it, "customer_id") != f.gone.ID {
-			continue
-		}
-		if !strings.HasPrefix(pk, "ORDER#") {
-			t.Errorf("%s|%s of the deleted customer remains", pk, sk)
-			continue
-		}
-		orderItems++
-		if strings.Contains(strings.ToLower(r), "gone@example.com") { // GSI8 sorts orders by email
-			t.Errorf("order item %s|%s still holds the deleted customer's email: %s", pk, sk, r)
-		}
-		if sk != "ORDER" {
-			continue
-		}
-		if str(it, "customer_name") != store.Redacted || str(it, "customer_email") != store.Redacted || str(it, "redacted_at") == "" {
-			t.Errorf("order %s not redacted: %s", pk, r)
-		}
-		for _, a := range []string{"billing_address", "shipping_address"} {
-			m, _ := it[a].(*types.AttributeValueMemberM)
-			if m == nil || len(m.Value) != len(addresses.Fields) {
-				t.Errorf("order %s: %s is %v", pk, a, it[a])
-				continue
-			}
-			for k, v := range m.Value {
-				if s := renderAV(v); s != "" && s != store.Redacted {
-					t.Errorf("order %s: %s.%s is %q", pk, a, k, s)
-				}
-			}
+	if n := f.erasure.Check(t, f.db); n != len(f.goneOrders) {
+		t.Errorf("%d redacted orders of the deleted customer, want %d", n, len(f.goneOrders))
+	}
+	if claims := emailClaims(t, f.db); claims["EMAIL#gonestreet-0@example.com"] != f.reuser {
+		t.Errorf("the re-used email's claim is %q, want the new customer's %s", claims["EMAIL#gonestreet-0@example.com"], f.reuser)
+	}
+	for _, c := range []string{f.live, f.reuser} {
+		if _, err := f.s.Get(context.Background(), c); err != nil {
+			t.Errorf("live customer %s: %v", c, err)
 		}
 	}
-	if orderItems != 2*len(f.goneOrders) {
-		t.Errorf("%d order items of the deleted customer, want %d (orders and lines)", orderItems, 2*len(f.goneOrders))
-	}
-	if got := f.others(t); !equalMaps(got, f.liveItems) {
-		t.Errorf("other customers' items changed:\nbefore %v\nafter  %v", f.liveItems, got)
-	}
-	claims := emailClaims(t, f.db)
-	if claims["EMAIL#gone@example.com"] != f.reuser.ID {
-		t.Errorf("the re-used email's claim is %q, want the new customer's %s", claims["EMAIL#gone@example.com"], f.reuser.ID)
-	}
-	for _, c := range []*customers.Customer{f.live, f.reuser} {
-		if _, err := f.s.Get(context.Background(), c.ID); err != nil {
-			t.Errorf("live customer %s: %v", c.Email, err)
-		}
-	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestEraseCustomer(t *testing.T) {
 	f := newEraseFixture(t)
 	ctx, now := context.Background(), time.Now().UTC()
-	res, err := f.s.EraseCustomer(ctx, f.gone.ID, now)
+	res, err := f.s.EraseCustomer(ctx, f.gone, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,18 +84,18 @@ func TestEraseCustomer(t *testing.T) {
 	}
 	f.checkErased(t)
 
-	before := snapshot(t, f.db)
-	res, err = f.s.EraseCustomer(ctx, f.gone.ID, now.Add(time.Minute))
+	before := f.db.Snapshot(t)
+	res, err = f.s.EraseCustomer(ctx, f.gone, now.Add(time.Minute))
 	if err != nil || res != (store.Erased{NotDeleted: true}) {
 		t.Errorf("second run: %+v, %v", res, err)
 	}
-	if !equalMaps(before, snapshot(t, f.db)) {
+	if !maps.Equal(before, f.db.Snapshot(t)) {
 		t.Error("a second run changed the table")
 	}
 	// The redacted orders are still readable.
 	for _, oid := range f.goneOrders {
 		o, err := f.s.Order(ctx, oid)
-		if err != nil || o.Customer.ID != f.gone.ID || o.Customer.Email != store.Redacted {
+		if err != nil || o.Customer.ID != f.gone || o.Customer.Email != store.Redacted {
 			t.Errorf("order %s: %+v, %v", oid, o, err)
 		}
 	}
@@ -275,14 +103,14 @@ func TestEraseCustomer(t *testing.T) {
 
 func TestEraseLiveCustomer(t *testing.T) {
 	f := newEraseFixture(t)
-	before := snapshot(t, f.db)
-	for _, c := range []string{f.live.ID, f.reuser.ID, id.New()} {
+	before := f.db.Snapshot(t)
+	for _, c := range []string{f.live, f.reuser, id.New()} {
 		res, err := f.s.EraseCustomer(context.Background(), c, time.Now())
 		if err != nil || res != (store.Erased{NotDeleted: true}) {
 			t.Errorf("erase %s: %+v, %v", c, res, err)
 		}
 	}
-	if !equalMaps(before, snapshot(t, f.db)) {
+	if !maps.Equal(before, f.db.Snapshot(t)) {
 		t.Error("erasing live customers changed the table")
 	}
 }
@@ -297,7 +125,7 @@ func TestEraseConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = f.s.EraseCustomer(ctx, f.gone.ID, now)
+			results[i], errs[i] = f.s.EraseCustomer(ctx, f.gone, now)
 		}()
 	}
 	wg.Wait()
@@ -324,7 +152,7 @@ func TestEraseAfterStaffRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.EraseCustomer(ctx, f.gone.ID, time.Now()); err != nil {
+	if _, err := f.s.EraseCustomer(ctx, f.gone, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	next := *cur

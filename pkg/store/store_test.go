@@ -44,29 +44,12 @@ func create(t *testing.T, s *store.Store, email string) *customers.Customer {
 	return c
 }
 
-// items reads every item of the table (tests only).
-func items(t *testing.T, db *testenv.DB) []map[string]types.AttributeValue {
-	t.Helper()
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &db.Table, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Items
-}
-
-func str(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
 // emailClaims maps each claimed email to its customer.
 func emailClaims(t *testing.T, db *testenv.DB) map[string]string {
 	claims := map[string]string{}
-	for _, it := range items(t, db) {
-		if str(it, "SK") == "EMAIL" {
-			claims[str(it, "PK")] = str(it, "customer_id")
+	for _, it := range db.Items(t) {
+		if testenv.Str(it, "SK") == "EMAIL" {
+			claims[testenv.Str(it, "PK")] = testenv.Str(it, "customer_id")
 		}
 	}
 	return claims
@@ -165,16 +148,16 @@ func TestDeleteLeavesNoPersonalData(t *testing.T) {
 	if err := s.Delete(ctx, c, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	all := items(t, db)
+	all := db.Items(t)
 	for _, it := range all {
-		if pk := str(it, "PK"); strings.HasPrefix(pk, "LOGIN#") {
+		if pk := testenv.Str(it, "PK"); strings.HasPrefix(pk, "LOGIN#") {
 			t.Errorf("log-in attempts left: %s", pk)
 		}
 	}
 	for _, it := range all {
 		for _, attr := range []string{"name", "email", "email_key", "password_hash", "external_ref"} {
 			if _, ok := it[attr]; ok {
-				t.Errorf("item %s/%s still has %s", str(it, "PK"), str(it, "SK"), attr)
+				t.Errorf("item %s/%s still has %s", testenv.Str(it, "PK"), testenv.Str(it, "SK"), attr)
 			}
 		}
 	}
@@ -183,7 +166,7 @@ func TestDeleteLeavesNoPersonalData(t *testing.T) {
 		t.Fatalf("tombstone: %+v %v", got, err)
 	}
 	// The tombstone waits for the cleanup on GSI1, in one of the DELETED# shards.
-	if queue := indexRows(t, db, "GSI1", "DELETED#"); len(queue) != 1 || str(queue[0], "id") != c.ID {
+	if queue := indexRows(t, db, "GSI1", "DELETED#"); len(queue) != 1 || testenv.Str(queue[0], "id") != c.ID {
 		t.Errorf("cleanup queue: %v", queue)
 	}
 	if len(emailClaims(t, db)) != 0 {
@@ -315,13 +298,13 @@ func TestCountShardsHaveTheirOwnPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	partitions, sum := map[string]bool{}, 0
-	for _, it := range items(t, db) {
-		pk := str(it, "PK")
+	for _, it := range db.Items(t) {
+		pk := testenv.Str(it, "PK")
 		if !strings.HasPrefix(pk, "COUNT#") {
 			continue
 		}
-		if !strings.HasPrefix(pk, "COUNT#customers#") || len(pk) != len("COUNT#customers#00") || str(it, "SK") != "COUNT" || partitions[pk] {
-			t.Errorf("count shard %s / %s", pk, str(it, "SK"))
+		if !strings.HasPrefix(pk, "COUNT#customers#") || len(pk) != len("COUNT#customers#00") || testenv.Str(it, "SK") != "COUNT" || partitions[pk] {
+			t.Errorf("count shard %s / %s", pk, testenv.Str(it, "SK"))
 		}
 		partitions[pk] = true
 		n, _ := strconv.Atoi(it["count"].(*types.AttributeValueMemberN).Value)
