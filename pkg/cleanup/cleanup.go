@@ -92,9 +92,9 @@ func (c *Cleaner) margin(ctx context.Context, start time.Time) time.Duration {
 // first, Workers at a time, until none is left or the safety margin is reached
 // (Report.StoppedEarly). After an error it starts no other customer, lets those under way
 // finish, and returns the first error with the report of what was done.
-func (c *Cleaner) Run(ctx context.Context, now time.Time) (Report, error) {
+func (c *Cleaner) Run(ctx context.Context, now time.Time) (rep Report, err error) {
 	began := time.Now()
-	rep := Report{Cutoff: now.Add(-c.retention).UTC()}
+	rep.Cutoff = now.Add(-c.retention).UTC()
 	defer func() { rep.DurationMs = time.Since(began).Milliseconds() }()
 	margin := c.margin(ctx, c.clock())
 	deadline, bounded := ctx.Deadline()
@@ -134,7 +134,9 @@ func (c *Cleaner) Run(ctx context.Context, now time.Time) (Report, error) {
 			rep.StoppedEarly = true
 			return rep, nil
 		}
-		ids, next, err := c.store.DeletedBefore(ctx, rep.Cutoff, PageSize, after)
+		var ids []string
+		var next string
+		ids, next, err = c.store.DeletedBefore(ctx, rep.Cutoff, PageSize, after)
 		if err != nil {
 			rep.StoppedEarly = true
 			return rep, err
