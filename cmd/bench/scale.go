@@ -418,7 +418,7 @@ func (sr *scaleReport) call(ctx context.Context, l *lister, meter *capacity, res
 		res.status, res.rows, res.total = out.StatusCode, len(lr.Data), lr.Meta.Results.Total
 		res.exact = lr.Meta.Results.TotalMethod == ""
 		res.calls, res.read = calls, rd
-		res.unitsMin, res.unitsMax = rd.units, rd.units
+		res.unitsMin, res.unitsMax = rd.rcu, rd.rcu
 		for _, c := range lr.Data {
 			res.ids = append(res.ids, c.ID)
 		}
@@ -426,8 +426,8 @@ func (sr *scaleReport) call(ctx context.Context, l *lister, meter *capacity, res
 			res.detail = lr.Errors[0].Detail
 		}
 	default:
-		res.unitsMin, res.unitsMax = math.Min(res.unitsMin, rd.units), math.Max(res.unitsMax, rd.units)
-		if !sameCalls(calls, res.calls) || rd.units != res.read.units || out.StatusCode != res.status {
+		res.unitsMin, res.unitsMax = math.Min(res.unitsMin, rd.rcu), math.Max(res.unitsMax, rd.rcu)
+		if !sameCalls(calls, res.calls) || rd.rcu != res.read.rcu || out.StatusCode != res.status {
 			res.varied = true
 		}
 	}
