@@ -21,11 +21,12 @@ import (
 type capacity struct {
 	mu       sync.Mutex
 	rcu, wcu float64
-	byOp     map[string]float64 // units by operation
-	items    int                // items read: ScannedCount of Query and Scan, items returned by GetItem and BatchGetItem
-	bytes    int64              // response bodies (Content-Length) of the reads
-	answered map[string]int     // responses by operation
-	reported map[string]int     // of those, the ones that carried ConsumedCapacity
+	// rcuByOp and wcuByOp: the units of each read and write operation.
+	rcuByOp, wcuByOp map[string]float64
+	items            int            // items read: ScannedCount of Query and Scan, items returned by GetItem and BatchGetItem
+	bytes            int64          // response bodies (Content-Length) of the reads
+	answered         map[string]int // responses by operation
+	reported         map[string]int // of those, the ones that carried ConsumedCapacity
 }
 
 func newCapacity() *capacity {
@@ -137,22 +138,23 @@ func (c *capacity) record(op string, result, raw any) {
 	}
 	if write {
 		c.wcu += sum
+		c.wcuByOp[op] += sum
 	} else {
 		c.rcu += sum
+		c.rcuByOp[op] += sum
 	}
-	c.byOp[op] += sum
 	c.items += items
 	c.bytes += n
 }
 
 // reading is what the meter saw between two resets.
 type reading struct {
-	rcu, wcu float64 // read and write capacity units
-	byOp     map[string]float64
-	items    int
-	bytes    int64
-	answered map[string]int
-	reported map[string]int
+	rcu, wcu         float64 // read and write capacity units
+	rcuByOp, wcuByOp map[string]float64
+	items            int
+	bytes            int64
+	answered         map[string]int
+	reported         map[string]int
 }
 
 // complete reports whether every response carried ConsumedCapacity.
@@ -169,12 +171,13 @@ func (c *capacity) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rcu, c.wcu, c.items, c.bytes = 0, 0, 0, 0
-	c.byOp, c.answered, c.reported = map[string]float64{}, map[string]int{}, map[string]int{}
+	c.rcuByOp, c.wcuByOp = map[string]float64{}, map[string]float64{}
+	c.answered, c.reported = map[string]int{}, map[string]int{}
 }
 
 func (c *capacity) read() reading {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return reading{rcu: c.rcu, wcu: c.wcu, byOp: maps.Clone(c.byOp), items: c.items, bytes: c.bytes,
+	return reading{rcu: c.rcu, wcu: c.wcu, rcuByOp: maps.Clone(c.rcuByOp), wcuByOp: maps.Clone(c.wcuByOp), items: c.items, bytes: c.bytes,
 		answered: maps.Clone(c.answered), reported: maps.Clone(c.reported)}
 }

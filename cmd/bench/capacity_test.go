@@ -22,8 +22,8 @@ func TestCapacityRecord(t *testing.T) {
 	c.record("DeleteItem", &dynamodb.DeleteItemOutput{}, nil)
 	c.record("DescribeTable", &dynamodb.DescribeTableOutput{}, nil) // not metered
 	r := c.read()
-	if r.rcu != 3 || r.wcu != 12 || r.items != 8 || r.byOp["BatchWriteItem"] != 9 {
-		t.Errorf("rcu %v wcu %v items %d by op %v, want 3, 12, 8 and 9 for BatchWriteItem", r.rcu, r.wcu, r.items, r.byOp)
+	if r.rcu != 3 || r.wcu != 12 || r.items != 8 || r.wcuByOp["BatchWriteItem"] != 9 || r.rcuByOp["Query"] != 1 {
+		t.Errorf("rcu %v wcu %v items %d by op %v %v, want 3, 12, 8, and 1 for Query, 9 for BatchWriteItem", r.rcu, r.wcu, r.items, r.rcuByOp, r.wcuByOp)
 	}
 	if r.complete() || r.answered["GetItem"] != 1 || r.reported["GetItem"] != 0 || r.reported["DeleteItem"] != 0 ||
 		r.reported["UpdateItem"] != 1 || len(r.answered) != 6 {
