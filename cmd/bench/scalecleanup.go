@@ -4,11 +4,10 @@ package main
 // erased by pkg/cleanup's runner as CleanupDeletedCustomersFunction runs it, with the
 // items erased per second and the read and write capacity DynamoDB reports per customer.
 //
-// Everything is seeded through the store's real methods, as customers make it: sign-up
-// (store.Create), addresses (store.CreateAddress), carts checked out through the orders
-// service (store.PlaceOrder's transaction: order, lines, history link), then the delete
-// (store.Delete: the tombstone on GSI1's DELETED# partitions). Seeding is not measured:
-// the meter and the call counter are reset after it.
+// The customers are seeded by pkg/seed, through the store's own methods (store.Create,
+// store.CreateAddress, a one-line cart by store.AddLine checked out by store.PlaceOrder,
+// store.Delete), 8 at a time. Seeding is not measured: the meter and the call counter are
+// reset after it.
 
 import (
 	"context"
@@ -16,8 +15,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +22,7 @@ import (
 
 	"github.com/acme/customers/pkg/cleanup"
 	"github.com/acme/customers/pkg/samtemplate"
+	"github.com/acme/customers/pkg/seed"
 	"github.com/acme/customers/pkg/store"
 )
 
@@ -45,7 +43,6 @@ const cleanupFunction = "CleanupDeletedCustomersFunction"
 // cleanupRun is what the cleanup run seeded and measured.
 type cleanupRun struct {
 	o       cleanupOptions
-	workers int
 	seeded  time.Duration // seeding, not measured
 	timeout time.Duration // the function's Timeout, each run's deadline
 	reports []cleanup.Report
@@ -55,72 +52,24 @@ type cleanupRun struct {
 	read    reading        // capacity, all runs
 }
 
-// seedCustomer signs a customer up through the store, gives it addresses and orders and,
-// when deleted is not zero, deletes it at that time.
-func (e *env) seedCustomer(ctx context.Context, addresses, orders int, deleted time.Time) (string, error) {
-	c, err := e.customer(ctx, "cleanup")
-	if err != nil {
-		return "", err
-	}
-	for range addresses {
-		if _, err := e.address(ctx, c.ID); err != nil {
-			return "", err
+// cleanupSpecs are the customers the cleanup run seeds: o.deleted due ones (deleted
+// retention + i minutes before now), then o.kept others, half live and half deleted an hour
+// ago.
+func cleanupSpecs(o cleanupOptions, now time.Time) []seed.Spec {
+	specs := make([]seed.Spec, 0, o.deleted+o.kept)
+	for i := range o.deleted + o.kept {
+		sp := seed.Spec{Mark: "Gone", N: i, Addresses: o.addresses, Orders: o.orders}
+		switch {
+		case i < o.deleted:
+			sp.Deleted = now.Add(-cleanupRetention - time.Duration(i+1)*time.Minute)
+		case (i-o.deleted)%2 == 1:
+			sp.Mark, sp.Deleted = "Kept", now.Add(-time.Hour)
+		default:
+			sp.Mark = "Live"
 		}
+		specs = append(specs, sp)
 	}
-	for range orders {
-		if _, err := e.placeOrder(ctx, c); err != nil {
-			return "", err
-		}
-	}
-	if deleted.IsZero() {
-		return c.ID, nil
-	}
-	cur, err := e.fixtures.Get(ctx, c.ID)
-	if err != nil {
-		return "", fmt.Errorf("fixture delete: %w", err)
-	}
-	if err := e.fixtures.Delete(ctx, cur, deleted); err != nil {
-		return "", fmt.Errorf("fixture delete: %w", err)
-	}
-	return c.ID, nil
-}
-
-// seedCleanup seeds o.deleted due customers (deleted retention + i minutes before now) and
-// o.kept others from workers goroutines, and returns the ids of the due and the kept ones.
-func seedCleanup(ctx context.Context, e *env, o cleanupOptions, workers int, now time.Time) (due, kept []string, err error) {
-	n := o.deleted + o.kept
-	ids := make([]string, n)
-	errs := make([]error, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				var deleted time.Time
-				switch {
-				case i < o.deleted:
-					deleted = now.Add(-cleanupRetention - time.Duration(i+1)*time.Minute)
-				case (i-o.deleted)%2 == 1: // kept, deleted within the retention
-					deleted = now.Add(-time.Hour)
-				}
-				if ids[i], errs[w] = e.seedCustomer(ctx, o.addresses, o.orders, deleted); errs[w] != nil {
-					next.Store(int64(n)) // stop the others
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("seed cleanup: %w", err)
-		}
-	}
-	return ids[:o.deleted], ids[o.deleted:], nil
+	return specs
 }
 
 // partitionItems counts the items of a customer's partition (profile or tombstone,
@@ -150,17 +99,15 @@ func (sr *scaleReport) runCleanup(ctx context.Context, root string, tpl *samtemp
 	}
 	defer closeEnv()
 	sr.env = e
-	run := &cleanupRun{o: o, workers: sr.o.workers, timeout: time.Duration(fn.Timeout) * time.Second}
-	fmt.Fprintf(os.Stderr, "bench: cleanup: seeding %d deleted customers and %d kept, %d addresses and %d orders each, into %s (%d writers)\n",
-		o.deleted, o.kept, o.addresses, o.orders, e.table, sr.o.workers)
+	run := &cleanupRun{o: o, timeout: time.Duration(fn.Timeout) * time.Second}
+	fmt.Fprintf(os.Stderr, "bench: cleanup: seeding %d deleted customers and %d kept, %d addresses and %d orders each, into %s\n",
+		o.deleted, o.kept, o.addresses, o.orders, e.table)
 	t0 := time.Now()
-	if _, err := e.deps.Settings.Current(ctx); err != nil { // checkout reads the currency
-		return nil, err
-	}
-	due, kept, err := seedCleanup(ctx, e, o, sr.o.workers, time.Now().UTC())
+	ids, err := seed.Customers(ctx, e.fixtures, cleanupSpecs(o, time.Now().UTC()))
 	if err != nil {
 		return nil, err
 	}
+	due, kept := ids[:o.deleted], ids[o.deleted:]
 	run.seeded = time.Since(t0)
 	fmt.Fprintf(os.Stderr, "bench: cleanup: seeded in %s; running the cleanup\n", run.seeded.Round(time.Millisecond))
 
@@ -219,13 +166,13 @@ func (c *cleanupRun) write(p func(string, ...any)) {
 	p("## Scale: the scheduled cleanup of %s deleted customers", thousands(o.deleted))
 	p("")
 	days := int(cleanupRetention / (24 * time.Hour))
-	p("A fresh table seeded through the store's real methods, from %d goroutines: %s customers due for erasure, each", c.workers,
+	p("A fresh table seeded by pkg/seed through the store's own methods, 8 customers at a time: %s customers due for",
 		thousands(o.deleted))
-	p("signed up (`store.Create`), given %d addresses (`store.CreateAddress`) and %d orders (a cart of %d lines checked", o.addresses,
-		o.orders, cartLines)
-	p("out through the orders service: `store.PlaceOrder`), then deleted (`store.Delete`) more than the retention (%d days)", days)
-	p("ago; and %d customers the run must leave alone, the same but half live and half deleted an hour ago. Seeding took", o.kept)
-	p("%s (%.0f customers a second) and is not measured. Then `cleanup.New(store.New(client, table), %d days).Run(ctx, now)`",
+	p("erasure, each signed up (`store.Create`), given %d addresses (`store.CreateAddress`) and %d orders (a one-line cart",
+		o.addresses, o.orders)
+	p("by `store.AddLine`, checked out by `store.PlaceOrder`), then deleted (`store.Delete`) more than the retention (%d", days)
+	p("days) ago; and %d customers the run must leave alone, the same but half live and half deleted an hour ago.", o.kept)
+	p("Seeding took %s (%.0f customers a second) and is not measured. Then `cleanup.New(store.New(client, table), %d days).Run(ctx, now)`",
 		c.seeded.Round(100*time.Millisecond), float64(o.deleted+o.kept)/c.seeded.Seconds(), days)
 	p("as %s runs it (a deadline of its Timeout, %.0f s, and the default margin), again while a run stops", cleanupFunction,
 		c.timeout.Seconds())
