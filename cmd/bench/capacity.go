@@ -11,22 +11,28 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// capacity meters the reads made through the clients it is installed on: it asks every
-// read (Query, GetItem, BatchGetItem, Scan) for ReturnConsumedCapacity=TOTAL and sums the
-// CapacityUnits DynamoDB reports, the items it read and the bytes of its responses. It
-// also counts the responses that carried no ConsumedCapacity, so that a DynamoDB that
-// does not report it shows instead of reading as zero.
+// capacity meters the calls made through the clients it is installed on: it asks every
+// read (Query, GetItem, BatchGetItem, Scan) and every write (PutItem, UpdateItem,
+// DeleteItem, BatchWriteItem, TransactWriteItems) for ReturnConsumedCapacity=TOTAL and sums
+// the CapacityUnits DynamoDB reports, as read units for a read and write units for a write,
+// with the items the reads read and the bytes of their responses. It also counts the
+// responses that carried no ConsumedCapacity, so that a DynamoDB that does not report it
+// shows instead of reading as zero.
 type capacity struct {
 	mu       sync.Mutex
-	units    float64
-	items    int            // items read: ScannedCount of Query and Scan, items returned by GetItem and BatchGetItem
-	bytes    int64          // response bodies (Content-Length) of the reads
-	answered map[string]int // read responses by operation
-	reported map[string]int // of those, the ones that carried ConsumedCapacity
+	rcu, wcu float64
+	// rcuByOp and wcuByOp: the units of each read and write operation.
+	rcuByOp, wcuByOp map[string]float64
+	items            int            // items read: ScannedCount of Query and Scan, items returned by GetItem and BatchGetItem
+	bytes            int64          // response bodies (Content-Length) of the reads
+	answered         map[string]int // responses by operation
+	reported         map[string]int // of those, the ones that carried ConsumedCapacity
 }
 
 func newCapacity() *capacity {
-	return &capacity{answered: map[string]int{}, reported: map[string]int{}}
+	c := &capacity{}
+	c.reset()
+	return c
 }
 
 // install adds the meter to a client's middleware stack: the Initialize step sets
@@ -36,15 +42,26 @@ func newCapacity() *capacity {
 func (c *capacity) install(s *middleware.Stack) error {
 	err := s.Initialize.Add(middleware.InitializeMiddlewareFunc("returnConsumedCapacity",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			const total = types.ReturnConsumedCapacityTotal
 			switch p := in.Parameters.(type) {
 			case *dynamodb.QueryInput:
-				p.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+				p.ReturnConsumedCapacity = total
 			case *dynamodb.GetItemInput:
-				p.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+				p.ReturnConsumedCapacity = total
 			case *dynamodb.BatchGetItemInput:
-				p.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+				p.ReturnConsumedCapacity = total
 			case *dynamodb.ScanInput:
-				p.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.PutItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.UpdateItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.DeleteItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.BatchWriteItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.TransactWriteItemsInput:
+				p.ReturnConsumedCapacity = total
 			}
 			return next.HandleInitialize(ctx, in)
 		}), middleware.Before)
@@ -61,40 +78,57 @@ func (c *capacity) install(s *middleware.Stack) error {
 		}), middleware.Before)
 }
 
+// consumedOne is a single ConsumedCapacity as a slice (none when nil).
+func consumedOne(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
+	if cc == nil {
+		return nil
+	}
+	return []types.ConsumedCapacity{*cc}
+}
+
 func (c *capacity) record(op string, result, raw any) {
 	var (
 		units []types.ConsumedCapacity
 		items int
+		write bool
 	)
 	switch o := result.(type) {
 	case *dynamodb.QueryOutput:
-		items = int(o.ScannedCount)
-		if o.ConsumedCapacity != nil {
-			units = append(units, *o.ConsumedCapacity)
-		}
+		items, units = int(o.ScannedCount), consumedOne(o.ConsumedCapacity)
 	case *dynamodb.ScanOutput:
-		items = int(o.ScannedCount)
-		if o.ConsumedCapacity != nil {
-			units = append(units, *o.ConsumedCapacity)
-		}
+		items, units = int(o.ScannedCount), consumedOne(o.ConsumedCapacity)
 	case *dynamodb.GetItemOutput:
 		if o.Item != nil {
 			items = 1
 		}
-		if o.ConsumedCapacity != nil {
-			units = append(units, *o.ConsumedCapacity)
-		}
+		units = consumedOne(o.ConsumedCapacity)
 	case *dynamodb.BatchGetItemOutput:
 		for _, rows := range o.Responses {
 			items += len(rows)
 		}
 		units = o.ConsumedCapacity
+	case *dynamodb.PutItemOutput:
+		units, write = consumedOne(o.ConsumedCapacity), true
+	case *dynamodb.UpdateItemOutput:
+		units, write = consumedOne(o.ConsumedCapacity), true
+	case *dynamodb.DeleteItemOutput:
+		units, write = consumedOne(o.ConsumedCapacity), true
+	case *dynamodb.BatchWriteItemOutput:
+		units, write = o.ConsumedCapacity, true
+	case *dynamodb.TransactWriteItemsOutput:
+		units, write = o.ConsumedCapacity, true
 	default:
-		return // not a read
+		return // neither metered read nor write
 	}
 	var n int64
-	if r, ok := raw.(*smithyhttp.Response); ok && r.ContentLength > 0 {
+	if r, ok := raw.(*smithyhttp.Response); ok && r.ContentLength > 0 && !write {
 		n = r.ContentLength
+	}
+	var sum float64
+	for _, u := range units {
+		if u.CapacityUnits != nil {
+			sum += *u.CapacityUnits
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -102,10 +136,12 @@ func (c *capacity) record(op string, result, raw any) {
 	if len(units) > 0 {
 		c.reported[op]++
 	}
-	for _, u := range units {
-		if u.CapacityUnits != nil {
-			c.units += *u.CapacityUnits
-		}
+	if write {
+		c.wcu += sum
+		c.wcuByOp[op] += sum
+	} else {
+		c.rcu += sum
+		c.rcuByOp[op] += sum
 	}
 	c.items += items
 	c.bytes += n
@@ -113,14 +149,15 @@ func (c *capacity) record(op string, result, raw any) {
 
 // reading is what the meter saw between two resets.
 type reading struct {
-	units    float64
-	items    int
-	bytes    int64
-	answered map[string]int
-	reported map[string]int
+	rcu, wcu         float64 // read and write capacity units
+	rcuByOp, wcuByOp map[string]float64
+	items            int
+	bytes            int64
+	answered         map[string]int
+	reported         map[string]int
 }
 
-// complete reports whether every read response carried ConsumedCapacity.
+// complete reports whether every response carried ConsumedCapacity.
 func (r reading) complete() bool {
 	for op, n := range r.answered {
 		if r.reported[op] != n {
@@ -133,13 +170,14 @@ func (r reading) complete() bool {
 func (c *capacity) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.units, c.items, c.bytes = 0, 0, 0
+	c.rcu, c.wcu, c.items, c.bytes = 0, 0, 0, 0
+	c.rcuByOp, c.wcuByOp = map[string]float64{}, map[string]float64{}
 	c.answered, c.reported = map[string]int{}, map[string]int{}
 }
 
 func (c *capacity) read() reading {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return reading{units: c.units, items: c.items, bytes: c.bytes,
+	return reading{rcu: c.rcu, wcu: c.wcu, rcuByOp: maps.Clone(c.rcuByOp), wcuByOp: maps.Clone(c.wcuByOp), items: c.items, bytes: c.bytes,
 		answered: maps.Clone(c.answered), reported: maps.Clone(c.reported)}
 }

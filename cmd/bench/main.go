@@ -22,7 +22,10 @@
 // reports, side by side for each N (scale.go, scaledata.go, scalereport.go). Then
 // (-orders=100000 by default, 0 for none) one customer's order history of that many orders
 // is read through the ListOrders handler at page 1 and deep down, by links.next and by
-// page[offset] (scalehistory.go).
+// page[offset] (scalehistory.go). Then (-cleanup=500 by default, 0 for none) that many
+// deleted customers, each with addresses and orders, seeded through the store and erased by
+// the scheduled cleanup's runner: items erased per second, and the read and write capacity
+// DynamoDB reports per erased customer (scalecleanup.go).
 //
 // It uses the DynamoDB Local at $DYNAMODB_ENDPOINT, or starts one, and works on fresh
 // tables made from template.yaml, deleted afterwards. Progress goes to stderr, the report to
@@ -66,8 +69,12 @@ func main() {
 	flag.BoolVar(&o.latency, "latency", true, "measure latency (needs DynamoDB Local)")
 	flag.BoolVar(&o.sizes, "sizes", true, "build the functions and report their sizes")
 	scale := flag.String("scale", "1000,100000", "customer counts of the scale run, comma-separated (\"\" for none); each is loaded into a fresh table")
-	scaleOnly := flag.Bool("scale-only", false, "run only the scale runs, customer lists and order history (no latency, no sizes)")
+	scaleOnly := flag.Bool("scale-only", false, "run only the scale runs, customer lists, order history and cleanup (no latency, no sizes)")
 	flag.IntVar(&o.scale.orders, "orders", 100000, "orders of the order-history scale run's customer, loaded into a fresh table (0 for none)")
+	flag.IntVar(&o.scale.cleanup.deleted, "cleanup", 500, "deleted customers the scheduled cleanup run erases, seeded into a fresh table (0 for none)")
+	flag.IntVar(&o.scale.cleanup.addresses, "cleanup-addresses", 3, "addresses of each customer of the cleanup run")
+	flag.IntVar(&o.scale.cleanup.orders, "cleanup-orders", 2, "orders of each customer of the cleanup run")
+	flag.IntVar(&o.scale.cleanup.kept, "cleanup-kept", 20, "customers of the cleanup run it must leave alone (half live, half deleted within the retention)")
 	flag.IntVar(&o.scale.runs, "scale-runs", 7, "timed passes over the list shapes per N (one call of each shape a pass)")
 	flag.IntVar(&o.scale.warm, "scale-warmup", 5, "untimed passes over the list shapes, per N, before the timed ones")
 	flag.IntVar(&o.scale.workers, "scale-writers", 8, "goroutines writing the scale run's customers")
@@ -82,6 +89,8 @@ func main() {
 	}
 	o.scale.runs, o.scale.warm, o.scale.workers = max(o.scale.runs, 1), max(o.scale.warm, 0), max(o.scale.workers, 1)
 	o.scale.orders = max(o.scale.orders, 0)
+	c := &o.scale.cleanup
+	c.deleted, c.addresses, c.orders, c.kept = max(c.deleted, 0), max(c.addresses, 0), max(c.orders, 0), max(c.kept, 0)
 	o.scale.cursorPage, o.scale.cursorLimit = 400, 25
 	o.scale.cursorOffsets = (o.scale.cursorPage - 1) * o.scale.cursorLimit
 
@@ -127,7 +136,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	if len(o.scale.sizes) > 0 || o.scale.orders > 0 {
+	if len(o.scale.sizes) > 0 || o.scale.orders > 0 || o.scale.cleanup.deleted > 0 {
 		if r.scale, err = runScale(ctx, root, tpl, o.scale); err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ func signedMS(d time.Duration) string {
 func mib(n int64) string { return fmt.Sprintf("%.2f", float64(n)/(1<<20)) }
 
 // opOrder lists DynamoDB operations in the order a request makes them, for the calls column.
-var opOrder = []string{"BatchGetItem", "GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem", "TransactWriteItems"}
+var opOrder = []string{"BatchGetItem", "GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 func formatCalls(m map[string]int) string {
 	if len(m) == 0 {
@@ -58,12 +58,8 @@ func formatCalls(m map[string]int) string {
 	return joinOps(m, " + ")
 }
 
-// joinOps lists operations counted in m ("2× GetItem"), in opOrder, joined by sep.
-func joinOps(m map[string]int, sep string) string {
-	ops := make([]string, 0, len(m))
-	for op := range m {
-		ops = append(ops, op)
-	}
+// sortOps sorts operations in opOrder.
+func sortOps(ops []string) []string {
 	slices.SortFunc(ops, func(a, b string) int {
 		ia, ib := slices.Index(opOrder, a), slices.Index(opOrder, b)
 		if ia < 0 || ib < 0 {
@@ -71,6 +67,16 @@ func joinOps(m map[string]int, sep string) string {
 		}
 		return ia - ib
 	})
+	return ops
+}
+
+// joinOps lists operations counted in m ("2× GetItem"), in opOrder, joined by sep.
+func joinOps(m map[string]int, sep string) string {
+	ops := make([]string, 0, len(m))
+	for op := range m {
+		ops = append(ops, op)
+	}
+	sortOps(ops)
 	parts := make([]string, len(ops))
 	for i, op := range ops {
 		parts[i] = op

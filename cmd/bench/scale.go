@@ -34,6 +34,7 @@ type scaleOptions struct {
 	cursorLimit   int
 	cursorOffsets int // (cursorPage-1)*cursorLimit
 	orders        int // the order history's length (scalehistory.go); 0 for none
+	cleanup       cleanupOptions
 }
 
 // parseSizes reads -scale: a comma-separated list of customer counts ("" for none).
@@ -182,6 +183,7 @@ type scaleReport struct {
 	answered, reported map[string]int
 	env                *env        // the last table's environment (for the report's header)
 	history            *historyRun // nil when the order history did not run
+	cleanup            *cleanupRun // nil when the cleanup did not run
 }
 
 // listResponse is what the bench reads of a list response.
@@ -268,7 +270,8 @@ func (l *lister) follow(ctx context.Context, limit, page int) (query string, rea
 }
 
 // runScale loads each N into a fresh table and runs every shape on it, then the order
-// history (scalehistory.go) when o.orders is set.
+// history (scalehistory.go) when o.orders is set, then the cleanup (scalecleanup.go) when
+// o.cleanup.deleted is.
 func runScale(ctx context.Context, root string, tpl *samtemplate.Template, o scaleOptions) (*scaleReport, error) {
 	sr := &scaleReport{o: o, answered: map[string]int{}, reported: map[string]int{}}
 	for _, n := range o.sizes {
@@ -284,6 +287,13 @@ func runScale(ctx context.Context, root string, tpl *samtemplate.Template, o sca
 			return nil, fmt.Errorf("order history of %d: %w", o.orders, err)
 		}
 		sr.history = h
+	}
+	if o.cleanup.deleted > 0 {
+		c, err := sr.runCleanup(ctx, root, tpl, o.cleanup)
+		if err != nil {
+			return nil, fmt.Errorf("cleanup of %d deleted customers: %w", o.cleanup.deleted, err)
+		}
+		sr.cleanup = c
 	}
 	return sr, nil
 }
@@ -418,7 +428,7 @@ func (sr *scaleReport) call(ctx context.Context, l *lister, meter *capacity, res
 		res.status, res.rows, res.total = out.StatusCode, len(lr.Data), lr.Meta.Results.Total
 		res.exact = lr.Meta.Results.TotalMethod == ""
 		res.calls, res.read = calls, rd
-		res.unitsMin, res.unitsMax = rd.units, rd.units
+		res.unitsMin, res.unitsMax = rd.rcu, rd.rcu
 		for _, c := range lr.Data {
 			res.ids = append(res.ids, c.ID)
 		}
@@ -426,8 +436,8 @@ func (sr *scaleReport) call(ctx context.Context, l *lister, meter *capacity, res
 			res.detail = lr.Errors[0].Detail
 		}
 	default:
-		res.unitsMin, res.unitsMax = math.Min(res.unitsMin, rd.units), math.Max(res.unitsMax, rd.units)
-		if !sameCalls(calls, res.calls) || rd.units != res.read.units || out.StatusCode != res.status {
+		res.unitsMin, res.unitsMax = math.Min(res.unitsMin, rd.rcu), math.Max(res.unitsMax, rd.rcu)
+		if !sameCalls(calls, res.calls) || rd.rcu != res.read.rcu || out.StatusCode != res.status {
 			res.varied = true
 		}
 	}

@@ -88,7 +88,12 @@ func (sr *scaleReport) write(p func(string, ...any)) {
 	if sr.history != nil {
 		sr.history.write(p, sr.o)
 	}
-	sr.writeCapacity(p)
+	if len(sr.runs) > 0 || sr.history != nil {
+		sr.writeCapacity(p)
+	}
+	if sr.cleanup != nil {
+		sr.cleanup.write(p)
+	}
 }
 
 func (sr *scaleReport) writeCustomers(p func(string, ...any)) {
