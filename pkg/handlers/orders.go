@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
@@ -77,6 +78,9 @@ type orderMeta struct {
 		CreatedAt string `json:"created_at"`
 		UpdatedAt string `json:"updated_at"`
 	} `json:"timestamps"`
+	// RedactedAt: the order's customer was deleted and erased; its name, email and
+	// addresses are "[redacted]".
+	RedactedAt string `json:"redacted_at,omitempty"`
 }
 
 func viewOrder(o *orders.Order) orderView {
@@ -97,6 +101,9 @@ func viewOrder(o *orders.Order) orderView {
 	v.Meta.DisplayPrice = pricesOf(o)
 	m := metaOf(o.CreatedAt, o.UpdatedAt)
 	v.Meta.Timestamps = m.Timestamps
+	if !o.RedactedAt.IsZero() {
+		v.Meta.RedactedAt = o.RedactedAt.UTC().Format(time.RFC3339Nano)
+	}
 	return v
 }
 

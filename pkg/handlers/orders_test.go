@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -370,23 +371,13 @@ func (h *harness) linesItem(orderID string) map[string]types.AttributeValue {
 	return out.Item
 }
 
-// eraseHistory deletes the copies of a customer's orders in its partition, as the scheduled
-// cleanup of a deleted customer will.
+// eraseHistory erases a deleted customer as the scheduled cleanup does (store.EraseCustomer):
+// its orders redacted, the copies of them in its partition deleted.
 func (h *harness) eraseHistory(customerID string) {
 	h.t.Helper()
-	ctx := context.Background()
-	out, err := h.db.Query(ctx, &dynamodb.QueryInput{TableName: &h.db.Table, ConsistentRead: aws.Bool(true),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :o)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "CUSTOMER#" + customerID},
-			":o": &types.AttributeValueMemberS{Value: "#ORDER#"}}})
-	if err != nil || len(out.Items) == 0 {
-		h.t.Fatalf("the history of %s: %d items, %v", customerID, len(out.Items), err)
-	}
-	for _, it := range out.Items {
-		if _, err := h.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &h.db.Table,
-			Key: map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]}}); err != nil {
-			h.t.Fatal(err)
-		}
+	res, err := store.New(h.db.Client, h.db.Table).EraseCustomer(context.Background(), customerID, time.Now())
+	if err != nil || !res.Tombstone || res.Links == 0 {
+		h.t.Fatalf("erase %s: %+v, %v", customerID, res, err)
 	}
 }
 
@@ -781,4 +772,23 @@ func TestDeletedCustomersOrders(t *testing.T) {
 	}
 	expect(t, h.do(req{Route: "GET /v2/orders/{orderId}", Path: map[string]string{"orderId": id}, Headers: withCustomer(h.implicit, token)}), 403)
 	expect(t, h.do(req{Route: "GET /v2/orders", Headers: withCustomer(h.implicit, token)}), 403)
+	if m := data(h.getOrder(id))["meta"].(map[string]any); m["redacted_at"] != nil {
+		t.Errorf("an order not erased yet shows redacted_at: %v", m)
+	}
+	// The cleanup erases Ron: staff still read and list the order, without his personal data.
+	h.eraseHistory(ron)
+	for _, o := range []map[string]any{data(h.getOrder(id)), h.do(req{Route: "GET /v2/orders", Query: "filter=eq(customer_id," + ron + ")",
+		Headers: bearer(h.admin)}).JSON["data"].([]any)[0].(map[string]any)} {
+		c, m := o["customer"].(map[string]any), o["meta"].(map[string]any)
+		if c["id"] != ron || c["name"] != store.Redacted || c["email"] != store.Redacted || m["redacted_at"] == nil {
+			t.Errorf("an erased customer's order: customer %v, meta %v", c, m)
+		}
+		if a := o["shipping_address"].(map[string]any); a["first_name"] != store.Redacted || a["line_2"] != "" {
+			t.Errorf("an erased customer's order: shipping address %v", a)
+		}
+		if rel := o["relationships"].(map[string]any)["customer"].(map[string]any)["data"].(map[string]any); rel["id"] != ron {
+			t.Errorf("relationships.customer %v: want the id kept", rel)
+		}
+	}
+	expect(t, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": ron}, Headers: bearer(h.admin)}), 404)
 }

@@ -54,6 +54,9 @@ type Order struct {
 	Version     int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// RedactedAt is when the scheduled cleanup replaced the personal data of a deleted
+	// customer's order with a marker (zero if it has not).
+	RedactedAt time.Time
 }
 
 // Page is one page of a customer's order history, newest first, and how many orders the

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/acme/customers/pkg/customers"
 )
 
 // partitionPage is a list kept in a customer's partition next to its profile: its rows lie
@@ -19,7 +21,7 @@ import (
 type partitionPage struct {
 	customerID string
 	tokenGen   *int64 // the owner's token generation must still be this, when set
-	anyOwner   bool   // staff: the owner need not be live (a deleted customer's rows, until the cleanup)
+	anyOwner   bool   // staff: the owner need not be live (a deleted customer's rows, until the cleanup), but must have a profile or tombstone
 	from, to   string // the sort key range, profile included
 	desc       bool   // read from the profile down
 	count      string
@@ -126,10 +128,15 @@ func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset
 		}
 		rows, start = first.Items, first.LastEvaluatedKey
 	}
-	if !p.anyOwner {
+	switch {
+	case !p.anyOwner:
 		if err := liveFor(profile, p.tokenGen); err != nil {
 			return res, err
 		}
+	case len(profile) == 0:
+		// No profile nor tombstone: never a customer, or one the cleanup erased (the
+		// tombstone goes last, so no row of the partition is left either).
+		return res, customers.ErrNotFound
 	}
 	res.total = max(int(attrInt(profile, p.count)), 0)
 	if skip > 0 {

@@ -30,8 +30,20 @@ import (
 
 // Redacted is what replaces the personal data of an erased customer's orders: the name, the
 // email and every non-empty field of the billing and shipping addresses (empty fields stay
-// empty). A redacted order also has redacted_at, and sorts by this email on GSI8.
+// empty). A redacted order also has redacted_at, and sorts by this email on GSI8, then by
+// its customer's id (redactedSortKey), so that eq(customer_id) still finds the orders of an
+// erased customer, whose history links are gone.
 const Redacted = "[redacted]"
+
+// redactedPart is the GSI8 partition of every redacted order: the shard of the Redacted
+// email, as for any order of that email.
+func redactedPart() string { return ordersPart(shardOf(customers.EmailKey(Redacted))) }
+
+// redactedSortKey is a redacted order's GSI8 sort key: the Redacted email, its customer's
+// id and its own (Redacted␟<customer id>␟<order id>).
+func redactedSortKey(customerID, orderID string) string {
+	return sortKey(customers.EmailKey(Redacted)+sep+customerID, orderID)
+}
 
 // Erased is what one EraseCustomer did.
 type Erased struct {
@@ -236,14 +248,13 @@ func (s *Store) redactOrder(ctx context.Context, customerID string, link orderIt
 	const op = "redact order"
 	mk, _ := attributevalue.MarshalMap(orderKey(link.ID))
 	ts := timeKey(now)
-	ek := customers.EmailKey(Redacted)
 	u := expression.Set(expression.Name("customer_name"), expression.Value(Redacted)).
 		Set(expression.Name("customer_email"), expression.Value(Redacted)).
 		Set(expression.Name("redacted_at"), expression.Value(ts)).
 		Set(expression.Name("updated_at"), expression.Value(ts)).
 		Set(expression.Name("version"), expression.Plus(expression.Name("version"), expression.Value(1))).
-		Set(expression.Name("GSI8PK"), expression.Value(ordersPart(shardOf(ek)))).
-		Set(expression.Name("GSI8SK"), expression.Value(sortKey(ek, link.ID)))
+		Set(expression.Name("GSI8PK"), expression.Value(redactedPart())).
+		Set(expression.Name("GSI8SK"), expression.Value(redactedSortKey(customerID, link.ID)))
 	for name, fields := range map[string]map[string]string{"billing_address": link.Billing, "shipping_address": link.Shipping} {
 		if fields != nil {
 			u = u.Set(expression.Name(name), expression.Value(redactFields(fields)))

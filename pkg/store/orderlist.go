@@ -37,12 +37,17 @@ var orderList = &listSpec[*orders.Order]{
 }
 
 // orderPoints: eq(customer_id) is one Query of that customer's history links (a copy of
-// each order, in the customer's partition); eq(email) one Query of its GSI8 shard.
+// each order, in the customer's partition) and, in parallel, one of its redacted orders on
+// GSI8 (there once the cleanup erased the customer and its links; erase.go); eq(email) one
+// Query of its GSI8 shard.
 func orderPoints(f filter.Filter) ([]pointRead, bool) {
 	for _, e := range f {
 		switch {
 		case e.Field == "customer_id":
-			return []pointRead{{r: keyRange{index: baseTable, prefix: prefixOrderLink}, part: customerKey(e.Values[0]).PK}}, true
+			return []pointRead{
+				{r: keyRange{index: baseTable, prefix: prefixOrderLink}, part: customerKey(e.Values[0]).PK},
+				{r: keyRange{index: gsi(indexOrdersEmail), prefix: redactedSortKey(e.Values[0], "")}, part: redactedPart()},
+			}, true
 		case e.Field == "email" && e.Op == filter.Eq:
 			ek := customers.EmailKey(e.Values[0])
 			return []pointRead{{r: keyRange{index: gsi(indexOrdersEmail), prefix: ek + sep}, part: ordersPart(shardOf(ek))}}, true

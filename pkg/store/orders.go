@@ -44,6 +44,7 @@ type orderItem struct {
 	Version       int64             `dynamodbav:"version"`
 	CreatedAt     string            `dynamodbav:"created_at"`
 	UpdatedAt     string            `dynamodbav:"updated_at"`
+	RedactedAt    string            `dynamodbav:"redacted_at,omitempty"` // set by the erasure (erase.go) alone
 	// The order (not its link) is in the staff list's indexes.
 	GSI7PK string `dynamodbav:"GSI7PK,omitempty"`
 	GSI7SK string `dynamodbav:"GSI7SK,omitempty"`
@@ -83,6 +84,9 @@ func (it *orderItem) order() *orders.Order {
 		OrderNumber: it.OrderNumber, CartID: it.CartID, Version: it.Version}
 	o.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
 	o.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
+	if it.RedactedAt != "" {
+		o.RedactedAt, _ = time.Parse(time.RFC3339Nano, it.RedactedAt)
+	}
 	return o
 }
 
