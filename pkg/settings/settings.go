@@ -9,12 +9,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/cache"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -112,34 +112,19 @@ type Store interface {
 
 // Service reads and changes the settings, caching reads for ttl.
 type Service struct {
-	store Store
-	ttl   time.Duration
-	now   func() time.Time
-
-	mu      sync.Mutex
-	cached  Settings
-	fetched time.Time
+	store  Store
+	cached *cache.Value[Settings]
 }
 
 // NewService returns a Service whose Current may be up to ttl old.
 func NewService(s Store, ttl time.Duration) *Service {
-	return &Service{store: s, ttl: ttl, now: time.Now}
+	return &Service{store: s, cached: cache.New(ttl, s.Settings)}
 }
 
 // Current returns the settings, read at most once per ttl by this process. A change made
 // through another process is seen here within ttl.
 func (s *Service) Current(ctx context.Context) (Settings, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.fetched.IsZero() && s.now().Sub(s.fetched) < s.ttl {
-		return s.cached, nil
-	}
-	st, err := s.store.Settings(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	s.cached, s.fetched = st, s.now()
-	return st, nil
+	return s.cached.Get(ctx)
 }
 
 // PageLength is Current's page_length, the default size of every list.
@@ -171,8 +156,6 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, o api.Object) (Sett
 	if err != nil {
 		return Settings{}, err
 	}
-	s.mu.Lock()
-	s.cached, s.fetched = st, s.now()
-	s.mu.Unlock()
+	s.cached.Set(st)
 	return st, nil
 }

@@ -1,0 +1,61 @@
+// Package cache keeps a value a function reads often and changes rarely (the store's
+// settings, the custom fields of a resource) for a bounded time per process: a warm Lambda
+// pays no read for it, and a change made through another process is seen within the TTL.
+// That TTL is the documented staleness bound of whatever is cached.
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Value is one cached value, loaded by load at most once per TTL (concurrent callers of a
+// cold cache wait for one load).
+type Value[T any] struct {
+	load func(context.Context) (T, error)
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu      sync.Mutex
+	v       T
+	fetched time.Time
+}
+
+// New returns a Value that load fills, at most ttl old when Get returns it (0: read every
+// time).
+func New[T any](ttl time.Duration, load func(context.Context) (T, error)) *Value[T] {
+	return &Value[T]{load: load, ttl: ttl, now: time.Now}
+}
+
+// Get returns the value, loading it when it is older than the TTL or was never loaded. A
+// failed load is not cached.
+func (c *Value[T]) Get(ctx context.Context) (T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fetched.IsZero() && c.now().Sub(c.fetched) < c.ttl {
+		return c.v, nil
+	}
+	v, err := c.load(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.v, c.fetched = v, c.now()
+	return v, nil
+}
+
+// Set replaces the value as if just loaded: after a change made through this process, so
+// that this process sees it at once.
+func (c *Value[T]) Set(v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.v, c.fetched = v, c.now()
+}
+
+// Forget drops the value: the next Get loads it.
+func (c *Value[T]) Forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fetched = time.Time{}
+}
