@@ -66,3 +66,41 @@ func CheckText(source, s string, max int, allow string) *problem.Error {
 	}
 	return nil
 }
+
+// IsEmail reports whether e is an email address the service takes: ASCII only
+// (internationalised domains in their xn-- form), a local part of 1 to 64 bytes without
+// leading, trailing or doubled dots, spaces or specials, and a domain of at least two
+// labels of letters, digits and inner hyphens, each at most 63 bytes. Refusing non-ASCII
+// addresses removes Unicode case-mapping collisions (ı, ſ, K) from uniqueness keys. The
+// overall length is the caller's rule.
+func IsEmail(e string) bool {
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
+		return false
+	}
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),:;<>[\]`, c) >= 0 {
+			return false
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/settings"
@@ -35,6 +36,7 @@ type Deps struct {
 	Carts     *carts.Service
 	Orders    *orders.Service
 	Settings  *settings.Service
+	Flows     *flows.Service
 	// Store is the table itself, for the scheduled functions that work on it directly.
 	Store *store.Store
 }
@@ -83,6 +85,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Carts:     carts.NewService(st, storeCurrency),
 		Orders:    orders.NewService(st, cust, orderRules),
 		Settings:  set,
+		Flows:     flows.NewService(st, nil),
 		Store:     st,
 	}, nil
 }

@@ -114,6 +114,21 @@ func matrixRows() []matrixRow {
 		{route: "GET /v2/orders/{orderId}/items", class: matrixOrder, ok: 200},
 		{route: "PUT /v2/orders/{orderId}", class: matrixOrderStaff, ok: 200,
 			body: fixed(`{"data":{"type":"order","payment":"authorized","external_ref":"matrix-probe"}}`)},
+		{route: "GET /v2/flows", class: matrixApplication, ok: 200},
+		{route: "GET /v2/flows/{flowId}", class: matrixApplication, ok: 200},
+		{route: "GET /v2/flows/{flowId}/fields", class: matrixApplication, ok: 200},
+		{route: "GET /v2/fields", class: matrixApplication, ok: 200},
+		{route: "GET /v2/fields/{fieldId}", class: matrixApplication, ok: 200},
+		{route: "POST /v2/flows", class: matrixAdminOnly, ok: 201, body: func(w *matrixWorld) string {
+			return fmt.Sprintf(`{"data":{"type":"flow","name":"Probe","slug":"probe-w%d"}}`, w.n)
+		}},
+		{route: "PUT /v2/flows/{flowId}", class: matrixAdminOnly, ok: 200, body: fixed(`{"data":{"type":"flow","description":"probed"}}`)},
+		{route: "POST /v2/fields", class: matrixAdminOnly, ok: 201, body: func(w *matrixWorld) string {
+			return `{"data":{"type":"field","name":"Probe","slug":"probe","field_type":"integer","relationships":{"flow":{"data":{"type":"flow","id":"` + w.flow + `"}}}}}`
+		}},
+		{route: "PUT /v2/fields/{fieldId}", class: matrixAdminOnly, ok: 200, body: fixed(`{"data":{"type":"field","description":"probed"}}`)},
+		{route: "DELETE /v2/fields/{fieldId}", class: matrixAdminOnly, ok: 204},
+		{route: "DELETE /v2/flows/{flowId}", class: matrixAdminOnly, ok: 409}, // the probe field is still there
 		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
 	}
 }
@@ -132,6 +147,7 @@ type matrixWorld struct {
 	aToken         string
 	cart, cartItem string
 	checkoutCart   string // a cart with an item, for the checkout row
+	flow, field    string // a flow of the world's own with a field
 }
 
 const matrixSecretAddress = `{"data":{"type":"address","first_name":"Leslie","last_name":"Secret","line_1":"999 Secret Street","county":"Secretshire","postcode":"99999","country":"US"}}`
@@ -165,6 +181,8 @@ func newMatrixWorld(h *harness, n int) *matrixWorld {
 	}
 	w.checkoutCart = fmt.Sprintf("matrix-checkout-w%d", n)
 	h.addItem(w.checkoutCart, aCustomItem)
+	w.flow = h.createFlow(fmt.Sprintf("matrix-w%d", n))
+	w.field = h.createField(w.flow, "tier", `"string"`)
 	return w
 }
 
@@ -452,6 +470,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if strings.Contains(row.route, "{orderId}") {
 					rq.Path = map[string]string{"orderId": target.order}
+				}
+				if strings.Contains(row.route, "{flowId}") {
+					rq.Path = map[string]string{"flowId": w.flow}
+				}
+				if strings.Contains(row.route, "{fieldId}") {
+					rq.Path = map[string]string{"fieldId": w.field}
 				}
 				if row.body != nil {
 					rq.Body = row.body(w)

@@ -82,6 +82,10 @@ func TestRoundTrips(t *testing.T) {
 	erased := map[string]string{"orderId": h.placeOrder("rt-erased", bearer(h.admin), `{"id":"`+april+`"}`)}
 	expect(t, h.do(req{Route: "DELETE /v2/customers/{customerId}", Path: map[string]string{"customerId": april}, Headers: bearer(h.admin)}), 204)
 	h.eraseHistory(april)
+	// Flows: one with a field, one without (its slug moves, then it goes).
+	flow := map[string]string{"flowId": h.createFlow("rt-flow")}
+	field := map[string]string{"fieldId": h.createField(flow["flowId"], "rt_field", `"string"`)}
+	empty := map[string]string{"flowId": h.createFlow("rt-empty")}
 	cases := []struct {
 		name   string
 		req    req
@@ -201,6 +205,32 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1}, 0, false},
 		{"delete, with log-in attempts", req{Route: "DELETE /v2/customers/{customerId}", Path: jerry, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1, "BatchWriteItem": 1}, 0, false},
+		{"create flow", req{Route: "POST /v2/flows", Headers: bearer(h.admin), Body: `{"data":{"type":"flow","name":"New","slug":"rt-new"}}`},
+			map[string]int{"TransactWriteItems": 1}, 0, false},
+		{"list flows", req{Route: "GET /v2/flows", Headers: bearer(h.implicit)}, map[string]int{"Query": 1}, 0, false},
+		{"get flow", req{Route: "GET /v2/flows/{flowId}", Path: flow, Headers: bearer(h.implicit)}, map[string]int{"GetItem": 1}, 0, false},
+		{"update flow", req{Route: "PUT /v2/flows/{flowId}", Path: flow, Headers: bearer(h.admin), Body: `{"data":{"type":"flow","enabled":false}}`},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"move a flow's slug", req{Route: "PUT /v2/flows/{flowId}", Path: empty, Headers: bearer(h.admin), Body: `{"data":{"type":"flow","slug":"rt-moved"}}`},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"a flow's fields, by id", req{Route: "GET /v2/flows/{flowId}/fields", Path: flow, Headers: bearer(h.implicit)},
+			map[string]int{"GetItem": 1, "Query": 1}, 0, false},
+		{"a flow's fields, by slug", req{Route: "GET /v2/flows/{flowId}/fields", Path: map[string]string{"flowId": "rt-flow"}, Headers: bearer(h.implicit)},
+			map[string]int{"Query": 1}, 0, false},
+		{"create field", req{Route: "POST /v2/fields", Headers: bearer(h.admin), Body: `{"data":{"type":"field","name":"N","slug":"rt_new","field_type":"integer","relationships":{"flow":{"data":{"type":"flow","id":"` + flow["flowId"] + `"}}}}}`},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"list fields", req{Route: "GET /v2/fields", Headers: bearer(h.implicit)}, map[string]int{"Query": 1}, 0, false},
+		{"get field", req{Route: "GET /v2/fields/{fieldId}", Path: field, Headers: bearer(h.implicit)}, map[string]int{"GetItem": 2}, 0, false},
+		{"update field", req{Route: "PUT /v2/fields/{fieldId}", Path: field, Headers: bearer(h.admin), Body: `{"data":{"type":"field","order":5}}`},
+			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
+		{"move a field's slug", req{Route: "PUT /v2/fields/{fieldId}", Path: field, Headers: bearer(h.admin), Body: `{"data":{"type":"field","slug":"rt_moved"}}`},
+			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
+		{"delete a flow with fields", req{Route: "DELETE /v2/flows/{flowId}", Path: flow, Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1}, 409, false},
+		{"delete field", req{Route: "DELETE /v2/fields/{fieldId}", Path: field, Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
+		{"delete flow", req{Route: "DELETE /v2/flows/{flowId}", Path: empty, Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
 		// The $default route answers from the route table alone.
 		{"unknown route", req{Route: "$default", Call: "GET /v2/nothing", Headers: bearer(h.admin)}, map[string]int{}, 404, false},
 		{"wrong method", req{Route: "$default", Call: "PATCH /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),

@@ -45,6 +45,18 @@ var Routes = map[string]app.Endpoint{
 	"GET /v2/orders/{orderId}":         GetOrder,
 	"PUT /v2/orders/{orderId}":         UpdateOrder,
 	"GET /v2/orders/{orderId}/items":   GetOrderItems,
+
+	"POST /v2/flows":                CreateFlow,
+	"GET /v2/flows":                 ListFlows,
+	"GET /v2/flows/{flowId}":        GetFlow,
+	"PUT /v2/flows/{flowId}":        UpdateFlow,
+	"DELETE /v2/flows/{flowId}":     DeleteFlow,
+	"GET /v2/flows/{flowId}/fields": ListFlowFields,
+	"POST /v2/fields":               CreateField,
+	"GET /v2/fields":                ListFields,
+	"GET /v2/fields/{fieldId}":      GetField,
+	"PUT /v2/fields/{fieldId}":      UpdateField,
+	"DELETE /v2/fields/{fieldId}":   DeleteField,
 }
 
 // maxEcho bounds the request text (path, method) an error detail quotes, in bytes.
@@ -63,8 +75,23 @@ func NotFound(*app.Deps) api.HandlerFunc {
 				Detail: fmt.Sprintf("%s is not allowed on this path; it takes %s", clip(r.Method, maxEcho), strings.Join(allow, ", ")),
 				Allow:  allow}
 		}
+		if isFlowEntries(r.Path) {
+			return api.Response{}, problem.New(problem.NotFound, "Not Found", "flow entries are not supported here: "+
+				"the fields of the customers, addresses and orders flows are read and written on those objects, as top-level keys")
+		}
 		return api.Response{}, problem.New(problem.NotFound, "Not Found", "there is no endpoint at "+clip(r.Path, maxEcho))
 	}
+}
+
+// isFlowEntries reports a path under /v2/flows/{flow}/entries (the SDK's Flows.GetEntry
+// and friends), which this service does not have.
+func isFlowEntries(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/v2/flows/")
+	if !ok {
+		return false
+	}
+	_, after, ok := strings.Cut(rest, "/")
+	return ok && (after == "entries" || strings.HasPrefix(after, "entries/"))
 }
 
 // pathMethods is a path pattern of the routes ("/v2/customers/{customerId}", split on

@@ -97,6 +97,16 @@ func TestNotFound(t *testing.T) {
 		})
 	}
 
+	// The SDK's flow entries (Flows.GetEntry and friends) are not here, and the 404 says where
+	// custom data is instead.
+	for _, path := range []string{"/v2/flows/customers/entries", "/v2/flows/customers/entries/" + id.New()} {
+		r := h.notFoundCall("GET", path, bearer(h.admin))
+		expect(t, r, 404)
+		if d := errorsOf(t, r)[0]["detail"].(string); !strings.Contains(d, "flow entries are not supported") {
+			t.Errorf("%s: %q", path, d)
+		}
+	}
+
 	// A path is quoted at most maxEcho bytes long, as valid UTF-8, whatever was sent.
 	t.Run("long and invalid paths are clipped", func(t *testing.T) {
 		for _, path := range []string{

@@ -25,6 +25,11 @@ import (
 //	address         CUSTOMER#<cid>     ADDRESS#<id> (ids are time-ordered UUIDs: oldest first)
 //	log-in window   LOGIN#<email>      W#<start>   -   (attempts in one window; expires by TTL)
 //	settings        SETTINGS           STORE       -
+//	flow            FLOWS              FLOW#<id>   -   (every flow definition in one partition:
+//	flow slug       FLOWS              DEF#<slug>  -    a flow's slug claim, with its enabled and
+//	field           FLOWS              DEF#<flow slug>#<slug>  field count, then its fields: one
+//	field by id     FLOWS              FIELD#<id>  -    Query of DEF#<slug>… reads a schema)
+//	flow count      FLOWS              COUNT       -
 //	cart            CART#<cartId>      CART        -   (one item a cart, each line a map attribute
 //	                                                    line:<itemId>; expires by TTL)
 //
@@ -117,7 +122,20 @@ func loginKey(email string, window time.Time) key {
 func addressKey(customerID, addressID string) key {
 	return key{"CUSTOMER#" + customerID, prefixAddress + addressID}
 }
-func settingsKey() key          { return key{"SETTINGS", "STORE"} }
+func settingsKey() key { return key{"SETTINGS", "STORE"} }
+
+// Flows and fields: one partition holds every definition (they are few, read on a cold
+// cache and written rarely). A flow's slug claim DEF#<slug> sorts just before its fields
+// DEF#<slug>#<field slug>, and nothing else sorts between them (slugs are [a-z0-9_-]).
+const partFlows = "FLOWS"
+
+func flowKey(id string) key      { return key{partFlows, "FLOW#" + id} }
+func flowDefKey(slug string) key { return key{partFlows, "DEF#" + slug} }
+func fieldPtrKey(id string) key  { return key{partFlows, "FIELD#" + id} }
+func flowCountKey() key          { return key{partFlows, "COUNT"} }
+func fieldDefKey(flowSlug, slug string) key {
+	return key{partFlows, "DEF#" + flowSlug + "#" + slug}
+}
 func cartKey(cartID string) key { return key{"CART#" + cartID, skCart} }
 
 // lineAttr is the attribute of a cart's item that holds the line itemID.
