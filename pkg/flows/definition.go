@@ -236,7 +236,7 @@ func ParseField(o api.Object, cur *Field) (FieldBody, error) {
 		}
 		add(e)
 	}
-	if cur == nil && out.FlowID == "" {
+	if cur == nil && out.FlowID == "" && !slices.ContainsFunc(errs, func(e *problem.Error) bool { return e.Source == "data.relationships.flow" }) {
 		add(problem.Invalid("data.relationships.flow", `data.relationships.flow is required: {"data": {"type": "flow", "id": "<flow id>"}}`))
 	}
 	if raw, ok := o["default"]; ok && typed {
