@@ -37,6 +37,8 @@ type Deps struct {
 	Orders    *orders.Service
 	Settings  *settings.Service
 	Flows     *flows.Service
+	// Schemas are the core flows' fields, cached per process for SETTINGS_CACHE_SECONDS.
+	Schemas *flows.Schemas
 	// Store is the table itself, for the scheduled functions that work on it directly.
 	Store *store.Store
 }
@@ -75,7 +77,13 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		c, err := s.Money()
 		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c}, err
 	}
-	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge})
+	// Custom fields, from a cache bounded like the settings'.
+	schemas := flows.NewSchemas(st, cfg.SettingsTTL)
+	schemaOf := func(flow string) func(context.Context) (flows.Schema, error) {
+		return func(ctx context.Context) (flows.Schema, error) { return schemas.For(ctx, flow) }
+	}
+	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge,
+		Schema: schemaOf(flows.Customers)})
 	return &Deps{
 		Config:    cfg,
 		Tokens:    tokens,
@@ -85,7 +93,8 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Carts:     carts.NewService(st, storeCurrency),
 		Orders:    orders.NewService(st, cust, orderRules),
 		Settings:  set,
-		Flows:     flows.NewService(st, nil),
+		Flows:     flows.NewService(st, schemas.Forget),
+		Schemas:   schemas,
 		Store:     st,
 	}, nil
 }

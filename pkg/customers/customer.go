@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acme/customers/pkg/filter"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -38,6 +39,8 @@ type Customer struct {
 	UpdatedAt time.Time
 	// Deleted marks a customer deleted but not yet erased by the cleanup.
 	Deleted bool
+	// Custom are the values of the customers flow's fields, by field id.
+	Custom flows.Values
 }
 
 // Patch is a partial update: nil fields stay as they are.
@@ -48,6 +51,8 @@ type Patch struct {
 	// SetExternalRef is set when the body names external_ref; ExternalRef nil then clears it.
 	SetExternalRef bool
 	ExternalRef    *string
+	// Custom are the custom values the body names, by field id (nil: remove).
+	Custom flows.Values
 }
 
 // SortField is a field a customer list can be ordered by.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -21,6 +22,8 @@ type Service struct {
 	// reauthAge is how recent a customer token must be to change credentials without the
 	// current password.
 	reauthAge time.Duration
+	// schema is the customers flow's fields now (cached; never nil).
+	schema func(context.Context) (flows.Schema, error)
 }
 
 // Rules are the service's tunable rules.
@@ -29,12 +32,18 @@ type Rules struct {
 	// ReauthMaxAge: a customer token at most this old may change its customer's email or
 	// password without data.current_password.
 	ReauthMaxAge time.Duration
+	// Schema gives the customers flow's fields (nil: none).
+	Schema func(context.Context) (flows.Schema, error)
 }
 
 // NewService wires a Service.
 func NewService(s Store, p *auth.Passwords, t *auth.Tokens, r Rules) *Service {
+	schema := r.Schema
+	if schema == nil {
+		schema = func(context.Context) (flows.Schema, error) { return flows.Schema{}, nil }
+	}
 	return &Service{store: s, passwords: p, tokens: t, now: func() time.Time { return time.Now().UTC() },
-		login: r.Login, reauthAge: r.ReauthMaxAge}
+		login: r.Login, reauthAge: r.ReauthMaxAge, schema: schema}
 }
 
 // Passwords is the service's password hasher (functions that check passwords prepare it
@@ -91,7 +100,11 @@ func checkLive(c auth.Caller, cust *Customer, err error) (*Customer, error) {
 // Create signs a customer up. Any access token may (a storefront registers shoppers with
 // its implicit token).
 func (s *Service) Create(ctx context.Context, o api.Object) (*Customer, error) {
-	in, err := ParseInput(o, true, "")
+	schema, err := s.schema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, err := ParseInput(o, true, "", schema)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +114,7 @@ func (s *Service) Create(ctx context.Context, o api.Object) (*Customer, error) {
 		Name:          *in.Name,
 		Email:         *in.Email,
 		ExternalRef:   in.ExternalRef,
+		Custom:        in.Custom,
 		AuthMechanism: MechanismPassword,
 		Version:       1,
 		CreatedAt:     now,
@@ -145,11 +159,15 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 	if !id.Valid(customerID) {
 		return nil, ErrNotFound
 	}
-	in, err := ParseInput(o, false, customerID)
+	schema, err := s.schema(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef}
+	in, err := ParseInput(o, false, customerID, schema)
+	if err != nil {
+		return nil, err
+	}
+	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef, Custom: in.Custom}
 	if p.Email == nil && in.Password == nil {
 		return s.update(ctx, caller, customerID, p, 0)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -29,6 +30,8 @@ type Input struct {
 	// ExternalRef is meaningful when SetExternalRef: nil means null.
 	SetExternalRef bool
 	ExternalRef    *string
+	// Custom are the values of the schema's fields (on create, with defaults filled in).
+	Custom flows.Values
 }
 
 // echoed are members the API itself outputs; a client that sends a customer back as it
@@ -40,15 +43,17 @@ var echoed = map[string]bool{"id": true, "meta": true, "links": true, "relations
 var attributes = map[string]bool{"type": true, "name": true, "email": true, "password": true,
 	"current_password": true, "external_ref": true}
 
-// maxMembers is the most members a customer body can have.
+// maxMembers is the most members a customer body can have, custom fields aside.
 var maxMembers = len(attributes) + len(echoed)
 
-// ParseInput validates a customer body. create requires name and email; pathID, when set,
-// must match a data.id the body carries. Every invalid member is reported, one error each.
-func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
+// ParseInput validates a customer body: its attributes, and the custom fields of schema
+// (the customers flow's). create requires name and email (and the required custom fields);
+// pathID, when set, must match a data.id the body carries. Every invalid member is
+// reported, one error each.
+func ParseInput(o api.Object, create bool, pathID string, schema flows.Schema) (Input, error) {
 	var in Input
 	var errs problem.List
-	if err := o.CheckMembers(maxMembers, "a customer"); err != nil {
+	if err := o.CheckMembers(maxMembers+len(schema.Fields), "a customer"); err != nil {
 		return in, err
 	}
 	if t, ok, err := o.String("type"); !ok || err != nil || t != "customer" {
@@ -111,9 +116,11 @@ func ParseInput(o api.Object, create bool, pathID string) (Input, error) {
 			errs = append(errs, problem.Invalid("data.id", "The data.id field must match the id in the path."))
 		}
 	}
+	custom, cerrs := schema.Read(o, create, problem.Invalid)
+	in.Custom, errs = custom, append(errs, cerrs...)
 	for _, k := range o.Keys() {
 		switch {
-		case attributes[k] || echoed[k]:
+		case attributes[k] || echoed[k] || schema.Has(k):
 		default:
 			name := "data." + problem.Quote(k)
 			errs = append(errs, problem.Invalid(name, "The "+name+" field is not a customer attribute."))
@@ -190,6 +197,19 @@ func (p Patch) Apply(c *Customer, now time.Time) *Customer {
 	}
 	if p.SetExternalRef {
 		n.ExternalRef = p.ExternalRef
+	}
+	if len(p.Custom) > 0 {
+		n.Custom = flows.Values{}
+		for k, v := range c.Custom {
+			n.Custom[k] = v
+		}
+		for k, v := range p.Custom {
+			if v == nil {
+				delete(n.Custom, k)
+			} else {
+				n.Custom[k] = v
+			}
+		}
 	}
 	n.Version++
 	n.UpdatedAt = now

@@ -10,6 +10,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -161,7 +162,7 @@ func TestParseInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := customers.ParseInput(validateObject(t, tc.body), tc.create, tc.pathID)
+			in, err := customers.ParseInput(validateObject(t, tc.body), tc.create, tc.pathID, flows.Schema{})
 			got := validateSources(t, err)
 			if !reflect.DeepEqual(got, tc.sources) {
 				t.Fatalf("problems at %q, want %q (err %v)", got, tc.sources, err)
@@ -188,7 +189,7 @@ func showInput(in customers.Input) string {
 }
 
 func TestParseInputMissingFieldDetails(t *testing.T) {
-	_, err := customers.ParseInput(validateObject(t, `{"type":"customer"}`), true, "")
+	_, err := customers.ParseInput(validateObject(t, `{"type":"customer"}`), true, "", flows.Schema{})
 	l, _ := problem.Problems(err)
 	if len(l) != 2 {
 		t.Fatalf("problems = %v", err)
@@ -449,7 +450,7 @@ func FuzzCheckEmail(f *testing.F) {
 
 func TestPasswordFlagIsIgnored(t *testing.T) {
 	for _, v := range []string{"true", "false"} {
-		in, err := customers.ParseInput(api.Object{"type": []byte(`"customer"`), "password": []byte(v)}, false, "")
+		in, err := customers.ParseInput(api.Object{"type": []byte(`"customer"`), "password": []byte(v)}, false, "", flows.Schema{})
 		if err != nil || in.Password != nil {
 			t.Errorf("password %s: %+v %v", v, in, err)
 		}

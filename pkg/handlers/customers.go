@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -67,14 +69,14 @@ func viewCustomer(c *customers.Customer) customerView {
 // CreateCustomer is POST /v2/customers.
 func CreateCustomer(d *app.Deps) api.HandlerFunc {
 	return withBody(d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
-		return customer(http.StatusCreated)(d.Customers.Create(ctx, body))
+		return customer(ctx, d, http.StatusCreated)(d.Customers.Create(ctx, body))
 	})
 }
 
 // GetCustomer is GET /v2/customers/{customerId}.
 func GetCustomer(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		return customer(http.StatusOK)(d.Customers.Get(ctx, c, r.Param("customerId")))
+		return customer(ctx, d, http.StatusOK)(d.Customers.Get(ctx, c, r.Param("customerId")))
 	})
 }
 
@@ -83,7 +85,7 @@ func GetCustomer(d *app.Deps) api.HandlerFunc {
 func UpdateCustomer(d *app.Deps) api.HandlerFunc {
 	d.Customers.Passwords().Prepare()
 	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return customer(http.StatusOK)(d.Customers.Update(ctx, c, r.Param("customerId"), body))
+		return customer(ctx, d, http.StatusOK)(d.Customers.Update(ctx, c, r.Param("customerId"), body))
 	})
 }
 
@@ -97,14 +99,32 @@ func DeleteCustomer(d *app.Deps) api.HandlerFunc {
 	})
 }
 
-// customer renders a customer, or the error that came instead.
-func customer(status int) func(*customers.Customer, error) (api.Response, error) {
+// customer renders a customer with its custom fields, or the error that came instead.
+func customer(ctx context.Context, d *app.Deps, status int) func(*customers.Customer, error) (api.Response, error) {
 	return func(c *customers.Customer, err error) (api.Response, error) {
 		if err != nil {
 			return api.Response{}, err
 		}
-		return api.Data(status, viewCustomer(c))
+		schema, err := d.Schemas.For(ctx, flows.Customers)
+		if err != nil {
+			return api.Response{}, err
+		}
+		return api.Data(status, extended(viewCustomer(c), schema.Render(c.Custom)))
 	}
+}
+
+// extended is v, which marshals to a JSON object, with the custom members after its own.
+func extended(v any, members []flows.Member) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil || len(members) == 0 || len(b) < 2 {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)+64*len(members)), b[:len(b)-1]...)
+	for _, m := range members {
+		key, _ := json.Marshal(m.Slug)
+		out = append(append(append(append(out, ','), key...), ':'), m.Value...)
+	}
+	return append(out, '}')
 }
 
 var customerSorts = []string{
@@ -142,9 +162,13 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		views := make([]customerView, len(res.Customers))
+		schema, err := d.Schemas.For(ctx, flows.Customers)
+		if err != nil {
+			return api.Response{}, err
+		}
+		views := make([]json.RawMessage, len(res.Customers))
 		for i, c := range res.Customers {
-			views[i] = viewCustomer(c)
+			views[i] = extended(viewCustomer(c), schema.Render(c.Custom))
 		}
 		return api.List(r, views, page, api.Result{Total: res.Total, Exact: res.TotalExact, Next: res.Next})
 	})

@@ -116,9 +116,7 @@ func (h *harness) on(cfg config.Config, db store.API) (*app.Deps, map[string]api
 // cold returns handlers like a newly started function's: nothing cached yet.
 func (h *harness) cold() map[string]api.HandlerFunc {
 	h.t.Helper()
-	cfg := h.cfg
-	cfg.SettingsTTL = 0
-	_, handlers := h.on(cfg, h.db.Client)
+	_, handlers := h.on(h.cfg, h.db.Client) // a new process: nothing cached yet
 	return handlers
 }
 

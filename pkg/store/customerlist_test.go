@@ -18,6 +18,7 @@ import (
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/handlers"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
@@ -49,7 +50,7 @@ func listCustomers(t *testing.T, s *store.Store) func(query string) listPage {
 		t.Fatal(err)
 	}
 	h := api.Handle("ListCustomers", handlers.ListCustomers(&app.Deps{Tokens: tokens,
-		Customers: customers.NewService(s, nil, tokens, customers.Rules{}), Settings: settings.NewService(s, time.Hour)}))
+		Customers: customers.NewService(s, nil, tokens, customers.Rules{}), Settings: settings.NewService(s, time.Hour), Schemas: flows.NewSchemas(s, time.Hour)}))
 	return func(query string) listPage {
 		t.Helper()
 		out, err := h(context.Background(), testenv.Event(testenv.Request{Route: "GET /v2/customers", Query: query,

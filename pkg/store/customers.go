@@ -34,6 +34,10 @@ type customerItem struct {
 	CreatedAt     string  `dynamodbav:"created_at"`
 	UpdatedAt     string  `dynamodbav:"updated_at"`
 	DeletedAt     string  `dynamodbav:"deleted_at,omitempty"`
+	// Custom holds the customers flow's values by field id: a map written with every
+	// customer (empty at first), so that an update can set one value inside it, and
+	// projected into the list indexes.
+	Custom        map[string]any `dynamodbav:"custom"`
 	GSI1PK        string  `dynamodbav:"GSI1PK,omitempty"`
 	GSI1SK        string  `dynamodbav:"GSI1SK,omitempty"`
 	GSI2PK        string  `dynamodbav:"GSI2PK,omitempty"`
@@ -82,6 +86,7 @@ func newCustomerItem(c *customers.Customer) customerItem {
 		Version:       c.Version,
 		CreatedAt:     created,
 		UpdatedAt:     updated,
+		Custom:        map[string]any{},
 		GSI1PK:        part, GSI1SK: sortKey(created, c.ID),
 		GSI2PK: emailPart(c.Email), GSI2SK: sortKey(customers.EmailKey(c.Email), c.ID),
 		GSI3PK: part, GSI3SK: sortKey(c.Name, c.ID),
@@ -90,6 +95,11 @@ func newCustomerItem(c *customers.Customer) customerItem {
 	}
 	if c.ExternalRef != nil {
 		it.GSI6PK, it.GSI6SK = xrefPart(*c.ExternalRef), c.ID
+	}
+	for k, v := range c.Custom {
+		if v != nil {
+			it.Custom[k] = v
+		}
 	}
 	return it
 }
@@ -112,6 +122,7 @@ func (it *customerItem) customer() *customers.Customer {
 		TokenGen:      it.TokenGen,
 		Version:       it.Version,
 		Deleted:       it.DeletedAt != "",
+		Custom:        it.Custom,
 	}
 	c.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
 	c.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
@@ -196,6 +207,13 @@ func patchUpdate(p customers.Patch, now time.Time, id string) expression.UpdateB
 			Set(expression.Name("has_password"), expression.Value(true)).
 			Add(expression.Name("token_gen"), expression.Value(1))
 	}
+	for fieldID, v := range p.Custom {
+		if v == nil {
+			u = u.Remove(expression.Name("custom." + fieldID))
+		} else {
+			u = u.Set(expression.Name("custom."+fieldID), expression.Value(v))
+		}
+	}
 	if p.SetExternalRef {
 		if p.ExternalRef == nil {
 			u = u.Remove(expression.Name("external_ref")).Remove(expression.Name("GSI6PK")).Remove(expression.Name("GSI6SK"))
@@ -244,6 +262,33 @@ func liveFor(item map[string]types.AttributeValue, tokenGen *int64) error {
 // Update implements customers.Store with one conditional UpdateItem that returns the new
 // item.
 func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now time.Time, g customers.Guard) (*customers.Customer, error) {
+	c, err := s.update(ctx, id, p, now, g)
+	if isDocumentPath(err) && s.ensureCustom(ctx, id) == nil {
+		c, err = s.update(ctx, id, p, now, g)
+	}
+	return c, err
+}
+
+// isDocumentPath reports DynamoDB's refusal to set a value inside a map the item does not
+// have: a customer written before it had the custom map.
+func isDocumentPath(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "document path provided in the update expression is invalid")
+}
+
+// ensureCustom gives a customer written before custom values existed its (empty) map.
+func (s *Store) ensureCustom(ctx context.Context, id string) error {
+	k, _ := attributevalue.MarshalMap(customerKey(id))
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: k,
+		UpdateExpression:          aws.String("SET custom = :empty"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(custom)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}}})
+	if conditionFailed(err) {
+		return nil
+	}
+	return fail("update customer", err)
+}
+
+func (s *Store) update(ctx context.Context, id string, p customers.Patch, now time.Time, g customers.Guard) (*customers.Customer, error) {
 	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, id)).WithCondition(guardCondition(g)).Build()
 	if err != nil {
 		return nil, fail("update customer", err)
@@ -276,6 +321,14 @@ func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now ti
 // ChangeCredentials implements customers.Store: the update and the claim's credentials
 // change together; a new email also releases the old claim and claims the new one.
 func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
+	c, err := s.changeCredentials(ctx, cur, p, now)
+	if isDocumentPath(err) && s.ensureCustom(ctx, cur.ID) == nil {
+		c, err = s.changeCredentials(ctx, cur, p, now)
+	}
+	return c, err
+}
+
+func (s *Store) changeCredentials(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
 	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, cur.ID)).
 		WithCondition(guardCondition(customers.Guard{Version: cur.Version})).Build()
 	if err != nil {
@@ -321,7 +374,7 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 		Set(expression.Name("GSI1PK"), expression.Value(deletedPart(shardOf(cur.ID)))).
 		Set(expression.Name("GSI1SK"), expression.Value(sortKey(ts, cur.ID))).
 		Add(expression.Name("version"), expression.Value(1))
-	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref",
+	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref", "custom",
 		"GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK", "GSI6PK", "GSI6SK"} {
 		u = u.Remove(expression.Name(a))
 	}

@@ -1,0 +1,164 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/cache"
+	"github.com/acme/customers/pkg/problem"
+)
+
+// Schema is what a core flow adds to its resource: its enabled fields, in order (none when
+// the flow does not exist or is disabled).
+type Schema struct {
+	Fields []*Field
+}
+
+// Field returns the field with that slug (nil when the schema has none).
+func (s Schema) Field(slug string) *Field {
+	for _, f := range s.Fields {
+		if f.Slug == slug {
+			return f
+		}
+	}
+	return nil
+}
+
+// Values are an object's custom values by field id (nil: null). An update's Values hold
+// only the fields it names.
+type Values map[string]any
+
+// Read takes the members of a body that are the schema's fields (by slug) and checks each
+// value; the caller has already taken the resource's own members and reports the rest as
+// unknown. On create, an omitted field gets its default and a required one without a
+// default is missing. bad makes the resource's kind of error (422 for customers, 400 for
+// addresses and orders).
+func (s Schema) Read(o api.Object, create bool, bad func(source, detail string) *problem.Error) (Values, problem.List) {
+	var vals Values
+	var errs problem.List
+	for _, f := range s.Fields {
+		source := "data." + f.Slug
+		raw, ok := o[f.Slug]
+		var v any
+		switch {
+		case ok:
+			var msg string
+			if v, msg = f.Decode(raw); msg != "" {
+				errs = append(errs, bad(source, source+" "+msg))
+				continue
+			}
+		case create && f.Default != nil:
+			v = f.Default
+		case create && f.Required:
+			errs = append(errs, bad(source, source+" is required"))
+			continue
+		default:
+			continue
+		}
+		if v == nil && f.Required {
+			errs = append(errs, bad(source, source+" is required: it cannot be null"))
+			continue
+		}
+		if vals == nil {
+			vals = Values{}
+		}
+		vals[f.ID] = v
+	}
+	return vals, errs
+}
+
+// Has reports whether the schema has a field with that slug (a body member it takes).
+func (s Schema) Has(slug string) bool { return s.Field(slug) != nil }
+
+// Member is one custom key of an object as a response shows it.
+type Member struct {
+	Slug  string
+	Value json.RawMessage
+}
+
+// Render is the custom keys of an object whose stored values are vals, in the schema's
+// order: every enabled field, null when it has no value (left out when omit_null says so).
+// A stored number comes back as its field's type (DynamoDB keeps numbers without one).
+func (s Schema) Render(vals Values) []Member {
+	out := make([]Member, 0, len(s.Fields))
+	for _, f := range s.Fields {
+		v := normalize(f.Type, vals[f.ID])
+		if v == nil && f.OmitNull {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			b = []byte("null")
+		}
+		out = append(out, Member{f.Slug, b})
+	}
+	return out
+}
+
+// normalize makes a stored value its field type's Go value.
+func normalize(t FieldType, v any) any {
+	switch x := v.(type) {
+	case float64:
+		if t == Integer && x == math.Trunc(x) {
+			return int64(x)
+		}
+	case json.Number:
+		if t == Integer {
+			if n, err := x.Int64(); err == nil {
+				return n
+			}
+		}
+		f, _ := x.Float64()
+		return normalize(t, f)
+	}
+	return v
+}
+
+// Schemas caches each core flow's Schema per process for a bounded time (the settings'
+// cache: pkg/cache), so that the extended endpoints read no definition in the steady
+// state; a cold one costs one Query (the flow's claim and its fields). A change made
+// through this process is seen at once, one made elsewhere within the TTL.
+type Schemas struct {
+	byFlow map[string]*cache.Value[Schema]
+}
+
+// NewSchemas returns the schemas of the core flows, read through s at most once per ttl.
+func NewSchemas(s Store, ttl time.Duration) *Schemas {
+	sc := &Schemas{byFlow: map[string]*cache.Value[Schema]{}}
+	for _, slug := range Core {
+		sc.byFlow[slug] = cache.New(ttl, func(ctx context.Context) (Schema, error) {
+			flow, fields, err := s.FlowFields(ctx, slug)
+			if err != nil || flow == nil || !flow.Enabled {
+				return Schema{}, err
+			}
+			var on []*Field
+			for _, f := range fields {
+				if f.Enabled {
+					on = append(on, f)
+				}
+			}
+			SortFields(on)
+			return Schema{Fields: on}, nil
+		})
+	}
+	return sc
+}
+
+// For returns the schema of the core flow slug (empty for any other).
+func (sc *Schemas) For(ctx context.Context, slug string) (Schema, error) {
+	c, ok := sc.byFlow[slug]
+	if !ok {
+		return Schema{}, nil
+	}
+	return c.Get(ctx)
+}
+
+// Forget drops the cached schema of flow slug (after a change through this process).
+func (sc *Schemas) Forget(slug string) {
+	if c, ok := sc.byFlow[slug]; ok {
+		c.Forget()
+	}
+}

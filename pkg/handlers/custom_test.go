@@ -1,0 +1,169 @@
+package handlers
+
+import (
+	"strings"
+	"testing"
+)
+
+// customFlow creates the customers flow with fields tier (string enum, default bronze,
+// order 1), points (integer 0–1000, order 2), vip (boolean, omit_null, order 3) and birthday
+// (date, order 4), and returns the flow's id and the fields' ids by slug.
+func (h *harness) customFlow() (string, map[string]string) {
+	h.t.Helper()
+	flow := h.createFlow("customers")
+	ids := map[string]string{}
+	for slug, members := range map[string]string{
+		"tier":     `"field_type":"string","order":1,"default":"bronze","validation_rules":[{"type":"enum","options":["bronze","silver","gold"]}]`,
+		"points":   `"field_type":"integer","order":2,"validation_rules":[{"type":"between","options":{"from":0,"to":1000}}]`,
+		"vip":      `"field_type":"boolean","order":3,"omit_null":true`,
+		"birthday": `"field_type":"date","order":4`,
+	} {
+		r := h.fieldCall(flow, `"slug":"`+slug+`",`+members)
+		expect(h.t, r, 201)
+		ids[slug] = data(r)["id"].(string)
+	}
+	return flow, ids
+}
+
+func (h *harness) setField(id, body string) {
+	h.t.Helper()
+	expect(h.t, h.do(req{Route: "PUT /v2/fields/{fieldId}", Path: map[string]string{"fieldId": id}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"field",` + body + `}}`}), 200)
+}
+
+func (h *harness) getCustomer(id string, headers map[string]string) map[string]any {
+	h.t.Helper()
+	r := h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: headers})
+	expect(h.t, r, 200)
+	return data(r)
+}
+
+func TestCustomerCustomFields(t *testing.T) {
+	h := newHarness(t)
+	_, fields := h.customFlow()
+	r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ron","email":"ron@example.com","password":"` + testPassword + `","tier":"gold","points":10}}`})
+	expect(t, r, 201)
+	c := data(r)
+	id := c["id"].(string)
+	if c["tier"] != "gold" || c["points"] != 10.0 || c["birthday"] != nil || c["name"] != "Ron" {
+		t.Errorf("created %v", c)
+	}
+	if _, ok := c["vip"]; ok {
+		t.Errorf("vip is null and omit_null: %v", c)
+	}
+	// Built-in members first, then the fields in their order.
+	body := string(r.Body)
+	if i, j, k := strings.Index(body, `"meta"`), strings.Index(body, `"tier"`), strings.Index(body, `"birthday"`); !(i < j && j < k) {
+		t.Errorf("member order: %s", body)
+	}
+	// The default fills an omitted value on create.
+	other := h.createCustomer("Leslie", "leslie@example.com")
+	if got := h.getCustomer(other, bearer(h.admin)); got["tier"] != "bronze" || got["points"] != nil {
+		t.Errorf("defaults %v", got)
+	}
+	// Wrong values: one 422 each, nothing written.
+	r = h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com","tier":"diamond","points":"ten","birthday":"2024-13-01"}}`})
+	expect(t, r, 422)
+	var sources []string
+	for _, e := range errorsOf(t, r) {
+		sources = append(sources, e["source"].(string))
+	}
+	if strings.Join(sources, ",") != "data.tier,data.points,data.birthday" {
+		t.Errorf("errors on %v", sources)
+	}
+	expect(t, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com"}}`}), 201) // the email was never taken
+	// A customer updates their own custom fields with their token; null clears one.
+	token := withCustomer(h.implicit, h.customerToken("ron@example.com"))
+	r = h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: token,
+		Body: `{"data":{"type":"customer","points":20,"vip":true,"birthday":"1970-05-06"}}`})
+	expect(t, r, 200)
+	if u := data(r); u["points"] != 20.0 || u["vip"] != true || u["tier"] != "gold" || u["birthday"] != "1970-05-06" {
+		t.Errorf("updated %v", u)
+	}
+	r = h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: token,
+		Body: `{"data":{"type":"customer","vip":null,"points":1001}}`})
+	expectInvalid(t, r, "data.points", "from 0 to 1000")
+	expect(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: token,
+		Body: `{"data":{"type":"customer","vip":null}}`}), 200)
+	if got := h.getCustomer(id, token); got["points"] != 20.0 || got["vip"] != nil {
+		t.Errorf("after clearing vip: %v", got)
+	}
+	// Not on another customer's record.
+	expect(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": other}, Headers: token,
+		Body: `{"data":{"type":"customer","tier":"gold"}}`}), 403)
+	// Lists carry them (the indexes project the values).
+	list := h.do(req{Route: "GET /v2/customers", Query: "sort=name", Headers: bearer(h.admin)})
+	expect(t, list, 200)
+	listed := 0
+	for _, row := range list.JSON["data"].([]any) {
+		if m := row.(map[string]any); m["id"] == id {
+			listed++
+			if m["tier"] != "gold" || m["points"] != 20.0 {
+				t.Errorf("listed %v", m)
+			}
+		}
+	}
+	if listed != 1 {
+		t.Errorf("Ron listed %d times", listed)
+	}
+	// Disabled, a field is hidden and keeps its values; enabled again, they are back.
+	h.setField(fields["tier"], `"enabled":false`)
+	if got := h.getCustomer(id, bearer(h.admin)); got["tier"] != nil || !strings.Contains(h.do(req{Route: "PUT /v2/customers/{customerId}",
+		Path: map[string]string{"customerId": id}, Headers: bearer(h.admin), Body: `{"data":{"type":"customer","tier":"silver"}}`}).Body, "not a customer attribute") {
+		t.Errorf("a disabled field shows or takes values: %v", got)
+	}
+	if _, ok := h.getCustomer(id, bearer(h.admin))["tier"]; ok {
+		t.Error("a disabled field's key is still there")
+	}
+	h.setField(fields["tier"], `"enabled":true`)
+	if got := h.getCustomer(id, bearer(h.admin)); got["tier"] != "gold" {
+		t.Errorf("re-enabled: %v", got)
+	}
+	// New rules: a stored value is shown as stored, and checked only when written again.
+	h.setField(fields["tier"], `"validation_rules":[{"type":"enum","options":["bronze","silver"]}]`)
+	if got := h.getCustomer(id, bearer(h.admin)); got["tier"] != "gold" {
+		t.Errorf("after the rules changed: %v", got)
+	}
+	expectInvalid(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","tier":"gold"}}`}), "data.tier", "must be one of")
+	// Deleted and created again with the same slug, a field never shows the old values.
+	flow := h.getField(fields["points"])
+	expect(t, h.do(req{Route: "DELETE /v2/fields/{fieldId}", Path: map[string]string{"fieldId": fields["points"]}, Headers: bearer(h.admin)}), 204)
+	if _, ok := h.getCustomer(id, bearer(h.admin))["points"]; ok {
+		t.Error("a deleted field still shows")
+	}
+	h.createField(flow, "points", `"integer"`)
+	if got := h.getCustomer(id, bearer(h.admin)); got["points"] != nil {
+		t.Errorf("a new field with an old slug shows the old value: %v", got)
+	}
+}
+
+// getField returns the flow id of a field.
+func (h *harness) getField(id string) string {
+	h.t.Helper()
+	r := h.do(req{Route: "GET /v2/fields/{fieldId}", Path: map[string]string{"fieldId": id}, Headers: bearer(h.admin)})
+	expect(h.t, r, 200)
+	return data(r)["relationships"].(map[string]any)["flow"].(map[string]any)["data"].(map[string]any)["id"].(string)
+}
+
+// A required field is required on create only, and a null never stands for it.
+func TestCustomerRequiredField(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("customers")
+	expect(t, h.fieldCall(flow, `"slug":"consent","field_type":"boolean","required":true`), 201)
+	expectInvalid(t, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ron","email":"ron@example.com"}}`}), "data.consent", "required")
+	expectInvalid(t, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ron","email":"ron@example.com","consent":null}}`}), "data.consent", "required")
+	r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ron","email":"ron@example.com","consent":true}}`})
+	expect(t, r, 201)
+	id := data(r)["id"].(string)
+	expect(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Ronald"}}`}), 200)
+	expectInvalid(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","consent":null}}`}), "data.consent", "cannot be null")
+}
