@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -33,9 +34,11 @@ type Address struct {
 	ID         string
 	CustomerID string
 	Values     map[string]string
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Custom are the values of the addresses flow's fields, by field id.
+	Custom    flows.Values
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Rules are the store's settings that address writes obey.
@@ -44,6 +47,8 @@ type Rules struct {
 	Mandatory []string
 	// MaxPerCustomer caps a customer's addresses; 0 is no cap.
 	MaxPerCustomer int
+	// Schema is the addresses flow's fields.
+	Schema flows.Schema
 }
 
 // Page is one page of a customer's addresses and how many the customer has.
@@ -74,8 +79,9 @@ type Store interface {
 	// Address reads one address of the owner. ErrNotFound when the address or a live owner
 	// is missing, ErrRevoked when the owner's token generation differs.
 	Address(ctx context.Context, o Owner, addressID string) (*Address, error)
-	// UpdateAddress writes new values over cur (same version) while the owner is live.
-	UpdateAddress(ctx context.Context, o Owner, cur *Address, values map[string]string, now time.Time) (*Address, error)
+	// UpdateAddress writes new values and custom values (all of them) over cur (same
+	// version) while the owner is live.
+	UpdateAddress(ctx context.Context, o Owner, cur *Address, values map[string]string, custom flows.Values, now time.Time) (*Address, error)
 	// DeleteAddress removes the address and uncounts it, atomically.
 	DeleteAddress(ctx context.Context, o Owner, addressID string) error
 	// Addresses lists a page of the owner's addresses, oldest first, with their number.

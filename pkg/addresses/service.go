@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -69,16 +70,19 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, 
 	if err != nil {
 		return nil, err
 	}
-	values, err := parse(body, "")
+	rules, err := s.rules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := s.checkMandatory(ctx, values, true)
+	values, custom, err := parse(body, "", rules.Schema, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := Missing(values, rules.Mandatory, true, "data").Err(); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	a := &Address{ID: id.NewOrdered(), CustomerID: customerID, Values: map[string]string{}, Version: 1, CreatedAt: now, UpdatedAt: now}
+	a := &Address{ID: id.NewOrdered(), CustomerID: customerID, Values: map[string]string{}, Custom: custom, Version: 1, CreatedAt: now, UpdatedAt: now}
 	for _, f := range Fields {
 		a.Values[f] = values[f]
 	}
@@ -111,11 +115,15 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	if !id.Valid(addressID) {
 		return nil, ErrNotFound
 	}
-	values, err := parse(body, addressID)
+	rules, err := s.rules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.checkMandatory(ctx, values, false); err != nil {
+	values, custom, err := parse(body, addressID, rules.Schema, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := Missing(values, rules.Mandatory, false, "data").Err(); err != nil {
 		return nil, err
 	}
 	cur, err := s.store.Address(ctx, o, addressID)
@@ -129,7 +137,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 			next[f] = v
 		}
 	}
-	a, err := s.store.UpdateAddress(ctx, o, cur, next, s.now())
+	a, err := s.store.UpdateAddress(ctx, o, cur, next, merge(cur.Custom, custom), s.now())
 	return a, explain(c, err)
 }
 
@@ -145,14 +153,20 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, address
 	return explain(c, s.store.DeleteAddress(ctx, o, addressID))
 }
 
-// checkMandatory reads the store's address rules and reports each mandatory field that
-// values leaves blank: on create (all) every one, on update only those values sets.
-func (s *Service) checkMandatory(ctx context.Context, values map[string]string, all bool) (Rules, error) {
-	rules, err := s.rules(ctx)
-	if err != nil {
-		return rules, err
+// merge is the custom values cur holds with those a patch names (nil removes one).
+func merge(cur, patch flows.Values) flows.Values {
+	out := flows.Values{}
+	for k, v := range cur {
+		out[k] = v
 	}
-	return rules, Missing(values, rules.Mandatory, all, "data").Err()
+	for k, v := range patch {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Missing reports each of the mandatory fields that values leaves blank (all: also those it
@@ -224,14 +238,17 @@ func fieldValue(o api.Object, k, source string, values map[string]string) *probl
 // echoed are members the API outputs; sent back as read, they are ignored.
 var echoed = map[string]bool{"id": true, "links": true, "meta": true, "relationships": true}
 
-// parse validates an address body and returns the fields it sets (null sets ""). pathID,
-// when set, must match a data.id the body carries. Address errors are 400s, one per problem.
-func parse(o api.Object, pathID string) (map[string]string, error) {
+// parse validates an address body and returns the fields it sets (null sets "") and the
+// custom values of schema's fields (on create with their defaults). pathID, when set, must
+// match a data.id the body carries. Address errors are 400s, one per problem.
+func parse(o api.Object, pathID string, schema flows.Schema, create bool) (map[string]string, flows.Values, error) {
 	values := map[string]string{}
 	var errs problem.List
-	if err := o.CheckMembers(1+len(echoed)+len(Fields), "an address"); err != nil {
-		return nil, err
+	if err := o.CheckMembers(1+len(echoed)+len(Fields)+len(schema.Fields), "an address"); err != nil {
+		return nil, nil, err
 	}
+	custom, cerrs := schema.Read(o, create, customBad)
+	errs = append(errs, cerrs...)
 	if t, _, _ := o.String("type"); t != "address" {
 		errs = append(errs, bad("type", "enum", `data.type must be one of the following: "address"`))
 	}
@@ -241,12 +258,15 @@ func parse(o api.Object, pathID string) (map[string]string, error) {
 		}
 	}
 	for _, k := range o.Keys() {
-		if k == "type" || echoed[k] {
+		if k == "type" || echoed[k] || schema.Has(k) {
 			continue
 		}
 		if err := fieldValue(o, k, "data", values); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return values, errs.Err()
+	return values, custom, errs.Err()
 }
+
+// customBad is the 400 of a custom field's bad value.
+func customBad(source, detail string) *problem.Error { return api.BadMember(source, "invalid", detail) }

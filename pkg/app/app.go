@@ -55,11 +55,21 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 	}
 	st := store.New(db, cfg.TableName).WithCursorKey(cfg.SigningKey)
 	set := settings.NewService(st, cfg.SettingsTTL)
+	// Custom fields, from a cache bounded like the settings'.
+	schemas := flows.NewSchemas(st, cfg.SettingsTTL)
+	schemaOf := func(flow string) func(context.Context) (flows.Schema, error) {
+		return func(ctx context.Context) (flows.Schema, error) { return schemas.For(ctx, flow) }
+	}
 	// Address writes obey the cached settings: a change made elsewhere reaches them within
 	// SETTINGS_CACHE_SECONDS.
 	addressRules := func(ctx context.Context) (addresses.Rules, error) {
 		s, err := set.Current(ctx)
-		return s.AddressRules(), err
+		if err != nil {
+			return addresses.Rules{}, err
+		}
+		r := s.AddressRules()
+		r.Schema, err = schemas.For(ctx, flows.Addresses)
+		return r, err
 	}
 	// Carts are priced in the store's currency, from the same cache.
 	storeCurrency := func(ctx context.Context) (money.Currency, error) {
@@ -76,11 +86,6 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		}
 		c, err := s.Money()
 		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c}, err
-	}
-	// Custom fields, from a cache bounded like the settings'.
-	schemas := flows.NewSchemas(st, cfg.SettingsTTL)
-	schemaOf := func(flow string) func(context.Context) (flows.Schema, error) {
-		return func(ctx context.Context) (flows.Schema, error) { return schemas.For(ctx, flow) }
 	}
 	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge,
 		Schema: schemaOf(flows.Customers)})

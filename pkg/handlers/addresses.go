@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 )
 
 // addressView is an address as the API shows it: every field, unset ones as "".
@@ -48,15 +49,10 @@ func viewAddress(r *api.Request, a *addresses.Address) addressView {
 	}
 }
 
-// address renders an address, or the error that came instead.
-func address(r *api.Request, status int) func(*addresses.Address, error) (api.Response, error) {
-	return func(a *addresses.Address, err error) (api.Response, error) {
-		if err != nil {
-			return api.Response{}, err
-		}
-		return api.Data(status, viewAddress(r, a))
-	}
-}
+// addressKind is how addresses are shown, custom fields included.
+var addressKind = kind[*addresses.Address]{flow: flows.Addresses,
+	view:   func(r *api.Request, a *addresses.Address) any { return viewAddress(r, a) },
+	custom: func(a *addresses.Address) flows.Values { return a.Custom }}
 
 // ListAddresses is GET /v2/customers/{customerId}/addresses. The caller is authorized
 // before the query is read.
@@ -80,9 +76,9 @@ func ListAddresses(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		views := make([]addressView, len(list.Addresses))
-		for i, a := range list.Addresses {
-			views[i] = viewAddress(r, a)
+		views, err := addressKind.all(ctx, d, r, list.Addresses)
+		if err != nil {
+			return api.Response{}, err
 		}
 		return api.List(r, views, page, api.Result{Total: list.Total, Exact: true, Next: list.Next})
 	})
@@ -91,21 +87,21 @@ func ListAddresses(d *app.Deps) api.HandlerFunc {
 // CreateAddress is POST /v2/customers/{customerId}/addresses.
 func CreateAddress(d *app.Deps) api.HandlerFunc {
 	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return address(r, http.StatusCreated)(d.Addresses.Create(ctx, c, r.Param("customerId"), body))
+		return addressKind.one(ctx, d, r, http.StatusCreated)(d.Addresses.Create(ctx, c, r.Param("customerId"), body))
 	})
 }
 
 // GetAddress is GET /v2/customers/{customerId}/addresses/{addressId}.
 func GetAddress(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		return address(r, http.StatusOK)(d.Addresses.Get(ctx, c, r.Param("customerId"), r.Param("addressId")))
+		return addressKind.one(ctx, d, r, http.StatusOK)(d.Addresses.Get(ctx, c, r.Param("customerId"), r.Param("addressId")))
 	})
 }
 
 // UpdateAddress is PUT /v2/customers/{customerId}/addresses/{addressId}, a partial update.
 func UpdateAddress(d *app.Deps) api.HandlerFunc {
 	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return address(r, http.StatusOK)(d.Addresses.Update(ctx, c, r.Param("customerId"), r.Param("addressId"), body))
+		return addressKind.one(ctx, d, r, http.StatusOK)(d.Addresses.Update(ctx, c, r.Param("customerId"), r.Param("addressId"), body))
 	})
 }
 

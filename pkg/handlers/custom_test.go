@@ -167,3 +167,42 @@ func TestCustomerRequiredField(t *testing.T) {
 	expectInvalid(t, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
 		Body: `{"data":{"type":"customer","consent":null}}`}), "data.consent", "cannot be null")
 }
+
+// Addresses take their flow's fields the same way; bad values are 400s, as every address
+// error is.
+func TestAddressCustomFields(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("addresses")
+	expect(t, h.fieldCall(flow, `"slug":"address-priority","field_type":"integer","default":1,"validation_rules":[{"type":"between","options":{"from":1,"to":9}}]`), 201)
+	expect(t, h.fieldCall(flow, `"slug":"gate_code","field_type":"string","omit_null":true`), 201)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	token := withCustomer(h.implicit, h.customerToken("ron@example.com"))
+	path := map[string]string{"customerId": ron}
+	withCustom := strings.Replace(anAddress, `"type":"address",`, `"type":"address","gate_code":"1234",`, 1)
+	r := h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: path, Headers: token, Body: withCustom})
+	expect(t, r, 201)
+	a := data(r)
+	if a["address-priority"] != 1.0 || a["gate_code"] != "1234" || a["line_1"] != "1 Pawnee Way" {
+		t.Errorf("created %v", a)
+	}
+	path["addressId"] = a["id"].(string)
+	r = h.do(req{Route: "PUT /v2/customers/{customerId}/addresses/{addressId}", Path: path, Headers: token,
+		Body: `{"data":{"type":"address","address-priority":12,"gate_code":5}}`})
+	expect(t, r, 400)
+	if e := errorsOf(t, r); len(e) != 2 || e[0]["source"] != "data.address-priority" || e[1]["source"] != "data.gate_code" {
+		t.Errorf("errors %v", e)
+	}
+	r = h.do(req{Route: "PUT /v2/customers/{customerId}/addresses/{addressId}", Path: path, Headers: token,
+		Body: `{"data":{"type":"address","address-priority":3,"gate_code":null,"city":"Eagleton"}}`})
+	expect(t, r, 200)
+	if u := data(r); u["address-priority"] != 3.0 || u["city"] != "Eagleton" {
+		t.Errorf("updated %v", u)
+	} else if _, ok := u["gate_code"]; ok {
+		t.Errorf("a cleared omit_null field shows: %v", u)
+	}
+	list := h.do(req{Route: "GET /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": ron}, Headers: token})
+	expect(t, list, 200)
+	if rows := list.JSON["data"].([]any); len(rows) != 1 || rows[0].(map[string]any)["address-priority"] != 3.0 {
+		t.Errorf("listed %s", list.Body)
+	}
+}

@@ -5,7 +5,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -99,32 +98,14 @@ func DeleteCustomer(d *app.Deps) api.HandlerFunc {
 	})
 }
 
-// customer renders a customer with its custom fields, or the error that came instead.
-func customer(ctx context.Context, d *app.Deps, status int) func(*customers.Customer, error) (api.Response, error) {
-	return func(c *customers.Customer, err error) (api.Response, error) {
-		if err != nil {
-			return api.Response{}, err
-		}
-		schema, err := d.Schemas.For(ctx, flows.Customers)
-		if err != nil {
-			return api.Response{}, err
-		}
-		return api.Data(status, extended(viewCustomer(c), schema.Render(c.Custom)))
-	}
-}
+// customerKind is how customers are shown, custom fields included.
+var customerKind = kind[*customers.Customer]{flow: flows.Customers,
+	view:   func(_ *api.Request, c *customers.Customer) any { return viewCustomer(c) },
+	custom: func(c *customers.Customer) flows.Values { return c.Custom }}
 
-// extended is v, which marshals to a JSON object, with the custom members after its own.
-func extended(v any, members []flows.Member) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil || len(members) == 0 || len(b) < 2 {
-		return b
-	}
-	out := append(make([]byte, 0, len(b)+64*len(members)), b[:len(b)-1]...)
-	for _, m := range members {
-		key, _ := json.Marshal(m.Slug)
-		out = append(append(append(append(out, ','), key...), ':'), m.Value...)
-	}
-	return append(out, '}')
+// customer renders a customer, or the error that came instead.
+func customer(ctx context.Context, d *app.Deps, status int) func(*customers.Customer, error) (api.Response, error) {
+	return customerKind.one(ctx, d, nil, status)
 }
 
 var customerSorts = []string{
@@ -162,13 +143,9 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		schema, err := d.Schemas.For(ctx, flows.Customers)
+		views, err := customerKind.all(ctx, d, r, res.Customers)
 		if err != nil {
 			return api.Response{}, err
-		}
-		views := make([]json.RawMessage, len(res.Customers))
-		for i, c := range res.Customers {
-			views[i] = extended(viewCustomer(c), schema.Render(c.Custom))
 		}
 		return api.List(r, views, page, api.Result{Total: res.Total, Exact: res.TotalExact, Next: res.Next})
 	})

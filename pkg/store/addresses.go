@@ -11,6 +11,7 @@ import (
 
 	"github.com/acme/customers/pkg/addresses"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 )
 
 // addressItem is an address as stored, in its customer's partition. Only non-empty fields
@@ -21,6 +22,7 @@ type addressItem struct {
 	ID         string            `dynamodbav:"id"`
 	CustomerID string            `dynamodbav:"customer_id"`
 	Fields     map[string]string `dynamodbav:"fields"`
+	Custom     map[string]any    `dynamodbav:"custom,omitempty"`
 	Version    int64             `dynamodbav:"version"`
 	CreatedAt  string            `dynamodbav:"created_at"`
 	UpdatedAt  string            `dynamodbav:"updated_at"`
@@ -36,17 +38,28 @@ func newAddressItem(a *addresses.Address) addressItem {
 		}
 	}
 	return addressItem{key: addressKey(a.CustomerID, a.ID), Type: typeAddress, ID: a.ID, CustomerID: a.CustomerID,
-		Fields: fields, Version: a.Version, CreatedAt: timeKey(a.CreatedAt), UpdatedAt: timeKey(a.UpdatedAt)}
+		Fields: fields, Custom: customMap(a.Custom), Version: a.Version, CreatedAt: timeKey(a.CreatedAt), UpdatedAt: timeKey(a.UpdatedAt)}
 }
 
 func (it *addressItem) address() *addresses.Address {
-	a := &addresses.Address{ID: it.ID, CustomerID: it.CustomerID, Values: map[string]string{}, Version: it.Version}
+	a := &addresses.Address{ID: it.ID, CustomerID: it.CustomerID, Values: map[string]string{}, Custom: it.Custom, Version: it.Version}
 	for _, f := range addresses.Fields {
 		a.Values[f] = it.Fields[f]
 	}
 	a.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
 	a.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
 	return a
+}
+
+// customMap is custom values as stored: a map by field id, nulls left out.
+func customMap(v flows.Values) map[string]any {
+	m := make(map[string]any, len(v))
+	for k, x := range v {
+		if x != nil {
+			m[k] = x
+		}
+	}
+	return m
 }
 
 // attrAddressCount is the profile's count of the customer's addresses.
@@ -166,9 +179,9 @@ func (s *Store) Address(ctx context.Context, o addresses.Owner, addressID string
 
 // UpdateAddress implements addresses.Store: one transaction checks the owner and writes the
 // address if it is still at cur's version.
-func (s *Store) UpdateAddress(ctx context.Context, o addresses.Owner, cur *addresses.Address, values map[string]string, now time.Time) (*addresses.Address, error) {
+func (s *Store) UpdateAddress(ctx context.Context, o addresses.Owner, cur *addresses.Address, values map[string]string, custom flows.Values, now time.Time) (*addresses.Address, error) {
 	next := *cur
-	next.Values, next.Version, next.UpdatedAt = values, cur.Version+1, now
+	next.Values, next.Custom, next.Version, next.UpdatedAt = values, custom, cur.Version+1, now
 	it := newAddressItem(&next)
 	fields, err := attributevalue.Marshal(it.Fields)
 	if err != nil {
@@ -176,6 +189,7 @@ func (s *Store) UpdateAddress(ctx context.Context, o addresses.Owner, cur *addre
 	}
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("fields"), expression.Value(fields)).
+			Set(expression.Name("custom"), expression.Value(customMap(next.Custom))).
 			Set(expression.Name("updated_at"), expression.Value(it.UpdatedAt)).
 			Set(expression.Name("version"), expression.Value(next.Version))).
 		WithCondition(expression.Name("version").Equal(expression.Value(cur.Version))).Build()
