@@ -137,7 +137,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 			next[f] = v
 		}
 	}
-	a, err := s.store.UpdateAddress(ctx, o, cur, next, merge(cur.Custom, custom), s.now())
+	a, err := s.store.UpdateAddress(ctx, o, cur, next, cur.Custom.Merge(custom), s.now())
 	return a, explain(c, err)
 }
 
@@ -151,22 +151,6 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, address
 		return ErrNotFound
 	}
 	return explain(c, s.store.DeleteAddress(ctx, o, addressID))
-}
-
-// merge is the custom values cur holds with those a patch names (nil removes one).
-func merge(cur, patch flows.Values) flows.Values {
-	out := flows.Values{}
-	for k, v := range cur {
-		out[k] = v
-	}
-	for k, v := range patch {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // Missing reports each of the mandatory fields that values leaves blank (all: also those it

@@ -85,7 +85,11 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 			return orders.Rules{}, err
 		}
 		c, err := s.Money()
-		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c}, err
+		if err != nil {
+			return orders.Rules{}, err
+		}
+		schema, err := schemas.For(ctx, flows.Orders)
+		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c, Schema: schema}, err
 	}
 	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge,
 		Schema: schemaOf(flows.Customers)})

@@ -199,17 +199,7 @@ func (p Patch) Apply(c *Customer, now time.Time) *Customer {
 		n.ExternalRef = p.ExternalRef
 	}
 	if len(p.Custom) > 0 {
-		n.Custom = flows.Values{}
-		for k, v := range c.Custom {
-			n.Custom[k] = v
-		}
-		for k, v := range p.Custom {
-			if v == nil {
-				delete(n.Custom, k)
-			} else {
-				n.Custom[k] = v
-			}
-		}
+		n.Custom = c.Custom.Merge(p.Custom)
 	}
 	n.Version++
 	n.UpdatedAt = now

@@ -31,6 +31,22 @@ func (s Schema) Field(slug string) *Field {
 // only the fields it names.
 type Values map[string]any
 
+// Merge is v with the values patch names (nil removes one), as a new map.
+func (v Values) Merge(patch Values) Values {
+	out := make(Values, len(v)+len(patch))
+	for k, x := range v {
+		out[k] = x
+	}
+	for k, x := range patch {
+		if x == nil {
+			delete(out, k)
+		} else {
+			out[k] = x
+		}
+	}
+	return out
+}
+
 // Read takes the members of a body that are the schema's fields (by slug) and checks each
 // value; the caller has already taken the resource's own members and reports the rest as
 // unknown. On create, an omitted field gets its default and a required one without a

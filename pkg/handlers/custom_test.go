@@ -206,3 +206,43 @@ func TestAddressCustomFields(t *testing.T) {
 		t.Errorf("listed %s", list.Body)
 	}
 }
+
+// Orders take their flow's fields at checkout and in staff updates (400s), and show them
+// wherever an order is shown.
+func TestOrderCustomFields(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("orders")
+	expect(t, h.fieldCall(flow, `"slug":"gift_message","field_type":"string","omit_null":true`), 201)
+	expect(t, h.fieldCall(flow, `"slug":"rush","field_type":"boolean","default":false`), 201)
+	ron := h.createCustomer("Ron", "ron@example.com")
+	token := withCustomer(h.implicit, h.customerToken("ron@example.com"))
+	h.put("gift", "Bacon", 1, 100)
+	bad := strings.Replace(checkoutBody(`{"id":"`+ron+`"}`), `{"data":{`, `{"data":{"rush":"yes","colour":"red",`, 1)
+	r := h.checkout("gift", token, bad)
+	expect(t, r, 400)
+	if e := errorsOf(t, r); len(e) != 2 || e[0]["source"] != "data.rush" || e[1]["source"] != "data.colour" {
+		t.Errorf("errors %v", e)
+	}
+	r = h.checkout("gift", token, strings.Replace(checkoutBody(`{"id":"`+ron+`"}`), `{"data":{`, `{"data":{"gift_message":"Happy birthday",`, 1))
+	expect(t, r, 201)
+	o := data(r)
+	if o["gift_message"] != "Happy birthday" || o["rush"] != false {
+		t.Errorf("checked out %v", o)
+	}
+	id := o["id"].(string)
+	r = h.updateOrder(id, bearer(h.admin), `{"data":{"type":"order","rush":true,"gift_message":null}}`)
+	expect(t, r, 200)
+	if u := data(r); u["rush"] != true {
+		t.Errorf("updated %v", u)
+	} else if _, ok := u["gift_message"]; ok {
+		t.Errorf("a cleared omit_null field shows: %v", u)
+	}
+	history := h.do(req{Route: "GET /v2/orders", Headers: token})
+	expect(t, history, 200)
+	if rows := history.JSON["data"].([]any); len(rows) != 1 || rows[0].(map[string]any)["rush"] != true {
+		t.Errorf("history %s", history.Body)
+	}
+	if got := data(h.getOrder(id)); got["rush"] != true {
+		t.Errorf("read %v", got)
+	}
+}

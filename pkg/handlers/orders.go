@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/orders"
 )
@@ -123,34 +124,29 @@ func addressFields(values map[string]string) map[string]string {
 	return out
 }
 
-// order renders an order, or the error that came instead.
-func order(status int) func(*orders.Order, error) (api.Response, error) {
-	return func(o *orders.Order, err error) (api.Response, error) {
-		if err != nil {
-			return api.Response{}, err
-		}
-		return api.Data(status, viewOrder(o))
-	}
-}
+// orderKind is how orders are shown, custom fields included.
+var orderKind = kind[*orders.Order]{flow: flows.Orders,
+	view:   func(_ *api.Request, o *orders.Order) any { return viewOrder(o) },
+	custom: func(o *orders.Order) flows.Values { return o.Custom }}
 
 // Checkout is POST /v2/carts/{cartId}/checkout.
 func Checkout(d *app.Deps) api.HandlerFunc {
 	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return order(http.StatusCreated)(d.Orders.Checkout(ctx, c, r.Param("cartId"), body))
+		return orderKind.one(ctx, d, r, http.StatusCreated)(d.Orders.Checkout(ctx, c, r.Param("cartId"), body))
 	})
 }
 
 // GetOrder is GET /v2/orders/{orderId}.
 func GetOrder(d *app.Deps) api.HandlerFunc {
 	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		return order(http.StatusOK)(d.Orders.Get(ctx, c, r.Param("orderId")))
+		return orderKind.one(ctx, d, r, http.StatusOK)(d.Orders.Get(ctx, c, r.Param("orderId")))
 	})
 }
 
 // UpdateOrder is PUT /v2/orders/{orderId}, a partial update by staff.
 func UpdateOrder(d *app.Deps) api.HandlerFunc {
 	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return order(http.StatusOK)(d.Orders.Update(ctx, c, r.Param("orderId"), body))
+		return orderKind.one(ctx, d, r, http.StatusOK)(d.Orders.Update(ctx, c, r.Param("orderId"), body))
 	})
 }
 
@@ -202,9 +198,9 @@ func ListOrders(d *app.Deps) api.HandlerFunc {
 		if err != nil {
 			return api.Response{}, err
 		}
-		views := make([]orderView, len(res.Orders))
-		for i, o := range res.Orders {
-			views[i] = viewOrder(o)
+		views, err := orderKind.all(ctx, d, r, res.Orders)
+		if err != nil {
+			return api.Response{}, err
 		}
 		return api.List(r, views, page, api.Result{Total: res.Total, Exact: res.Exact, Next: res.Next})
 	})

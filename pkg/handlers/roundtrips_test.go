@@ -69,6 +69,7 @@ func TestRoundTrips(t *testing.T) {
 	// Orders: carts to check out, and an order of Ron's to read.
 	h.put("rt-ron", "Bacon", 1, 100)
 	h.put("rt-guest", "Eggs", 1, 100)
+	h.put("rt-guest-cold", "Eggs", 1, 100)
 	h.put("rt-placed", "Ham", 1, 100)
 	// Owen is no other case's: his token stays good.
 	owen := h.createCustomer("Owen", "owen@example.com")
@@ -186,14 +187,19 @@ func TestRoundTrips(t *testing.T) {
 			Body: checkoutBody(`{"id":"` + owen + `"}`)}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
 		{"checkout, a guest", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-guest"), Headers: bearer(h.implicit),
 			Body: checkoutBody(`{"name":"Guest","email":"guest@example.com"}`)}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"checkout, settings not cached", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-guest-cold"), Headers: bearer(h.implicit),
+			Body: checkoutBody(`{"name":"Guest","email":"guest@example.com"}`)}, map[string]int{"GetItem": 2, "Query": 1, "TransactWriteItems": 1}, 0, true},
+		{"get order, fields not cached", req{Route: "GET /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin)},
+			map[string]int{"BatchGetItem": 1, "Query": 1}, 0, true},
 		{"get order, staff", req{Route: "GET /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin)}, map[string]int{"BatchGetItem": 1}, 0, false},
 		{"get order, its customer", req{Route: "GET /v2/orders/{orderId}", Path: order, Headers: asOwen}, map[string]int{"BatchGetItem": 1}, 0, false},
 		{"order items, staff", req{Route: "GET /v2/orders/{orderId}/items", Path: order, Headers: bearer(h.admin)}, map[string]int{"BatchGetItem": 1}, 0, false},
 		{"order items, its customer", req{Route: "GET /v2/orders/{orderId}/items", Path: order, Headers: asOwen},
 			map[string]int{"BatchGetItem": 1}, 0, false},
 		{"a customer's orders", req{Route: "GET /v2/orders", Headers: asOwen}, map[string]int{"Query": 1}, 0, false},
+		// Cold, an order endpoint also reads the orders flow's fields: one Query more.
 		{"a customer's orders, settings not cached", req{Route: "GET /v2/orders", Headers: asOwen},
-			map[string]int{"Query": 1, "GetItem": 1}, 0, true},
+			map[string]int{"Query": 1 + 1, "GetItem": 1}, 0, true},
 		{"every order, staff", req{Route: "GET /v2/orders", Headers: bearer(h.admin)}, map[string]int{"Query": 8, "BatchGetItem": 1}, 0, false},
 		{"one customer's orders, staff", req{Route: "GET /v2/orders", Query: "filter=eq(customer_id," + owen + ")", Headers: bearer(h.admin)},
 			map[string]int{"Query": 1}, 0, false},
@@ -206,7 +212,7 @@ func TestRoundTrips(t *testing.T) {
 		{"update a guest's order's shipping address", req{Route: "PUT /v2/orders/{orderId}", Path: guestOrder, Headers: bearer(h.admin),
 			Body: `{"data":{"type":"order","shipping_address":{"city":"Pawnee"}}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
 		{"update order's shipping address, settings not cached", req{Route: "PUT /v2/orders/{orderId}", Path: guestOrder, Headers: bearer(h.admin),
-			Body: `{"data":{"type":"order","shipping_address":{"city":"Eagleton"}}}`}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, true},
+			Body: `{"data":{"type":"order","shipping_address":{"city":"Eagleton"}}}`}, map[string]int{"GetItem": 2, "Query": 1, "TransactWriteItems": 1}, 0, true},
 		{"update order, its history erased", req{Route: "PUT /v2/orders/{orderId}", Path: erased, Headers: bearer(h.admin),
 			Body: `{"data":{"type":"order","external_ref":"late"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 2}, 0, false},
 		{"update order, refused", req{Route: "PUT /v2/orders/{orderId}", Path: order, Headers: bearer(h.admin),

@@ -11,6 +11,7 @@ import (
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
@@ -20,6 +21,7 @@ import (
 type Rules struct {
 	Mandatory []string       // address fields an order's addresses must have
 	Currency  money.Currency // the store currency orders are priced in
+	Schema    flows.Schema   // the orders flow's fields
 }
 
 // Service carries out the checkout and order endpoints' rules.
@@ -44,6 +46,7 @@ type checkoutInput struct {
 	billing, shipping map[string]string
 	externalRef       *string
 	orderNumber       *string
+	custom            flows.Values
 }
 
 // Checkout turns a cart into an order: for a registered customer (data.customer.id; a
@@ -56,7 +59,7 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 	if err != nil {
 		return nil, err
 	}
-	in, err := parseCheckout(o, rules.Mandatory)
+	in, err := parseCheckout(o, rules)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +111,7 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 		Fulfilment:  ShippingPending,
 		ExternalRef: in.externalRef,
 		OrderNumber: in.orderNumber,
+		Custom:      in.custom,
 		CartID:      cartID,
 		Version:     1,
 		CreatedAt:   now,
@@ -130,15 +134,18 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 var checkoutMembers = map[string]bool{"type": true, "customer": true, "billing_address": true,
 	"shipping_address": true, "external_ref": true, "order_number": true}
 
-// parseCheckout validates a checkout body; every problem is its own 400.
-func parseCheckout(o api.Object, mandatory []string) (checkoutInput, error) {
+// parseCheckout validates a checkout body (the orders flow's fields included, with their
+// defaults); every problem is its own 400.
+func parseCheckout(o api.Object, rules Rules) (checkoutInput, error) {
 	var in checkoutInput
-	if err := o.CheckMembers(len(checkoutMembers), "a checkout"); err != nil {
+	mandatory := rules.Mandatory
+	if err := o.CheckMembers(len(checkoutMembers)+len(rules.Schema.Fields), "a checkout"); err != nil {
 		return in, err
 	}
-	var errs problem.List
+	custom, errs := rules.Schema.Read(o, true, customBad)
+	in.custom = custom
 	for _, k := range o.Keys() {
-		if !checkoutMembers[k] {
+		if !checkoutMembers[k] && !rules.Schema.Has(k) {
 			errs = append(errs, bad("data."+problem.Quote(k), "unknown", "data."+problem.Quote(k)+" is not a checkout member"))
 		}
 	}
@@ -163,6 +170,9 @@ func parseCheckout(o api.Object, mandatory []string) (checkoutInput, error) {
 	}
 	return in, errs.Err()
 }
+
+// customBad is the 400 of a custom field's bad value.
+func customBad(source, detail string) *problem.Error { return bad(source, "invalid", detail) }
 
 func bad(source, title, detail string) *problem.Error {
 	return &problem.Error{Kind: problem.BadRequest, Title: title, Detail: detail, Source: source}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -54,6 +55,8 @@ type Order struct {
 	Version     int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Custom are the values of the orders flow's fields, by field id.
+	Custom flows.Values
 	// RedactedAt is when the scheduled cleanup replaced the personal data of a deleted
 	// customer's order with a marker (zero if it has not).
 	RedactedAt time.Time

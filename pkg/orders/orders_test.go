@@ -123,7 +123,7 @@ func TestParseCheckout(t *testing.T) {
 			[]string{"data.shipping_address", "data.shipping_address", "data.shipping_address", "data.shipping_address", "data.shipping_address"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := parseCheckout(decodeObject(t, tc.body), addresses.DefaultMandatory)
+			in, err := parseCheckout(decodeObject(t, tc.body), Rules{Mandatory: addresses.DefaultMandatory})
 			if tc.sources == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

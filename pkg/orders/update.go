@@ -3,11 +3,13 @@ package orders
 import (
 	"context"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -41,6 +43,8 @@ type Patch struct {
 	ExternalRef, OrderNumber    *Ref
 	// Shipping holds the shipping address fields the body sets ("" clears one).
 	Shipping map[string]string
+	// Custom are the orders flow's fields the body sets (nil clears one).
+	Custom flows.Values
 	// customer and billing are what the body sends back of the order's customer and billing
 	// address, which never change: the same as the order's, they are ignored.
 	customer, billing api.Object
@@ -68,15 +72,11 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string
 	if !id.Valid(orderID) {
 		return nil, ErrNotFound
 	}
-	var mandatory []string
-	if body.Has("shipping_address") {
-		rules, err := s.rules(ctx)
-		if err != nil {
-			return nil, err
-		}
-		mandatory = rules.Mandatory
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return nil, err
 	}
-	p, err := parseUpdate(body, orderID, mandatory)
+	p, err := parseUpdate(body, orderID, rules)
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +111,14 @@ var (
 // parseUpdate validates an update body; every problem is its own 400, named by its source.
 // mandatory are the store's mandatory address fields, which the shipping address may not
 // blank.
-func parseUpdate(o api.Object, orderID string, mandatory []string) (Patch, error) {
+func parseUpdate(o api.Object, orderID string, rules Rules) (Patch, error) {
 	var p Patch
-	if err := o.CheckMembers(2+len(updateMembers)+len(updateEchoed)+len(updateFixed), "an order update"); err != nil {
+	mandatory := rules.Mandatory
+	if err := o.CheckMembers(2+len(updateMembers)+len(updateEchoed)+len(updateFixed)+len(rules.Schema.Fields), "an order update"); err != nil {
 		return p, err
 	}
-	var errs problem.List
+	custom, errs := rules.Schema.Read(o, false, customBad)
+	p.Custom = custom
 	if t, _, _ := o.String("type"); t != "order" {
 		errs = append(errs, bad("data.type", "enum", `data.type must be "order"`))
 	}
@@ -174,7 +176,7 @@ func parseUpdate(o api.Object, orderID string, mandatory []string) (Patch, error
 				p.billing = obj
 			}
 		default:
-			if !updateEchoed[k] {
+			if !updateEchoed[k] && !rules.Schema.Has(k) {
 				errs = append(errs, bad("data."+problem.Quote(k), "unknown", "data."+problem.Quote(k)+" is not a member an order update takes"))
 			}
 		}
@@ -211,6 +213,9 @@ func (p Patch) apply(cur *Order) (*Order, error) {
 	}
 	if p.billing != nil && !unchanged(p.billing, fill(cur.Billing)) {
 		errs = append(errs, immutable("billing_address"))
+	}
+	if len(p.Custom) > 0 {
+		next.Custom = cur.Custom.Merge(p.Custom)
 	}
 	set(&next.Status, p.Status)
 	set(&next.Payment, p.Payment)
@@ -262,7 +267,7 @@ func set[T any](dst, v *T) {
 func same(cur, next *Order) bool {
 	return cur.Status == next.Status && cur.Payment == next.Payment && cur.Fulfilment == next.Fulfilment &&
 		sameRef(cur.ExternalRef, next.ExternalRef) && sameRef(cur.OrderNumber, next.OrderNumber) &&
-		maps.Equal(fill(cur.Shipping), next.Shipping)
+		maps.Equal(fill(cur.Shipping), next.Shipping) && reflect.DeepEqual(cur.Custom.Merge(nil), next.Custom.Merge(nil))
 }
 
 func sameRef(a, b *string) bool {

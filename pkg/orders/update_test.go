@@ -59,7 +59,7 @@ func TestUpdateRules(t *testing.T) {
 			if err := json.Unmarshal([]byte(`{"type":"order",`+c.body+`}`), &body); err != nil {
 				t.Fatal(err)
 			}
-			p, err := parseUpdate(body, "o", []string{"first_name"})
+			p, err := parseUpdate(body, "o", Rules{Mandatory: []string{"first_name"}})
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}

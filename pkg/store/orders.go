@@ -45,6 +45,7 @@ type orderItem struct {
 	CreatedAt     string            `dynamodbav:"created_at"`
 	UpdatedAt     string            `dynamodbav:"updated_at"`
 	RedactedAt    string            `dynamodbav:"redacted_at,omitempty"` // set by the erasure (erase.go) alone
+	Custom        map[string]any    `dynamodbav:"custom,omitempty"`
 	// The order (not its link) is in the staff list's indexes.
 	GSI7PK string `dynamodbav:"GSI7PK,omitempty"`
 	GSI7SK string `dynamodbav:"GSI7SK,omitempty"`
@@ -72,7 +73,7 @@ func newOrderItem(o *orders.Order) orderItem {
 		CustomerName: o.Customer.Name, CustomerEmail: o.Customer.Email, Billing: o.Billing, Shipping: o.Shipping,
 		LineIDs: o.LineIDs, Currency: o.Currency, Total: o.Total, Status: o.Status, Payment: o.Payment,
 		Fulfilment: o.Fulfilment, ExternalRef: o.ExternalRef, OrderNumber: o.OrderNumber, CartID: o.CartID,
-		Version: o.Version, CreatedAt: created, UpdatedAt: timeKey(o.UpdatedAt),
+		Version: o.Version, CreatedAt: created, UpdatedAt: timeKey(o.UpdatedAt), Custom: customMap(o.Custom),
 		GSI7PK: ordersPart(shardOf(o.ID)), GSI7SK: sortKey(created, o.ID),
 		GSI8PK: ordersPart(shardOf(ek)), GSI8SK: sortKey(ek, o.ID)}
 }
@@ -81,7 +82,7 @@ func (it *orderItem) order() *orders.Order {
 	o := &orders.Order{ID: it.ID, Customer: orders.Customer{ID: it.CustomerID, Name: it.CustomerName, Email: it.CustomerEmail},
 		Billing: it.Billing, Shipping: it.Shipping, LineIDs: it.LineIDs, Currency: it.Currency, Total: it.Total,
 		Status: it.Status, Payment: it.Payment, Fulfilment: it.Fulfilment, ExternalRef: it.ExternalRef,
-		OrderNumber: it.OrderNumber, CartID: it.CartID, Version: it.Version}
+		OrderNumber: it.OrderNumber, CartID: it.CartID, Version: it.Version, Custom: it.Custom}
 	o.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
 	o.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
 	if it.RedactedAt != "" {
@@ -172,7 +173,8 @@ func (s *Store) UpdateOrder(ctx context.Context, cur, next *orders.Order) error 
 		Set(expression.Name("shipping"), expression.Value(it.Fulfilment)).
 		Set(expression.Name("shipping_address"), expression.Value(shipping)).
 		Set(expression.Name("version"), expression.Value(it.Version)).
-		Set(expression.Name("updated_at"), expression.Value(it.UpdatedAt))
+		Set(expression.Name("updated_at"), expression.Value(it.UpdatedAt)).
+		Set(expression.Name("custom"), expression.Value(customMap(next.Custom)))
 	for _, ref := range []struct {
 		name  string
 		value *string
