@@ -1,9 +1,15 @@
 package customers
 
 import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/acme/customers/pkg/filter"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -18,24 +24,97 @@ var FilterSchema = filter.Schema{
 	"external_ref": {Kind: filter.String, Ops: []filter.Op{filter.Eq}, MaxLen: MaxExternalRefLen * 4},
 }
 
-// ParseFilter parses a raw filter parameter; a refused filter is a 400 saying why.
-func ParseFilter(raw string) (filter.Filter, error) {
+// customOps are the operators a custom field of each type takes.
+var customOps = map[flows.FieldType][]filter.Op{
+	flows.String:  {filter.Eq, filter.In, filter.Like, filter.ILike},
+	flows.Boolean: {filter.Eq},
+	flows.Integer: {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+	flows.Float:   {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+	flows.Date:    {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+}
+
+// customPrefix starts the Field of a parsed expression on a custom field:
+// custom/<field id>/<field type> (matches reads the value stored under the id).
+const customPrefix = "custom/"
+
+// ParseFilter parses a raw filter parameter over the built-in fields (FilterSchema) and the
+// custom fields of schema (the customers flow's, by slug); a refused filter is a 400 saying
+// why.
+func ParseFilter(raw string, schema flows.Schema) (filter.Filter, error) {
 	refuse := func(detail string) error {
 		return &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "filter",
 			Detail: "could not use the filter: " + detail}
 	}
-	f, err := filter.Parse(raw, FilterSchema)
+	fs := FilterSchema
+	if len(schema.Fields) > 0 {
+		fs = maps.Clone(FilterSchema)
+		for _, f := range schema.Fields {
+			fs[f.Slug] = filter.Field{Kind: filter.String, Ops: customOps[f.Type], MaxLen: 4 * flows.MaxTextValue}
+		}
+	}
+	f, err := filter.Parse(raw, fs)
 	if err != nil {
 		return nil, refuse(err.Error())
 	}
-	for _, e := range f {
+	for i, e := range f {
 		for _, v := range e.Values {
 			if e.Field == "id" && v == "" {
 				return nil, refuse("an id value is empty")
 			}
 		}
+		field := schema.Field(e.Field)
+		if _, builtin := FilterSchema[e.Field]; builtin || field == nil {
+			continue
+		}
+		for _, v := range e.Values {
+			if e.Op != filter.Like && e.Op != filter.ILike && !filterValue(field.Type, v) {
+				return nil, refuse(fmt.Sprintf("%q is not a %s value of %s", v, field.Type, e.Field))
+			}
+		}
+		f[i].Field = customPrefix + field.ID + "/" + string(field.Type)
 	}
 	return f, nil
+}
+
+// filterValue reports whether v, a filter's text, is a value of type t.
+func filterValue(t flows.FieldType, v string) bool {
+	switch t {
+	case flows.Integer:
+		_, err := strconv.ParseInt(v, 10, 64)
+		return err == nil
+	case flows.Float:
+		x, err := strconv.ParseFloat(v, 64)
+		return err == nil && !math.IsInf(x, 0) && !math.IsNaN(x)
+	case flows.Boolean:
+		return v == "true" || v == "false"
+	case flows.Date:
+		return flows.IsDate(v)
+	}
+	return true
+}
+
+// matchCustom applies e to a stored custom value v of type t (a missing value matches
+// nothing).
+func matchCustom(v any, t flows.FieldType, e filter.Expr) bool {
+	switch x := v.(type) {
+	case string:
+		if t == flows.Date {
+			return compare(strings.Compare(x, e.Values[0]), e.Op)
+		}
+		return filter.MatchText(x, e, false)
+	case bool:
+		return strconv.FormatBool(x) == e.Values[0]
+	case float64, int64:
+		want, _ := strconv.ParseFloat(e.Values[0], 64)
+		n := float64(0)
+		if i, ok := x.(int64); ok {
+			n = float64(i)
+		} else {
+			n = x.(float64)
+		}
+		return compare(cmp.Compare(n, want), e.Op)
+	}
+	return false
 }
 
 // Matches reports whether c satisfies every expression of f.
@@ -62,6 +141,10 @@ func matches(c *Customer, e filter.Expr) bool {
 		return filter.MatchTime(c.CreatedAt, e)
 	case "updated_at":
 		return filter.MatchTime(c.UpdatedAt, e)
+	}
+	if ref, ok := strings.CutPrefix(e.Field, customPrefix); ok {
+		id, t, _ := strings.Cut(ref, "/")
+		return matchCustom(c.Custom[id], flows.FieldType(t), e)
 	}
 	return false
 }

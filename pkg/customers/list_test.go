@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acme/customers/pkg/filter"
+	"github.com/acme/customers/pkg/flows"
 )
 
 // maxSortKey is DynamoDB's limit on a sort key, in bytes.
@@ -36,7 +37,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		got, err := ParseFilter(raw)
+		got, err := ParseFilter(raw, flows.Schema{})
 		if err != nil {
 			return
 		}

@@ -171,7 +171,7 @@ func (p *parser) word() string {
 	start := p.i
 	for !p.done() {
 		c := p.s[p.i]
-		if c == '_' || c == '.' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+		if c == '_' || c == '.' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
 			p.i++
 			continue
 		}

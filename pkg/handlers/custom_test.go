@@ -246,3 +246,78 @@ func TestOrderCustomFields(t *testing.T) {
 		t.Errorf("read %v", got)
 	}
 }
+
+// Customers filter on their custom fields with the customer grammar, row by row within the
+// list engine's budget (never a Scan).
+func TestCustomerCustomFilter(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("customers")
+	for _, members := range []string{
+		`"slug":"tier","field_type":"string"`, `"slug":"points","field_type":"integer"`, `"slug":"vip","field_type":"boolean"`,
+		`"slug":"birthday","field_type":"date"`, `"slug":"discount","field_type":"float"`, `"slug":"crm-id","field_type":"string"`,
+	} {
+		expect(t, h.fieldCall(flow, members), 201)
+	}
+	people := map[string]string{
+		"ann":   `"tier":"gold","points":50,"vip":true,"birthday":"1980-05-01","discount":0.25,"crm-id":"A-1"`,
+		"ben":   `"tier":"silver","points":10,"vip":false,"birthday":"1975-01-01","discount":0.5`,
+		"cat":   `"tier":"Gold","points":0,"birthday":"1990-12-31 08:00:00"`,
+		"dan":   `"tier":"bronze","points":-5,"vip":true,"discount":0.75`,
+		"eve":   `"points":11`,
+		"frank": ``,
+	}
+	for name, members := range people {
+		if members != "" {
+			members = "," + members
+		}
+		expect(t, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+			Body: `{"data":{"type":"customer","name":"` + name + `","email":"` + name + `@example.com"` + members + `}}`}), 201)
+	}
+	for filter, want := range map[string]string{
+		"eq(tier,gold)":                           "ann",
+		"in(tier,gold,silver)":                    "ann,ben",
+		"like(tier,*old)":                         "ann,cat",
+		"ilike(tier,GO*)":                         "ann,cat",
+		"eq(vip,true)":                            "ann,dan",
+		"eq(vip,false)":                           "ben",
+		"gt(points,10)":                           "ann,eve",
+		"le(points,10)":                           "ben,cat,dan",
+		"eq(points,0)":                            "cat",
+		"ge(birthday,1980-01-01)":                 "ann,cat",
+		"lt(birthday,1980-01-01)":                 "ben",
+		"lt(discount,0.5)":                        "ann",
+		"ge(discount,0.5)":                        "ben,dan",
+		"eq(crm-id,A-1)":                          "ann",
+		"eq(tier,gold):gt(points,100)":            "",
+		"gt(points,-10):like(name,*a*)":           "ann,cat,dan", // frank has no points: no match
+		"ilike(tier,*):eq(email,ben@example.com)": "ben",
+	} {
+		h.db.Calls().Reset()
+		r := h.do(req{Route: "GET /v2/customers", Query: "sort=name&filter=" + filter, Headers: bearer(h.admin)})
+		expect(t, r, 200)
+		var got []string
+		for _, row := range r.JSON["data"].([]any) {
+			got = append(got, row.(map[string]any)["name"].(string))
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s: %v, want %s", filter, got, want)
+		}
+		if n := h.db.Calls().ByOp()["Scan"]; n != 0 {
+			t.Errorf("%s: %d Scans", filter, n)
+		}
+	}
+	for filter, says := range map[string]string{
+		"eq(points,ten)":    `"ten" is not a integer value of points`,
+		"gt(tier,a)":        "operator gt is not allowed on tier",
+		"like(vip,t*)":      "operator like is not allowed on vip",
+		"eq(loyalty,gold)":  `unknown field "loyalty"`,
+		"eq(birthday,1980)": "not a date value of birthday",
+		"eq(vip,yes)":       "not a boolean value of vip",
+	} {
+		r := h.do(req{Route: "GET /v2/customers", Query: "filter=" + filter, Headers: bearer(h.admin)})
+		expect(t, r, 400)
+		if d := errorsOf(t, r)[0]["detail"].(string); !strings.Contains(d, says) {
+			t.Errorf("%s: %q, want it to say %q", filter, d, says)
+		}
+	}
+}

@@ -123,7 +123,11 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 		if raw, ok, err := r.RawQuery("filter"); err != nil {
 			return api.Response{}, err
 		} else if ok {
-			if q.Filter, err = customers.ParseFilter(raw); err != nil {
+			schema, err := d.Schemas.For(ctx, flows.Customers)
+			if err != nil {
+				return api.Response{}, err
+			}
+			if q.Filter, err = customers.ParseFilter(raw, schema); err != nil {
 				return api.Response{}, err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 )
 
 // TestRangeOnTimes: time keys run from year 1 to the end of year 9999. A bound past every
@@ -39,7 +40,7 @@ func TestRangeOnTimes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.filter+" on "+string(c.field), func(t *testing.T) {
-			f, err := customers.ParseFilter(c.filter)
+			f, err := customers.ParseFilter(c.filter, flows.Schema{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +63,7 @@ func TestRangeOnTimes(t *testing.T) {
 // of sort, direction and filter; positions; matches passed), so that links.next made by a
 // function of the previous deployment still opens.
 func TestCursorFormat(t *testing.T) {
-	f, err := customers.ParseFilter("like(name,*son*):gt(created_at,2024-01-01)")
+	f, err := customers.ParseFilter("like(name,*son*):gt(created_at,2024-01-01)", flows.Schema{})
 	if err != nil {
 		t.Fatal(err)
 	}
