@@ -47,8 +47,6 @@ type Rules struct {
 	Mandatory []string
 	// MaxPerCustomer caps a customer's addresses; 0 is no cap.
 	MaxPerCustomer int
-	// Schema is the addresses flow's fields.
-	Schema flows.Schema
 }
 
 // Page is one page of a customer's addresses and how many the customer has.

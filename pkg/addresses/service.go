@@ -22,15 +22,20 @@ const (
 
 // Service carries out the address endpoints' rules.
 type Service struct {
-	store Store
-	rules func(context.Context) (Rules, error)
-	now   func() time.Time
+	store   Store
+	schemas *flows.Schemas
+	rules   func(context.Context) (Rules, error)
+	now     func() time.Time
 }
 
-// NewService wires a Service; rules returns the store's current address rules.
-func NewService(s Store, rules func(context.Context) (Rules, error)) *Service {
-	return &Service{store: s, rules: rules, now: func() time.Time { return time.Now().UTC() }}
+// NewService wires a Service; rules returns the store's current address rules, schemas
+// the addresses flow's fields.
+func NewService(s Store, rules func(context.Context) (Rules, error), schemas *flows.Schemas) *Service {
+	return &Service{store: s, rules: rules, schemas: schemas, now: func() time.Time { return time.Now().UTC() }}
 }
+
+// isMember reports a member of an address body that is not a custom field.
+func isMember(k string) bool { return k == "type" || echoed[k] || IsField(k) }
 
 // owner authorises caller on customerID's addresses and returns the write guard. An id that
 // cannot exist is a 404 without a database call.
@@ -74,7 +79,11 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, 
 	if err != nil {
 		return nil, err
 	}
-	values, custom, err := parse(body, "", rules.Schema, true)
+	schema, err := s.schemas.ForBody(ctx, flows.Addresses, body, isMember)
+	if err != nil {
+		return nil, err
+	}
+	values, custom, err := parse(body, "", schema, true)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +128,11 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	if err != nil {
 		return nil, err
 	}
-	values, custom, err := parse(body, addressID, rules.Schema, false)
+	schema, err := s.schemas.ForBody(ctx, flows.Addresses, body, isMember)
+	if err != nil {
+		return nil, err
+	}
+	values, custom, err := parse(body, addressID, schema, false)
 	if err != nil {
 		return nil, err
 	}

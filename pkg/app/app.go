@@ -57,9 +57,6 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 	set := settings.NewService(st, cfg.SettingsTTL)
 	// Custom fields, from a cache bounded like the settings'.
 	schemas := flows.NewSchemas(st, cfg.SettingsTTL)
-	schemaOf := func(flow string) func(context.Context) (flows.Schema, error) {
-		return func(ctx context.Context) (flows.Schema, error) { return schemas.For(ctx, flow) }
-	}
 	// Address writes obey the cached settings: a change made elsewhere reaches them within
 	// SETTINGS_CACHE_SECONDS.
 	addressRules := func(ctx context.Context) (addresses.Rules, error) {
@@ -67,9 +64,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		if err != nil {
 			return addresses.Rules{}, err
 		}
-		r := s.AddressRules()
-		r.Schema, err = schemas.For(ctx, flows.Addresses)
-		return r, err
+		return s.AddressRules(), nil
 	}
 	// Carts are priced in the store's currency, from the same cache.
 	storeCurrency := func(ctx context.Context) (money.Currency, error) {
@@ -88,19 +83,18 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		if err != nil {
 			return orders.Rules{}, err
 		}
-		schema, err := schemas.For(ctx, flows.Orders)
-		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c, Schema: schema}, err
+		return orders.Rules{Mandatory: s.AddressMandatoryFields, Currency: c}, nil
 	}
 	cust := customers.NewService(st, passwords, tokens, customers.Rules{Login: LoginPolicy(cfg), ReauthMaxAge: cfg.ReauthMaxAge,
-		Schema: schemaOf(flows.Customers)})
+		Schemas: schemas})
 	return &Deps{
 		Config:    cfg,
 		Tokens:    tokens,
 		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
 		Customers: cust,
-		Addresses: addresses.NewService(st, addressRules),
+		Addresses: addresses.NewService(st, addressRules, schemas),
 		Carts:     carts.NewService(st, storeCurrency),
-		Orders:    orders.NewService(st, cust, orderRules),
+		Orders:    orders.NewService(st, cust, orderRules, schemas),
 		Settings:  set,
 		Flows:     flows.NewService(st, schemas.Forget),
 		Schemas:   schemas,

@@ -17,9 +17,10 @@ type Value[T any] struct {
 	ttl  time.Duration
 	now  func() time.Time
 
-	mu      sync.Mutex
-	v       T
-	fetched time.Time
+	mu        sync.Mutex
+	v         T
+	fetched   time.Time
+	refreshed time.Time // when Refresh last loaded
 }
 
 // New returns a Value that load fills, at most ttl old when Get returns it (0: read every
@@ -36,6 +37,25 @@ func (c *Value[T]) Get(ctx context.Context) (T, error) {
 	if !c.fetched.IsZero() && c.now().Sub(c.fetched) < c.ttl {
 		return c.v, nil
 	}
+	v, err := c.load(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.v, c.fetched = v, c.now()
+	return v, nil
+}
+
+// Refresh loads the value again unless the last Refresh that did was less than minAge ago
+// (loads by Get do not count): however often callers want it fresh, it is loaded for them
+// at most once per minAge.
+func (c *Value[T]) Refresh(ctx context.Context, minAge time.Duration) (T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.refreshed.IsZero() && c.now().Sub(c.refreshed) < minAge {
+		return c.v, nil
+	}
+	c.refreshed = c.now()
 	v, err := c.load(ctx)
 	if err != nil {
 		var zero T

@@ -76,3 +76,28 @@ func TestConcurrentColdGet(t *testing.T) {
 		t.Errorf("%d loads by 8 concurrent cold callers, want 1", loads)
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	stored, loads := 1, 0
+	c := New(time.Hour, func(context.Context) (int, error) { loads++; return stored, nil })
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	ctx := context.Background()
+	c.Get(ctx)
+	stored = 2
+	if v, _ := c.Refresh(ctx, time.Second); v != 2 || loads != 2 {
+		t.Errorf("a first refresh: %d after %d loads", v, loads)
+	}
+	stored = 3
+	now = now.Add(999 * time.Millisecond)
+	if v, _ := c.Refresh(ctx, time.Second); v != 2 || loads != 2 {
+		t.Errorf("a refresh within minAge of the last: %d after %d loads", v, loads)
+	}
+	now = now.Add(time.Millisecond)
+	if v, _ := c.Refresh(ctx, time.Second); v != 3 || loads != 3 {
+		t.Errorf("a refresh minAge after the last: %d after %d loads", v, loads)
+	}
+	if v, _ := c.Get(ctx); v != 3 || loads != 3 {
+		t.Errorf("a refreshed value is cached: %d after %d loads", v, loads)
+	}
+}

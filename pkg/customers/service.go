@@ -22,8 +22,8 @@ type Service struct {
 	// reauthAge is how recent a customer token must be to change credentials without the
 	// current password.
 	reauthAge time.Duration
-	// schema is the customers flow's fields now (cached; never nil).
-	schema func(context.Context) (flows.Schema, error)
+	// schemas are the core flows' fields (the customers flow's are read).
+	schemas *flows.Schemas
 }
 
 // Rules are the service's tunable rules.
@@ -32,18 +32,14 @@ type Rules struct {
 	// ReauthMaxAge: a customer token at most this old may change its customer's email or
 	// password without data.current_password.
 	ReauthMaxAge time.Duration
-	// Schema gives the customers flow's fields (nil: none).
-	Schema func(context.Context) (flows.Schema, error)
+	// Schemas gives the customers flow's fields (nil: none).
+	Schemas *flows.Schemas
 }
 
 // NewService wires a Service.
 func NewService(s Store, p *auth.Passwords, t *auth.Tokens, r Rules) *Service {
-	schema := r.Schema
-	if schema == nil {
-		schema = func(context.Context) (flows.Schema, error) { return flows.Schema{}, nil }
-	}
 	return &Service{store: s, passwords: p, tokens: t, now: func() time.Time { return time.Now().UTC() },
-		login: r.Login, reauthAge: r.ReauthMaxAge, schema: schema}
+		login: r.Login, reauthAge: r.ReauthMaxAge, schemas: r.Schemas}
 }
 
 // Passwords is the service's password hasher (functions that check passwords prepare it
@@ -100,7 +96,7 @@ func checkLive(c auth.Caller, cust *Customer, err error) (*Customer, error) {
 // Create signs a customer up. Any access token may (a storefront registers shoppers with
 // its implicit token).
 func (s *Service) Create(ctx context.Context, o api.Object) (*Customer, error) {
-	schema, err := s.schema(ctx)
+	schema, err := s.schemas.ForBody(ctx, flows.Customers, o, isMember)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +155,7 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 	if !id.Valid(customerID) {
 		return nil, ErrNotFound
 	}
-	schema, err := s.schema(ctx)
+	schema, err := s.schemas.ForBody(ctx, flows.Customers, o, isMember)
 	if err != nil {
 		return nil, err
 	}

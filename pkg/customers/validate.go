@@ -43,6 +43,9 @@ var echoed = map[string]bool{"id": true, "meta": true, "links": true, "relations
 var attributes = map[string]bool{"type": true, "name": true, "email": true, "password": true,
 	"current_password": true, "external_ref": true}
 
+// isMember reports a member of a customer body that is not a custom field.
+func isMember(k string) bool { return attributes[k] || echoed[k] }
+
 // maxMembers is the most members a customer body can have, custom fields aside.
 var maxMembers = len(attributes) + len(echoed)
 

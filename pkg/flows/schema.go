@@ -163,13 +163,54 @@ func NewSchemas(s Store, ttl time.Duration) *Schemas {
 	return sc
 }
 
-// For returns the schema of the core flow slug (empty for any other).
+// For returns the schema of the core flow slug (empty for any other, or on a nil Schemas).
 func (sc *Schemas) For(ctx context.Context, slug string) (Schema, error) {
-	c, ok := sc.byFlow[slug]
+	c, ok := sc.cached(slug)
 	if !ok {
 		return Schema{}, nil
 	}
 	return c.Get(ctx)
+}
+
+func (sc *Schemas) cached(slug string) (*cache.Value[Schema], bool) {
+	if sc == nil {
+		return nil, false
+	}
+	c, ok := sc.byFlow[slug]
+	return c, ok
+}
+
+// freshness bounds how often a body naming an unknown member makes a process read a flow's
+// fields again: once a second.
+const freshness = time.Second
+
+// ForBody is the schema of the core flow slug to read body with: the cached one, unless the
+// body names a member that is neither one of the resource's own (builtin) nor a field of
+// it, which may be a field created through another process within the cache's TTL: then
+// the fields are read again (at most once a second), so that a new field is taken at once
+// and the 400 or 422 about an unknown member is never the cache's.
+func (sc *Schemas) ForBody(ctx context.Context, slug string, body api.Object, builtin func(string) bool) (Schema, error) {
+	schema, err := sc.For(ctx, slug)
+	if err != nil {
+		return schema, err
+	}
+	for k := range body {
+		if !builtin(k) && !schema.Has(k) {
+			return sc.Fresh(ctx, slug)
+		}
+	}
+	return schema, nil
+}
+
+// Fresh reads the fields of the core flow slug again, unless this process did less than a
+// second ago (then it gives the cached ones): for a request that names a field the cache
+// may not have yet.
+func (sc *Schemas) Fresh(ctx context.Context, slug string) (Schema, error) {
+	c, ok := sc.cached(slug)
+	if !ok {
+		return Schema{}, nil
+	}
+	return c.Refresh(ctx, freshness)
 }
 
 // Forget drops the cached schema of flow slug (after a change through this process).

@@ -321,3 +321,28 @@ func TestCustomerCustomFilter(t *testing.T) {
 		}
 	}
 }
+
+// A field created through one process is taken at once by another whose cache is warm: a
+// body naming a member its cached fields do not know makes it read them again.
+func TestNewFieldAcrossProcesses(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("customers")
+	_, other := h.on(h.cfg, h.db.Client) // another process, its cache warmed below
+	expect(t, h.doWith(other, req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com"}}`}), 201)
+	h.createField(flow, "tier", `"string"`) // through the first process
+	r := h.doWith(other, req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Ron","email":"ron@example.com","tier":"gold"}}`})
+	expect(t, r, 201)
+	if data(r)["tier"] != "gold" {
+		t.Errorf("created %v", data(r))
+	}
+	// A member that is no field at all is still refused, after one more read at most.
+	h.db.Calls().Reset()
+	r = h.doWith(other, req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Tom","email":"tom@example.com","colour":"red"}}`})
+	expectInvalid(t, r, "data.colour", "not a customer attribute")
+	if n := h.db.Calls().ByOp()["Query"]; n > 1 {
+		t.Errorf("%d reads of the fields for one unknown member", n)
+	}
+}

@@ -128,6 +128,13 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 				return api.Response{}, err
 			}
 			if q.Filter, err = customers.ParseFilter(raw, schema); err != nil {
+				// Maybe a field created through another process: read the fields again, once.
+				if schema, err = d.Schemas.Fresh(ctx, flows.Customers); err != nil {
+					return api.Response{}, err
+				}
+				q.Filter, err = customers.ParseFilter(raw, schema)
+			}
+			if err != nil {
 				return api.Response{}, err
 			}
 		}

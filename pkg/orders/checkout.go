@@ -21,7 +21,7 @@ import (
 type Rules struct {
 	Mandatory []string       // address fields an order's addresses must have
 	Currency  money.Currency // the store currency orders are priced in
-	Schema    flows.Schema   // the orders flow's fields
+	Schema    flows.Schema   // the orders flow's fields (the service fills it in)
 }
 
 // Service carries out the checkout and order endpoints' rules.
@@ -29,12 +29,13 @@ type Service struct {
 	store     Store
 	customers *customers.Service
 	rules     func(context.Context) (Rules, error)
+	schemas   *flows.Schemas
 	now       func() time.Time
 }
 
 // NewService wires a Service; rules returns the store's current settings.
-func NewService(s Store, c *customers.Service, rules func(context.Context) (Rules, error)) *Service {
-	return &Service{store: s, customers: c, rules: rules, now: func() time.Time { return time.Now().UTC() }}
+func NewService(s Store, c *customers.Service, rules func(context.Context) (Rules, error), schemas *flows.Schemas) *Service {
+	return &Service{store: s, customers: c, rules: rules, schemas: schemas, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // MaxRefLen bounds external_ref and order_number (the original: 64 characters).
@@ -57,6 +58,9 @@ type checkoutInput struct {
 func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID string, o api.Object) (*Order, error) {
 	rules, err := s.rules(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if rules.Schema, err = s.schemas.ForBody(ctx, flows.Orders, o, func(k string) bool { return checkoutMembers[k] }); err != nil {
 		return nil, err
 	}
 	in, err := parseCheckout(o, rules)

@@ -76,6 +76,9 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string
 	if err != nil {
 		return nil, err
 	}
+	if rules.Schema, err = s.schemas.ForBody(ctx, flows.Orders, body, isUpdateMember); err != nil {
+		return nil, err
+	}
 	p, err := parseUpdate(body, orderID, rules)
 	if err != nil {
 		return nil, err
@@ -107,6 +110,11 @@ var (
 	updateEchoed = map[string]bool{"meta": true, "links": true, "relationships": true}
 	updateFixed  = map[string]bool{"customer": true, "billing_address": true}
 )
+
+// isUpdateMember reports a member of an update body that is not a custom field.
+func isUpdateMember(k string) bool {
+	return k == "type" || k == "id" || updateMembers[k] || updateEchoed[k] || updateFixed[k]
+}
 
 // parseUpdate validates an update body; every problem is its own 400, named by its source.
 // mandatory are the store's mandatory address fields, which the shipping address may not
