@@ -59,3 +59,45 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+func TestCustomFilter(t *testing.T) {
+	schema := flows.Schema{Fields: []*flows.Field{
+		{ID: "t", Slug: "tier", Type: flows.String}, {ID: "p", Slug: "points", Type: flows.Integer},
+		{ID: "d", Slug: "discount", Type: flows.Float}, {ID: "v", Slug: "vip", Type: flows.Boolean},
+		{ID: "b", Slug: "birthday", Type: flows.Date}, {ID: "c", Slug: "crm-id", Type: flows.String},
+	}}
+	ann := &Customer{Name: "Ann", Custom: flows.Values{"t": "Gold", "p": float64(50), "d": 0.25, "v": true, "b": "1980-05-01", "c": "A-1"}}
+	bob := &Customer{Name: "Bob", Custom: flows.Values{"p": int64(-3)}}
+	for raw, want := range map[string]string{
+		"eq(tier,Gold)": "Ann", "eq(tier,gold)": "", "ilike(tier,gold)": "Ann", "like(tier,G*)": "Ann", "in(tier,x,Gold)": "Ann",
+		"eq(points,50)": "Ann", "gt(points,49)": "Ann", "ge(points,50)": "Ann", "lt(points,50)": "Bob", "le(points,-3)": "Bob",
+		"gt(points,50)": "", "eq(points,-3)": "Bob",
+		"lt(discount,0.3)": "Ann", "ge(discount,0.25)": "Ann", "gt(discount,0.25)": "",
+		"eq(vip,true)": "Ann", "eq(vip,false)": "",
+		"eq(birthday,1980-05-01)": "Ann", "gt(birthday,1980-04-30)": "Ann", "lt(birthday,1980-05-01)": "", "le(birthday,1980-05-01)": "Ann",
+		"eq(crm-id,A-1)": "Ann", "eq(name,Bob):lt(points,0)": "Bob",
+	} {
+		f, err := ParseFilter(raw, schema)
+		if err != nil {
+			t.Errorf("%s: %v", raw, err)
+			continue
+		}
+		var got []string
+		for _, c := range []*Customer{ann, bob} {
+			if Matches(c, f) {
+				got = append(got, c.Name)
+			}
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s: %v, want %s", raw, got, want)
+		}
+	}
+	for _, raw := range []string{"eq(points,1.5)", "eq(discount,x)", "eq(vip,1)", "eq(birthday,2024-02-30)", "gt(tier,a)", "eq(unknown,1)", "like(points,1*)"} {
+		if _, err := ParseFilter(raw, schema); err == nil {
+			t.Errorf("%s: accepted", raw)
+		}
+	}
+	if _, err := ParseFilter("eq(tier,gold)", flows.Schema{}); err == nil {
+		t.Error("a custom field without the schema")
+	}
+}
