@@ -37,6 +37,11 @@ func (c *Value[T]) Get(ctx context.Context) (T, error) {
 	if !c.fetched.IsZero() && c.now().Sub(c.fetched) < c.ttl {
 		return c.v, nil
 	}
+	return c.reload(ctx)
+}
+
+// reload loads the value and keeps it unless the load failed (c.mu held).
+func (c *Value[T]) reload(ctx context.Context) (T, error) {
 	v, err := c.load(ctx)
 	if err != nil {
 		var zero T
@@ -56,13 +61,7 @@ func (c *Value[T]) Refresh(ctx context.Context, minAge time.Duration) (T, error)
 		return c.v, nil
 	}
 	c.refreshed = c.now()
-	v, err := c.load(ctx)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	c.v, c.fetched = v, c.now()
-	return v, nil
+	return c.reload(ctx)
 }
 
 // Set replaces the value as if just loaded: after a change made through this process, so

@@ -77,6 +77,21 @@ func text(o api.Object, key string, max int, required bool) (string, *problem.Er
 	return s, nil
 }
 
+// naming reads member k (name, slug or description) of a flow or field body into its place.
+func naming(o api.Object, k string, name, slug, description *string) (e *problem.Error) {
+	switch k {
+	case "name":
+		*name, e = text(o, k, MaxName, true)
+	case "slug":
+		if *slug, e = text(o, k, MaxSlug, true); e == nil {
+			e = checkSlug("data.slug", *slug)
+		}
+	case "description":
+		*description, e = text(o, k, MaxDescription, false)
+	}
+	return e
+}
+
 func boolean(o api.Object, key string) (bool, *problem.Error) {
 	v, err := api.Boolean("", o[key])
 	if err != nil {
@@ -116,14 +131,8 @@ func ParseFlow(o api.Object, cur *Flow) (*Flow, error) {
 		var e *problem.Error
 		switch k {
 		case "type":
-		case "name":
-			next.Name, e = text(o, k, MaxName, true)
-		case "slug":
-			if next.Slug, e = text(o, k, MaxSlug, true); e == nil {
-				e = checkSlug("data.slug", next.Slug)
-			}
-		case "description":
-			next.Description, e = text(o, k, MaxDescription, false)
+		case "name", "slug", "description":
+			e = naming(o, k, &next.Name, &next.Slug, &next.Description)
 		case "enabled":
 			next.Enabled, e = boolean(o, k)
 		default:
@@ -199,14 +208,8 @@ func ParseField(o api.Object, cur *Field) (FieldBody, error) {
 		var e *problem.Error
 		switch k {
 		case "type", "field_type", "default":
-		case "name":
-			next.Name, e = text(o, k, MaxName, true)
-		case "slug":
-			if next.Slug, e = text(o, k, MaxSlug, true); e == nil {
-				e = checkSlug("data.slug", next.Slug)
-			}
-		case "description":
-			next.Description, e = text(o, k, MaxDescription, false)
+		case "name", "slug", "description":
+			e = naming(o, k, &next.Name, &next.Slug, &next.Description)
 		case "required":
 			next.Required, e = boolean(o, k)
 		case "enabled":
