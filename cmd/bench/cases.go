@@ -50,8 +50,11 @@ var cases = []benchCase{
 	{name: "access token (client_credentials)", handler: accessToken},
 	{name: "create customer", hashes: 1, handler: createCustomer},
 	{name: "get customer", handler: getCustomer},
+	{name: fmt.Sprintf("get customer, %d custom fields", customFields), handler: getCustomerCustom},
 	{name: "update (name + password)", hashes: 1, handler: updateCustomer(true)},
 	{name: "update (name only)", handler: updateCustomer(false)},
+	{name: fmt.Sprintf("update (name only), %d custom fields", customFields), handler: updateCustomerCustom(false)},
+	{name: fmt.Sprintf("update (name + %d custom fields)", customFields), handler: updateCustomerCustom(true)},
 	{name: "update email", handler: updateEmail},
 	{name: "delete customer", handler: deleteCustomer},
 	{name: "list, offset 0", handler: listCustomers(0)},
@@ -89,7 +92,12 @@ type request = testenv.Request
 // handlerOp calls the endpoint's handler the way the Lambda runtime does (api.Handle is
 // what app.Start passes to lambda.Start) with the event next builds, and checks the status.
 func handlerOp(e *env, function string, ep app.Endpoint, want int, next func(context.Context) (request, error)) *op {
-	h := api.Handle(function, ep(e.deps))
+	return handlerOpOn(e.deps, function, ep, want, next)
+}
+
+// handlerOpOn is handlerOp with the handler on d.
+func handlerOpOn(d *app.Deps, function string, ep app.Endpoint, want int, next func(context.Context) (request, error)) *op {
+	h := api.Handle(function, ep(d))
 	var ev events.APIGatewayV2HTTPRequest
 	return &op{
 		prepare: func(ctx context.Context) error {
@@ -157,6 +165,51 @@ func updateCustomer(password bool) func(context.Context, *env) (*op, error) {
 		return handlerOp(e, "UpdateCustomerFunction", handlers.UpdateCustomer, 200, fixed(request{
 			Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID},
 			Headers: bearer(e.admin), Body: body,
+		})), nil
+	}
+}
+
+// The custom-field cases run against e.custom (customDeps): a second warm process on the
+// same table whose customers flow has customFields fields, on a customer with a value for
+// each; the get and update cases above are the same calls on a customer without any.
+
+func getCustomerCustom(ctx context.Context, e *env) (*op, error) {
+	d, err := e.customDeps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.customCustomer(ctx, "get")
+	if err != nil {
+		return nil, err
+	}
+	return handlerOpOn(d, "GetCustomerFunction", handlers.GetCustomer, 200, fixed(request{
+		Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID}, Headers: bearer(e.admin),
+	})), nil
+}
+
+// updateCustomerCustom renames a customer holding customFields values; with values, the
+// body also sets every field (to the values it holds: each call writes the same).
+func updateCustomerCustom(values bool) func(context.Context, *env) (*op, error) {
+	return func(ctx context.Context, e *env) (*op, error) {
+		d, err := e.customDeps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := e.customCustomer(ctx, "update")
+		if err != nil {
+			return nil, err
+		}
+		data := map[string]any{"type": "customer", "name": "Ronald Swanson"}
+		if values {
+			maps.Copy(data, customValues())
+		}
+		b, err := json.Marshal(map[string]any{"data": data})
+		if err != nil {
+			return nil, err
+		}
+		return handlerOpOn(d, "UpdateCustomerFunction", handlers.UpdateCustomer, 200, fixed(request{
+			Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": c.ID},
+			Headers: bearer(e.admin), Body: string(b),
 		})), nil
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/dynamolocal"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/samtemplate"
@@ -60,7 +61,10 @@ type env struct {
 	shopper       string
 	shopperOrders []string
 	asShopper     map[string]string
-	seq           atomic.Int64
+	// custom is a second warm process on the table, whose customers flow has customFields
+	// fields (customDeps).
+	custom *app.Deps
+	seq    atomic.Int64
 }
 
 // newEnv starts DynamoDB Local unless DYNAMODB_ENDPOINT names one, and creates a table
@@ -390,4 +394,112 @@ func (e *env) seedOrders(ctx context.Context, n int) error {
 	}
 	e.shopper = c.ID
 	return nil
+}
+
+// customFields is how many fields the customers flow of the custom-field cases has: a
+// string with an enum rule, an integer with a between rule, a boolean, a float and a date,
+// customFields/5 times each.
+const customFields = 20
+
+// customKinds are the kinds of customFields, each with its field's members and the value
+// every custom fixture holds.
+var customKinds = []struct {
+	slug, members string
+	value         any
+}{
+	{"tier", `"field_type":"string","validation_rules":[{"type":"enum","options":["bronze","silver","gold"]}]`, "gold"},
+	{"points", `"field_type":"integer","validation_rules":[{"type":"between","options":{"from":0,"to":1000}}]`, 500},
+	{"vip", `"field_type":"boolean"`, true},
+	{"score", `"field_type":"float"`, 12.5},
+	{"birthday", `"field_type":"date"`, "1970-05-06"},
+}
+
+// customSlug is the slug of custom field i.
+func customSlug(i int) string {
+	return fmt.Sprintf("%s_%d", customKinds[i%len(customKinds)].slug, i/len(customKinds)+1)
+}
+
+// customValues is a value for every custom field, by slug.
+func customValues() map[string]any {
+	v := map[string]any{}
+	for i := range customFields {
+		v[customSlug(i)] = customKinds[i%len(customKinds)].value
+	}
+	return v
+}
+
+// customDeps returns e.custom, made on first use: the handlers' dependencies again, on the
+// same table and client (so what they do is recorded and replayed like the rest), as a
+// second warm process whose customers flow, created through its flows service (untimed
+// setup), has customFields fields, with its settings and that schema cached. e.deps read
+// their schemas before (latency), empty, and keep them for the run (SettingsTTL), as a warm
+// process of a table without custom fields: the other cases are unchanged.
+func (e *env) customDeps(ctx context.Context) (*app.Deps, error) {
+	if e.custom != nil {
+		return e.custom, nil
+	}
+	d, err := app.New(e.deps.Config, e.db)
+	if err != nil {
+		return nil, err
+	}
+	staff := auth.Caller{Grant: auth.ClientCredentials}
+	var flow api.Object
+	if err := json.Unmarshal([]byte(`{"type":"flow","name":"Customers","slug":"customers","description":"bench","enabled":true}`), &flow); err != nil {
+		return nil, err
+	}
+	f, err := d.Flows.CreateFlow(ctx, staff, flow)
+	if err != nil {
+		return nil, fmt.Errorf("fixture flow: %w", err)
+	}
+	for i := range customFields {
+		var field api.Object
+		body := fmt.Sprintf(`{"type":"field","name":"Field %d","slug":"%s","order":%d,%s,"relationships":{"flow":{"data":{"type":"flow","id":"%s"}}}}`,
+			i+1, customSlug(i), i+1, customKinds[i%len(customKinds)].members, f.ID)
+		if err := json.Unmarshal([]byte(body), &field); err != nil {
+			return nil, err
+		}
+		if _, err := d.Flows.CreateField(ctx, staff, field); err != nil {
+			return nil, fmt.Errorf("fixture field %s: %w", customSlug(i), err)
+		}
+	}
+	if _, err := d.Settings.Current(ctx); err != nil {
+		return nil, err
+	}
+	for _, slug := range flows.Core {
+		if _, err := d.Schemas.For(ctx, slug); err != nil {
+			return nil, err
+		}
+	}
+	if s, _ := d.Schemas.For(ctx, flows.Customers); len(s.Fields) != customFields {
+		return nil, fmt.Errorf("fixture flow: the schema has %d fields, want %d", len(s.Fields), customFields)
+	}
+	e.custom = d
+	return d, nil
+}
+
+// customCustomer creates a customer with a value for every custom field through e.custom's
+// customers service (untimed setup; no password, so no bcrypt).
+func (e *env) customCustomer(ctx context.Context, prefix string) (*customers.Customer, error) {
+	d, err := e.customDeps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"type": "customer", "name": "Bench " + prefix, "email": e.email(prefix)}
+	maps.Copy(data, customValues())
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
+	var o api.Object
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, err
+	}
+	c, err := d.Customers.Create(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("fixture customer: %w", err)
+	}
+	if len(c.Custom) != customFields {
+		return nil, fmt.Errorf("fixture customer: %d custom values, want %d", len(c.Custom), customFields)
+	}
+	return c, nil
 }

@@ -79,7 +79,8 @@ const eventSource = "192.0.2.1"
 var addressValues = map[string]string{"first_name": "Ron", "last_name": "Swanson", "line_1": "1 Pawnee Way",
 	"city": "Pawnee", "county": "Wamapoke", "postcode": "47998", "country": "US"}
 
-// addressItem is an address as pkg/store stores it: its non-empty fields in one map.
+// addressItem is an address as pkg/store stores it: its non-empty fields in one map, and
+// an empty map of custom values.
 // env.seedAddresses checks it against an item the store wrote.
 func addressItem(cid, aid string, values map[string]string, version int64, created, updated string) item {
 	fields := item{}
@@ -91,6 +92,7 @@ func addressItem(cid, aid string, values map[string]string, version int64, creat
 	it := addressKey(cid, aid)
 	it["type"], it["id"], it["customer_id"] = str("address"), str(aid), str(cid)
 	it["fields"], it["version"] = &types.AttributeValueMemberM{Value: fields}, num(version)
+	it["custom"] = &types.AttributeValueMemberM{Value: item{}} // no custom values
 	it["created_at"], it["updated_at"] = str(created), str(updated)
 	return it
 }

@@ -49,6 +49,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/dynamolocal"
+	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/samtemplate"
 )
 
@@ -187,9 +188,17 @@ func latency(ctx context.Context, e *env, rec *recorder, o options, r *report) e
 	if err := e.seedOrders(ctx, shopperOrders); err != nil {
 		return err
 	}
-	// Warm the settings cache (SettingsTTL outlasts the run), as a warm Lambda has it.
+	// Warm the settings cache and the core flows' schemas (SettingsTTL outlasts the run), as
+	// a warm Lambda has them. The schemas are read before the custom-field cases create the
+	// customers flow through e.custom (customDeps), so e.deps serve the other cases as a
+	// process of a table without custom fields.
 	if _, err := e.deps.Settings.Current(ctx); err != nil {
 		return err
+	}
+	for _, slug := range flows.Core {
+		if _, err := e.deps.Schemas.For(ctx, slug); err != nil {
+			return err
+		}
 	}
 	// sides[i] is case i's handler, then its bare side, then its bare side with bcrypt.
 	sides := make([][]*op, len(cases))
