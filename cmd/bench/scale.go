@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/acme/customers/pkg/api"
+	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/handlers"
 	"github.com/acme/customers/pkg/samtemplate"
@@ -92,6 +93,13 @@ var shapes = []shape{
 		why: "the offset is read and skipped: offset + limit + 1 rows across the shards, about 10,000 here, whatever N once N " +
 			"passes that (at fewer customers: every row, and the page is empty); about 400× page 1's reads. Following " +
 			"links.next (the row above) avoids it"},
+	{name: "`eq(tier,gold)` (a custom field: 1 customer in 10)", plan: "stream + row checks", query: func(*scaleData) string {
+		return "filter=eq(tier,gold)"
+	}, why: "a custom field has no index: rows are read in the default sort and matched, about 10 per match; the total " +
+		"is counted within the 1,000-row budget, a lower bound past it"},
+	{name: "`eq(tier,gold)`, `gt(created_at,<a month ago>)`", plan: "stream (range) + row checks", query: func(d *scaleData) string {
+		return "filter=eq(tier,gold):gt(created_at," + d.end.AddDate(0, -1, 0).Format("2006-01-02") + ")"
+	}, why: "the created_at range bounds the rows read; the custom field is matched within it"},
 	{name: "`eq(email,<existing>)`", plan: "points", query: func(d *scaleData) string {
 		return "filter=eq(email," + d.customers[d.pick(0.5)].Email + ")"
 	}},
@@ -298,6 +306,24 @@ func runScale(ctx context.Context, root string, tpl *samtemplate.Template, o sca
 	return sr, nil
 }
 
+// tierField creates the customers flow and its field tier (a string) in the run's table,
+// through the flows service, and returns the field's id.
+func tierField(ctx context.Context, e *env) (string, error) {
+	admin := auth.Caller{Grant: auth.ClientCredentials}
+	flow, err := e.deps.Flows.CreateFlow(ctx, admin, api.Object{"type": json.RawMessage(`"flow"`),
+		"name": json.RawMessage(`"Customers"`), "slug": json.RawMessage(`"customers"`)})
+	if err != nil {
+		return "", fmt.Errorf("scale: the customers flow: %w", err)
+	}
+	f, err := e.deps.Flows.CreateField(ctx, admin, api.Object{"type": json.RawMessage(`"field"`),
+		"name": json.RawMessage(`"Tier"`), "slug": json.RawMessage(`"tier"`), "field_type": json.RawMessage(`"string"`),
+		"relationships": json.RawMessage(`{"flow":{"data":{"type":"flow","id":"` + flow.ID + `"}}}`)})
+	if err != nil {
+		return "", fmt.Errorf("scale: the tier field: %w", err)
+	}
+	return f.ID, nil
+}
+
 func (sr *scaleReport) runN(ctx context.Context, root string, tpl *samtemplate.Template, n int) (scaleRun, error) {
 	o := sr.o
 	meter := newCapacity()
@@ -309,7 +335,11 @@ func (sr *scaleReport) runN(ctx context.Context, root string, tpl *samtemplate.T
 	sr.env = e
 	run := scaleRun{n: n}
 	fmt.Fprintf(os.Stderr, "bench: scale: loading %d customers into %s (%d writers)\n", n, e.table, o.workers)
-	d := genCustomers(n, time.Now().UTC(), e.hash)
+	tier, err := tierField(ctx, e)
+	if err != nil {
+		return run, err
+	}
+	d := genCustomers(n, time.Now().UTC(), e.hash, tier)
 	if run.load, err = loadCustomers(ctx, e, d, o.workers); err != nil {
 		return run, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/flows"
 )
 
 // firstNames and lastNames are common given names and surnames (a few Pawnee ones among
@@ -93,11 +94,17 @@ type scaleData struct {
 	customers []*customers.Customer
 }
 
+// tiers are the values of the scale run's custom field, drawn by customer number: one
+// customer in ten is gold.
+var tiers = [10]string{"bronze", "bronze", "bronze", "silver", "bronze", "bronze", "bronze", "silver", "bronze", "gold"}
+
 // genCustomers makes n customers from a generator seeded with n: created_at uniform over
 // the two years before end; 40% updated since (updated_at later, version 2 to 6); 85%
 // with a password (all the same bcrypt hash), the rest OIDC; 30% with an external_ref
-// (CRM-<number>, unique); 15% of the emails typed with capitals (John.Smith.12@...).
-func genCustomers(n int, end time.Time, hash string) *scaleData {
+// (CRM-<number>, unique); 15% of the emails typed with capitals (John.Smith.12@...); and
+// when tierField is set, that custom field's value from tiers (10% gold), which does not
+// change what the generator draws for the rest.
+func genCustomers(n int, end time.Time, hash, tierField string) *scaleData {
 	r := rand.New(rand.NewPCG(0x5ca1e, uint64(n)))
 	d := &scaleData{n: n, end: end, customers: make([]*customers.Customer, n)}
 	for i := range d.customers {
@@ -128,6 +135,9 @@ func genCustomers(n int, end time.Time, hash string) *scaleData {
 		if r.IntN(100) < 30 {
 			ref := fmt.Sprintf("CRM-%07d", i)
 			c.ExternalRef = &ref
+		}
+		if tierField != "" {
+			c.Custom = flows.Values{tierField: tiers[(i*7919)%len(tiers)]}
 		}
 		d.customers[i] = c
 	}
@@ -197,6 +207,11 @@ func customerItem(c *customers.Customer) item {
 	}
 	it["has_password"] = &types.AttributeValueMemberBOOL{Value: c.HasPassword}
 	it["token_gen"], it["version"] = num(c.TokenGen), num(c.Version)
+	custom := map[string]types.AttributeValue{}
+	for k, v := range c.Custom {
+		custom[k] = str(v.(string))
+	}
+	it["custom"] = &types.AttributeValueMemberM{Value: custom}
 	return it
 }
 
