@@ -49,7 +49,7 @@ func ParseFilter(raw string, schema flows.Schema) (filter.Filter, error) {
 	if len(schema.Fields) > 0 {
 		fs = maps.Clone(FilterSchema)
 		for _, f := range schema.Fields {
-			fs[f.Slug] = filter.Field{Kind: filter.String, Ops: customOps[f.Type], MaxLen: 4 * flows.MaxTextValue}
+			fs[f.Slug] = filter.Field{Kind: filter.String, Ops: customOps[f.Type], MaxLen: flows.MaxTextValue}
 		}
 	}
 	f, err := filter.Parse(raw, fs)

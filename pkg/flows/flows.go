@@ -38,7 +38,9 @@ const (
 	MaxName          = 255
 	MaxDescription   = 1024
 	MaxEnumOptions   = 100
-	MaxTextValue     = 4096 // characters of a string field's value
+	// MaxTextValue bounds a string value in bytes (UTF-8): with at most 100 fields a flow,
+	// an object's custom values stay near 200 KB, well inside DynamoDB's 400 KB item.
+	MaxTextValue = 2048
 )
 
 // Flow is a flow.

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/acme/customers/pkg/api"
 )
@@ -100,8 +99,8 @@ func IsDate(s string) bool {
 // when it is text; it returns what is wrong in one sentence ("" when nothing is).
 func (f *Field) Check(v any) string {
 	if s, ok := v.(string); ok {
-		if utf8.RuneCountInString(s) > MaxTextValue {
-			return fmt.Sprintf("must be at most %d characters", MaxTextValue)
+		if len(s) > MaxTextValue {
+			return fmt.Sprintf("must be at most %d bytes (UTF-8)", MaxTextValue)
 		}
 		if strings.ContainsFunc(s, isControl) {
 			return "must not contain control characters"

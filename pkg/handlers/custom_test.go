@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -345,4 +346,28 @@ func TestNewFieldAcrossProcesses(t *testing.T) {
 	if n := h.db.Calls().ByOp()["Query"]; n > 1 {
 		t.Errorf("%d reads of the fields for one unknown member", n)
 	}
+}
+
+// The largest custom data a customer can hold (100 string fields at their longest) fits
+// DynamoDB's item, in the table and in the list indexes that project it.
+func TestLargestCustomData(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("customers")
+	var body strings.Builder
+	long := strings.Repeat("x", 2048)
+	for i := range 100 {
+		h.createField(flow, fmt.Sprintf("f%03d", i), `"string"`)
+		fmt.Fprintf(&body, `,"f%03d":"%s"`, i, long)
+	}
+	r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Big","email":"big@example.com"` + body.String() + `}}`})
+	expect(t, r, 201)
+	id := data(r)["id"].(string)
+	if got := h.getCustomer(id, bearer(h.admin)); got["f099"] != long {
+		t.Error("the last field's value")
+	}
+	expect(t, h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)}), 200)
+	r = h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","f000":"` + long + `x"}}`})
+	expectInvalid(t, r, "data.f000", "at most 2048 bytes")
 }
