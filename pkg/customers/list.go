@@ -49,7 +49,9 @@ func ParseFilter(raw string, schema flows.Schema) (filter.Filter, error) {
 	if len(schema.Fields) > 0 {
 		fs = maps.Clone(FilterSchema)
 		for _, f := range schema.Fields {
-			fs[f.Slug] = filter.Field{Kind: filter.String, Ops: customOps[f.Type], MaxLen: flows.MaxTextValue}
+			if _, builtin := FilterSchema[f.Slug]; !builtin { // reserved anyway
+				fs[f.Slug] = filter.Field{Kind: filter.String, Ops: customOps[f.Type], MaxLen: flows.MaxTextValue}
+			}
 		}
 	}
 	f, err := filter.Parse(raw, fs)
@@ -99,7 +101,12 @@ func matchCustom(v any, t flows.FieldType, e filter.Expr) bool {
 	switch x := v.(type) {
 	case string:
 		if t == flows.Date {
-			return compare(strings.Compare(x, e.Values[0]), e.Op)
+			// A bound that is a day stands for that whole day, as for created_at.
+			bound := e.Values[0]
+			if len(bound) == len("2006-01-02") && len(x) > len(bound) {
+				x = x[:len(bound)]
+			}
+			return compare(strings.Compare(x, bound), e.Op)
 		}
 		return filter.MatchText(x, e, false)
 	case bool:

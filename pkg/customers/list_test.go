@@ -68,13 +68,17 @@ func TestCustomFilter(t *testing.T) {
 	}}
 	ann := &Customer{Name: "Ann", Custom: flows.Values{"t": "Gold", "p": float64(50), "d": 0.25, "v": true, "b": "1980-05-01", "c": "A-1"}}
 	bob := &Customer{Name: "Bob", Custom: flows.Values{"p": int64(-3)}}
+	cy := &Customer{Name: "Cy", Custom: flows.Values{"b": "1980-05-01 10:00:00"}}
 	for raw, want := range map[string]string{
 		"eq(tier,Gold)": "Ann", "eq(tier,gold)": "", "ilike(tier,gold)": "Ann", "like(tier,G*)": "Ann", "in(tier,x,Gold)": "Ann",
 		"eq(points,50)": "Ann", "gt(points,49)": "Ann", "ge(points,50)": "Ann", "lt(points,50)": "Bob", "le(points,-3)": "Bob",
 		"gt(points,50)": "", "eq(points,-3)": "Bob",
 		"lt(discount,0.3)": "Ann", "ge(discount,0.25)": "Ann", "gt(discount,0.25)": "",
 		"eq(vip,true)": "Ann", "eq(vip,false)": "",
-		"eq(birthday,1980-05-01)": "Ann", "gt(birthday,1980-04-30)": "Ann", "lt(birthday,1980-05-01)": "", "le(birthday,1980-05-01)": "Ann",
+		// A day bound is the whole day; a bound with a time compares with the time.
+		"eq(birthday,1980-05-01)": "Ann,Cy", "gt(birthday,1980-04-30)": "Ann,Cy", "lt(birthday,1980-05-01)": "",
+		"le(birthday,1980-05-01)": "Ann,Cy", "gt(birthday,1980-05-01)": "",
+		"gt(birthday,1980-05-01 09:00:00)": "Cy", "lt(birthday,1980-05-01 09:00:00)": "Ann",
 		"eq(crm-id,A-1)": "Ann", "eq(name,Bob):lt(points,0)": "Bob",
 	} {
 		f, err := ParseFilter(raw, schema)
@@ -83,7 +87,7 @@ func TestCustomFilter(t *testing.T) {
 			continue
 		}
 		var got []string
-		for _, c := range []*Customer{ann, bob} {
+		for _, c := range []*Customer{ann, bob, cy} {
 			if Matches(c, f) {
 				got = append(got, c.Name)
 			}

@@ -29,7 +29,8 @@ var reservedAll = []string{"type", "id", "meta", "links", "relationships", "opti
 // reserved are the core attributes of each resource, which a field of its flow cannot
 // shadow.
 var reserved = map[string][]string{
-	Customers: {"name", "email", "password", "current_password", "external_ref", "authentication_mechanism"},
+	Customers: {"name", "email", "password", "current_password", "external_ref", "authentication_mechanism",
+		"created_at", "updated_at"}, // the last two: filterable built-ins
 	Addresses: {"first_name", "last_name", "name", "phone_number", "instructions", "company_name",
 		"line_1", "line_2", "city", "postcode", "county", "region", "country"},
 	Orders: {"status", "payment", "shipping", "customer", "billing_address", "shipping_address",

@@ -46,7 +46,7 @@ var typeNoun = map[FieldType]string{
 	String:  "a string",
 	Integer: fmt.Sprintf("a whole number from -%d to %d", MaxSafeInteger, MaxSafeInteger),
 	Boolean: "true or false",
-	Float:   "a number",
+	Float:   "a number, 0 or of a magnitude from 1e-130 to 1e125",
 	Date:    `a date, "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS"`,
 }
 
@@ -73,7 +73,7 @@ func decodeAs(t FieldType, raw json.RawMessage) (any, bool) {
 			return nil, false
 		}
 		x, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil || math.IsInf(x, 0) {
+		if err != nil || !storable(x) {
 			return nil, false
 		}
 		return x, true
@@ -82,6 +82,13 @@ func decodeAs(t FieldType, raw json.RawMessage) (any, bool) {
 		return b, err == nil
 	}
 	return nil, false
+}
+
+// storable reports whether DynamoDB can store x: 0, or a magnitude from 1e-130 to just
+// under 1e126.
+func storable(x float64) bool {
+	a := math.Abs(x)
+	return x == 0 || a >= 1e-130 && a < 1e126
 }
 
 // IsDate reports whether s is a date as fields take them: a real calendar day,

@@ -371,3 +371,21 @@ func TestLargestCustomData(t *testing.T) {
 		Body: `{"data":{"type":"customer","f000":"` + long + `x"}}`})
 	expectInvalid(t, r, "data.f000", "at most 2048 bytes")
 }
+
+// Numbers DynamoDB cannot store are refused, as defaults and as values; the filterable
+// built-in times cannot be field slugs.
+func TestCustomValuesDynamoDBRefuses(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("customers")
+	expectInvalid(t, h.fieldCall(flow, `"slug":"ratio","field_type":"float","default":1e300`), "data.default", "magnitude")
+	expectInvalid(t, h.fieldCall(flow, `"slug":"created_at","field_type":"date"`), "data.slug", "reserved")
+	h.createField(flow, "ratio", `"float"`)
+	for _, v := range []string{"1e308", "5e-324", "-1e126"} {
+		expectInvalid(t, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com","ratio":` + v + `}}`}), "data.ratio", "magnitude")
+	}
+	r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
+		Body: `{"data":{"type":"customer","name":"Ann","email":"ann@example.com","ratio":9.99e125}}`})
+	expect(t, r, 201)
+	expect(t, h.do(req{Route: "GET /v2/customers", Query: "filter=eq(created_at,2024-01-01)", Headers: bearer(h.admin)}), 200)
+}

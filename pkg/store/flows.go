@@ -339,16 +339,18 @@ func (s *Store) AllFields(ctx context.Context) ([]*flows.Field, error) {
 // old item deleted, the new one's slug free, the pointer moved), in one transaction.
 func (s *Store) UpdateField(ctx context.Context, cur, next *flows.Field) error {
 	field := marshal(newFieldItem(next))
-	version := map[string]types.AttributeValue{":v": numberAV(cur.Version)}
+	// The field read, at its version: not another one created since under the same slug.
+	version := map[string]types.AttributeValue{":v": numberAV(cur.Version), ":id": &types.AttributeValueMemberS{Value: cur.ID}}
+	const same = "id = :id AND version = :v"
 	reasons, err := s.transact(ctx, "update field", func() []types.TransactWriteItem {
 		if next.Slug == cur.Slug {
 			return []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: field,
-				ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: version}}}
+				ConditionExpression: aws.String(same), ExpressionAttributeValues: version}}}
 		}
 		old, _ := attributevalue.MarshalMap(fieldDefKey(cur.FlowSlug, cur.Slug))
 		ptr := marshal(fieldPtr{key: fieldPtrKey(cur.ID), Type: typeFieldPtr, FlowSlug: next.FlowSlug, Slug: next.Slug})
 		return []types.TransactWriteItem{
-			{Delete: &types.Delete{TableName: &s.table, Key: old, ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: version}},
+			{Delete: &types.Delete{TableName: &s.table, Key: old, ConditionExpression: aws.String(same), ExpressionAttributeValues: version}},
 			{Put: &types.Put{TableName: &s.table, Item: field, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			{Put: &types.Put{TableName: &s.table, Item: ptr}},
 		}
