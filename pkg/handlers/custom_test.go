@@ -389,3 +389,38 @@ func TestCustomValuesDynamoDBRefuses(t *testing.T) {
 	expect(t, r, 201)
 	expect(t, h.do(req{Route: "GET /v2/customers", Query: "filter=eq(created_at,2024-01-01)", Headers: bearer(h.admin)}), 200)
 }
+
+// A record holding the values of deleted fields as well as the current ones can reach
+// DynamoDB's 400 KB: the write is refused with a 413, not a 500, and nothing changes.
+func TestCustomDataPastTheItemLimit(t *testing.T) {
+	h := newHarness(t)
+	flow := h.createFlow("customers")
+	long := strings.Repeat("x", 2048)
+	fill := func(prefix string) string {
+		var b strings.Builder
+		for i := range 100 {
+			fmt.Fprintf(&b, `,"%s%03d":"%s"`, prefix, i, long)
+		}
+		return b.String()
+	}
+	var ids []string
+	for i := range 100 {
+		ids = append(ids, h.createField(flow, fmt.Sprintf("a%03d", i), `"string"`))
+	}
+	r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Big","email":"big@example.com"` + fill("a") + `}}`})
+	expect(t, r, 201)
+	id := data(r)["id"].(string)
+	for _, f := range ids {
+		expect(t, h.do(req{Route: "DELETE /v2/fields/{fieldId}", Path: map[string]string{"fieldId": f}, Headers: bearer(h.admin)}), 204)
+	}
+	for i := range 100 {
+		h.createField(flow, fmt.Sprintf("b%03d", i), `"string"`)
+	}
+	r = h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer"` + fill("b") + `}}`})
+	expect(t, r, 413)
+	if got := h.getCustomer(id, bearer(h.admin)); got["b000"] != nil {
+		t.Errorf("a refused write changed the record: b000 = %v", got["b000"])
+	}
+}

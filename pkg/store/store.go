@@ -13,6 +13,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,7 +91,24 @@ func fail(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return unavailable(op, err)
 	}
+	if isItemTooLarge(err) {
+		return ErrItemTooLarge
+	}
 	return &opError{op: op, err: err}
+}
+
+// ErrItemTooLarge answers a write that would make an item larger than DynamoDB's 400 KB:
+// in practice a record whose custom values (of fields deleted since, which it still holds,
+// and of the current ones) add up past it. Nothing was written.
+var ErrItemTooLarge = &problem.Error{Kind: problem.TooLarge, Title: "Payload Too Large",
+	Detail: "this record would grow past what the store can keep (400 KB); write shorter custom values"}
+
+// isItemTooLarge reports DynamoDB's refusal of an item over 400 KB (a ValidationException,
+// alone or as a transaction's cancellation reason).
+func isItemTooLarge(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Item size has exceeded the maximum allowed size") ||
+		strings.Contains(s, "Item size to update has exceeded the maximum allowed size")
 }
 
 func unavailable(op string, err error) error {
