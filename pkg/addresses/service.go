@@ -150,7 +150,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 			next[f] = v
 		}
 	}
-	a, err := s.store.UpdateAddress(ctx, o, cur, next, cur.Custom.Merge(custom), s.now())
+	a, err := s.store.UpdateAddress(ctx, o, cur, next, schema.Prune(cur.Custom.Merge(custom)), s.now())
 	return a, explain(c, err)
 }
 

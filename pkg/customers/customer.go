@@ -51,8 +51,11 @@ type Patch struct {
 	// SetExternalRef is set when the body names external_ref; ExternalRef nil then clears it.
 	SetExternalRef bool
 	ExternalRef    *string
-	// Custom are the custom values the body names, by field id (nil: remove).
-	Custom flows.Values
+	// Custom, when ReplaceCustom, are all the customer's custom values after the update
+	// (read, merged with the body's, pruned of deleted fields': a whole map written at the
+	// version read).
+	Custom        flows.Values
+	ReplaceCustom bool
 }
 
 // SortField is a field a customer list can be ordered by.

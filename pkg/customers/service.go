@@ -163,14 +163,18 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 	if err != nil {
 		return nil, err
 	}
-	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef, Custom: in.Custom}
-	if p.Email == nil && in.Password == nil {
+	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef}
+	if p.Email == nil && in.Password == nil && in.Custom == nil {
 		return s.update(ctx, caller, customerID, p, 0)
 	}
-	// Credentials may change: read first, for the old email's key and the proof.
+	// Credentials may change: read first, for the old email's key and the proof; custom
+	// values are merged into the ones read, pruned of deleted fields', and written whole.
 	cur, err := s.live(ctx, caller, customerID)
 	if err != nil {
 		return nil, err
+	}
+	if in.Custom != nil {
+		p.Custom, p.ReplaceCustom = schema.Prune(cur.Custom.Merge(in.Custom)), true
 	}
 	moves := p.Email != nil && EmailKey(cur.Email) != EmailKey(*p.Email)
 	if err := s.reauthenticate(ctx, caller, cur, in.CurrentPassword, moves || (in.Password != nil && cur.HasPassword)); err != nil {

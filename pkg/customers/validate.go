@@ -201,8 +201,8 @@ func (p Patch) Apply(c *Customer, now time.Time) *Customer {
 	if p.SetExternalRef {
 		n.ExternalRef = p.ExternalRef
 	}
-	if len(p.Custom) > 0 {
-		n.Custom = c.Custom.Merge(p.Custom)
+	if p.ReplaceCustom {
+		n.Custom = p.Custom
 	}
 	n.Version++
 	n.UpdatedAt = now

@@ -51,7 +51,9 @@ type Flow struct {
 	Description string
 	Enabled     bool
 	// Fields is how many fields the flow holds.
-	Fields    int
+	Fields int
+	// Retired are the ids of its deleted fields (read with its fields, not shown).
+	Retired   []string
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time

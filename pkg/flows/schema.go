@@ -15,6 +15,23 @@ import (
 // the flow does not exist or is disabled).
 type Schema struct {
 	Fields []*Field
+	// retired are ids of the flow's deleted fields, whose values a write drops.
+	retired map[string]bool
+}
+
+// Prune is v without the values of deleted fields (so that a record does not carry them
+// forever); values of fields this process may not know yet are kept.
+func (s Schema) Prune(v Values) Values {
+	if len(s.retired) == 0 {
+		return v
+	}
+	out := make(Values, len(v))
+	for k, x := range v {
+		if !s.retired[k] {
+			out[k] = x
+		}
+	}
+	return out
 }
 
 // Field returns the field with that slug (nil when the schema has none).
@@ -147,8 +164,15 @@ func NewSchemas(s Store, ttl time.Duration) *Schemas {
 	for _, slug := range Core {
 		sc.byFlow[slug] = cache.New(ttl, func(ctx context.Context) (Schema, error) {
 			flow, fields, err := s.FlowFields(ctx, slug)
-			if err != nil || flow == nil || !flow.Enabled {
+			if err != nil || flow == nil {
 				return Schema{}, err
+			}
+			retired := map[string]bool{}
+			for _, id := range flow.Retired {
+				retired[id] = true
+			}
+			if !flow.Enabled {
+				return Schema{retired: retired}, nil
 			}
 			var on []*Field
 			for _, f := range fields {
@@ -157,7 +181,7 @@ func NewSchemas(s Store, ttl time.Duration) *Schemas {
 				}
 			}
 			SortFields(on)
-			return Schema{Fields: on}, nil
+			return Schema{Fields: on, retired: retired}, nil
 		})
 	}
 	return sc

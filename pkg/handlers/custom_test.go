@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/acme/customers/pkg/testenv"
 )
 
 // customFlow creates the customers flow with fields tier (string enum, default bronze,
@@ -390,8 +394,8 @@ func TestCustomValuesDynamoDBRefuses(t *testing.T) {
 	expect(t, h.do(req{Route: "GET /v2/customers", Query: "filter=eq(created_at,2024-01-01)", Headers: bearer(h.admin)}), 200)
 }
 
-// A record holding the values of deleted fields as well as the current ones can reach
-// DynamoDB's 400 KB: the write is refused with a 413, not a 500, and nothing changes.
+// A record does not keep the values of deleted fields once it is written again: 100
+// fields at their longest, deleted and replaced by 100 new ones, still fit.
 func TestCustomDataPastTheItemLimit(t *testing.T) {
 	h := newHarness(t)
 	flow := h.createFlow("customers")
@@ -419,8 +423,15 @@ func TestCustomDataPastTheItemLimit(t *testing.T) {
 	}
 	r = h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": id}, Headers: bearer(h.admin),
 		Body: `{"data":{"type":"customer"` + fill("b") + `}}`})
-	expect(t, r, 413)
-	if got := h.getCustomer(id, bearer(h.admin)); got["b000"] != nil {
-		t.Errorf("a refused write changed the record: b000 = %v", got["b000"])
+	expect(t, r, 200)
+	if got := h.getCustomer(id, bearer(h.admin)); got["b099"] != long || got["a000"] != nil {
+		t.Errorf("after the new fields were written: b099 %v, a000 %v", got["b099"] != nil, got["a000"])
+	}
+	for _, it := range h.db.Items(t) {
+		if testenv.Str(it, "id") == id && testenv.Str(it, "SK") == "#PROFILE" {
+			if m, _ := it["custom"].(*types.AttributeValueMemberM); m == nil || len(m.Value) != 100 {
+				t.Errorf("the stored custom map holds %d values, want the 100 current ones", len(m.Value))
+			}
+		}
 	}
 }

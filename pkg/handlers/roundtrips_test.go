@@ -121,6 +121,8 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"GetItem": 1, "UpdateItem": 1}, 401, false},
 		{"does this email have an account?", req{Route: "GET /v2/customers", Query: "filter=eq(email,RON@example.com)", Headers: bearer(h.admin)},
 			map[string]int{"Query": 1}, 0, false},
+		{"update a custom value", req{Route: "PUT /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"customer","tier":"gold"}}`}, map[string]int{"GetItem": 1, "UpdateItem": 1}, 0, false},
 		{"filter by a custom field", req{Route: "GET /v2/customers", Query: "filter=eq(tier,gold)", Headers: bearer(h.admin)},
 			map[string]int{"Query": 8}, 0, false}, // row by row: every shard of the sort index, within the budget
 		{"filter by external_ref", req{Route: "GET /v2/customers", Query: "filter=eq(external_ref,crm-1)", Headers: bearer(h.admin)},

@@ -88,6 +88,9 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string
 		return nil, err
 	}
 	next, err := p.apply(cur)
+	if err == nil && len(p.Custom) > 0 {
+		next.Custom = rules.Schema.Prune(next.Custom)
+	}
 	switch {
 	case err != nil:
 		return nil, err

@@ -207,12 +207,8 @@ func patchUpdate(p customers.Patch, now time.Time, id string) expression.UpdateB
 			Set(expression.Name("has_password"), expression.Value(true)).
 			Add(expression.Name("token_gen"), expression.Value(1))
 	}
-	for fieldID, v := range p.Custom {
-		if v == nil {
-			u = u.Remove(expression.Name("custom." + fieldID))
-		} else {
-			u = u.Set(expression.Name("custom."+fieldID), expression.Value(v))
-		}
+	if p.ReplaceCustom {
+		u = u.Set(expression.Name("custom"), expression.Value(customMap(p.Custom)))
 	}
 	if p.SetExternalRef {
 		if p.ExternalRef == nil {
@@ -262,33 +258,6 @@ func liveFor(item map[string]types.AttributeValue, tokenGen *int64) error {
 // Update implements customers.Store with one conditional UpdateItem that returns the new
 // item.
 func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now time.Time, g customers.Guard) (*customers.Customer, error) {
-	c, err := s.update(ctx, id, p, now, g)
-	if isDocumentPath(err) && s.ensureCustom(ctx, id) == nil {
-		c, err = s.update(ctx, id, p, now, g)
-	}
-	return c, err
-}
-
-// isDocumentPath reports DynamoDB's refusal to set a value inside a map the item does not
-// have: a customer written before it had the custom map.
-func isDocumentPath(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "document path provided in the update expression is invalid")
-}
-
-// ensureCustom gives a customer written before custom values existed its (empty) map.
-func (s *Store) ensureCustom(ctx context.Context, id string) error {
-	k, _ := attributevalue.MarshalMap(customerKey(id))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: k,
-		UpdateExpression:          aws.String("SET custom = :empty"),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(custom)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}}})
-	if conditionFailed(err) {
-		return nil
-	}
-	return fail("update customer", err)
-}
-
-func (s *Store) update(ctx context.Context, id string, p customers.Patch, now time.Time, g customers.Guard) (*customers.Customer, error) {
 	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, id)).WithCondition(guardCondition(g)).Build()
 	if err != nil {
 		return nil, fail("update customer", err)
@@ -321,14 +290,6 @@ func (s *Store) update(ctx context.Context, id string, p customers.Patch, now ti
 // ChangeCredentials implements customers.Store: the update and the claim's credentials
 // change together; a new email also releases the old claim and claims the new one.
 func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
-	c, err := s.changeCredentials(ctx, cur, p, now)
-	if isDocumentPath(err) && s.ensureCustom(ctx, cur.ID) == nil {
-		c, err = s.changeCredentials(ctx, cur, p, now)
-	}
-	return c, err
-}
-
-func (s *Store) changeCredentials(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
 	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, cur.ID)).
 		WithCondition(guardCondition(customers.Guard{Version: cur.Version})).Build()
 	if err != nil {

@@ -38,6 +38,9 @@ type flowClaim struct {
 	FlowID  string `dynamodbav:"flow_id"`
 	Enabled bool   `dynamodbav:"enabled"`
 	Fields  int    `dynamodbav:"field_count"`
+	// Retired are the ids of the flow's deleted fields, whose values records may still
+	// hold: a write drops them (flows.Schema.Prune).
+	Retired []string `dynamodbav:"retired,stringset,omitempty"`
 }
 
 // fieldItem is a field; its rules and default are kept as JSON text, which keeps integers
@@ -303,7 +306,7 @@ func (s *Store) FlowFields(ctx context.Context, flowSlug string) (*flows.Flow, [
 			if err := attributevalue.UnmarshalMap(row, &c); err != nil {
 				return nil, nil, fail("list fields", err)
 			}
-			flow = &flows.Flow{ID: c.FlowID, Slug: flowSlug, Enabled: c.Enabled, Fields: c.Fields}
+			flow = &flows.Flow{ID: c.FlowID, Slug: flowSlug, Enabled: c.Enabled, Fields: c.Fields, Retired: c.Retired}
 		case typeField:
 			var it fieldItem
 			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
@@ -379,9 +382,10 @@ func (s *Store) DeleteField(ctx context.Context, f *flows.Field) error {
 			{Delete: &types.Delete{TableName: &s.table, Key: field, ConditionExpression: aws.String("id = :id"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: f.ID}}}},
 			{Delete: &types.Delete{TableName: &s.table, Key: ptr}},
-			{Update: &types.Update{TableName: &s.table, Key: claim, UpdateExpression: aws.String("ADD field_count :minus"),
-				ConditionExpression:       aws.String("attribute_exists(PK)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":minus": numberAV(-1)}}},
+			{Update: &types.Update{TableName: &s.table, Key: claim, UpdateExpression: aws.String("ADD field_count :minus, retired :id"),
+				ConditionExpression: aws.String("attribute_exists(PK)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":minus": numberAV(-1),
+					":id": &types.AttributeValueMemberSS{Value: []string{f.ID}}}}},
 		}
 	})
 	switch {
