@@ -75,27 +75,16 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, customerID string, 
 	if err != nil {
 		return nil, err
 	}
-	rules, err := s.rules(ctx)
+	in, err := s.read(ctx, body, "", true)
 	if err != nil {
-		return nil, err
-	}
-	schema, err := s.schemas.ForBody(ctx, flows.Addresses, body, isMember)
-	if err != nil {
-		return nil, err
-	}
-	values, custom, err := parse(body, "", schema, true)
-	if err != nil {
-		return nil, err
-	}
-	if err := Missing(values, rules.Mandatory, true, "data").Err(); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	a := &Address{ID: id.NewOrdered(), CustomerID: customerID, Values: map[string]string{}, Custom: custom, Version: 1, CreatedAt: now, UpdatedAt: now}
+	a := &Address{ID: id.NewOrdered(), CustomerID: customerID, Values: map[string]string{}, Custom: in.custom, Version: 1, CreatedAt: now, UpdatedAt: now}
 	for _, f := range Fields {
-		a.Values[f] = values[f]
+		a.Values[f] = in.values[f]
 	}
-	if err := s.store.CreateAddress(ctx, o, a, rules.MaxPerCustomer); err != nil {
+	if err := s.store.CreateAddress(ctx, o, a, in.rules.MaxPerCustomer); err != nil {
 		return nil, explain(c, err)
 	}
 	return a, nil
@@ -115,6 +104,29 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, customerID, addressID 
 	return a, explain(c, err)
 }
 
+// input is an address body read against the store's rules and the addresses flow.
+type input struct {
+	rules  Rules
+	schema flows.Schema
+	values map[string]string // the fields the body sets
+	custom flows.Values
+}
+
+// read checks an address body (pathID: the address it updates, "" on create) against the
+// store's address rules and the addresses flow's fields.
+func (s *Service) read(ctx context.Context, body api.Object, pathID string, create bool) (in input, err error) {
+	if in.rules, err = s.rules(ctx); err != nil {
+		return in, err
+	}
+	if in.schema, err = s.schemas.ForBody(ctx, flows.Addresses, body, isMember); err != nil {
+		return in, err
+	}
+	if in.values, in.custom, err = parse(body, pathID, in.schema, create); err != nil {
+		return in, err
+	}
+	return in, Missing(in.values, in.rules.Mandatory, create, "data").Err()
+}
+
 // Update changes the fields the body names; a mandatory field cannot be blanked.
 func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, addressID string, body api.Object) (*Address, error) {
 	o, err := owner(c, customerID)
@@ -124,19 +136,8 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	if !id.Valid(addressID) {
 		return nil, ErrNotFound
 	}
-	rules, err := s.rules(ctx)
+	in, err := s.read(ctx, body, addressID, false)
 	if err != nil {
-		return nil, err
-	}
-	schema, err := s.schemas.ForBody(ctx, flows.Addresses, body, isMember)
-	if err != nil {
-		return nil, err
-	}
-	values, custom, err := parse(body, addressID, schema, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := Missing(values, rules.Mandatory, false, "data").Err(); err != nil {
 		return nil, err
 	}
 	cur, err := s.store.Address(ctx, o, addressID)
@@ -146,11 +147,11 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	next := make(map[string]string, len(Fields))
 	for _, f := range Fields {
 		next[f] = cur.Values[f]
-		if v, ok := values[f]; ok {
+		if v, ok := in.values[f]; ok {
 			next[f] = v
 		}
 	}
-	a, err := s.store.UpdateAddress(ctx, o, cur, next, schema.Prune(cur.Custom.Merge(custom)), s.now())
+	a, err := s.store.UpdateAddress(ctx, o, cur, next, in.schema.Prune(cur.Custom.Merge(in.custom)), s.now())
 	return a, explain(c, err)
 }
 

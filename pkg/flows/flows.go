@@ -27,9 +27,6 @@ const (
 // Core lists the core flows' slugs.
 var Core = []string{Customers, Addresses, Orders}
 
-// IsCore reports whether slug is a core flow's.
-func IsCore(slug string) bool { return slices.Contains(Core, slug) }
-
 // Limits.
 const (
 	MaxFlows         = 100 // flows in a store
