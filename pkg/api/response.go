@@ -124,3 +124,10 @@ func errorResponse(err error, requestID string) Response {
 	}
 	return resp
 }
+
+// Redirect sends the browser to location (302 Found) and keeps what it carries (codes,
+// states) out of caches and out of the Referer of the next page.
+func Redirect(location string) (Response, error) {
+	return Response{StatusCode: http.StatusFound, Headers: map[string]string{
+		"Location": location, "Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}}, nil
+}

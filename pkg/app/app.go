@@ -23,6 +23,7 @@ import (
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/settings"
+	"github.com/acme/customers/pkg/sso"
 	"github.com/acme/customers/pkg/store"
 )
 
@@ -39,6 +40,8 @@ type Deps struct {
 	Flows     *flows.Service
 	// Schemas are the core flows' fields, cached per process for SETTINGS_CACHE_SECONDS.
 	Schemas *flows.Schemas
+	// SSO is single sign-on: the realm, its OpenID Connect profiles and the broker.
+	SSO *sso.Service
 	// Store is the table itself, for the scheduled functions that work on it directly.
 	Store *store.Store
 }
@@ -98,6 +101,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Settings:  set,
 		Flows:     flows.NewService(st, schemas.Forget),
 		Schemas:   schemas,
+		SSO:       sso.NewService(st, cfg.TableName, cfg.SigningKey, cfg.ProviderTimeout),
 		Store:     st,
 	}, nil
 }

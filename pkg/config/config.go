@@ -29,6 +29,8 @@ type Config struct {
 	ReauthMaxAge time.Duration
 	// SettingsTTL bounds how old the settings a function works with may be.
 	SettingsTTL time.Duration
+	// ProviderTimeout bounds each call to an identity provider (single sign-on).
+	ProviderTimeout time.Duration
 	// CleanupRetention: how long after its deletion the scheduled cleanup erases a
 	// customer (CLEANUP_RETENTION_DAYS, default 0: at the first run after the deletion).
 	CleanupRetention time.Duration
@@ -44,6 +46,7 @@ const (
 	DefaultLoginFirstDelay   = time.Second
 	DefaultReauthMaxAge      = 10 * time.Minute
 	DefaultSettingsTTL       = 10 * time.Second
+	DefaultProviderTimeout   = 4 * time.Second
 )
 
 // FromEnv reads the configuration from environment variables.
@@ -102,6 +105,9 @@ func FromLookup(getenv func(string) string) (Config, error) {
 	if c.SettingsTTL, err = seconds("SETTINGS_CACHE_SECONDS", DefaultSettingsTTL); err != nil {
 		return c, err
 	}
+	if c.ProviderTimeout, err = seconds("SSO_PROVIDER_TIMEOUT_SECONDS", DefaultProviderTimeout); err != nil {
+		return c, err
+	}
 	days, err := envInt("CLEANUP_RETENTION_DAYS", 0)
 	if err != nil {
 		return c, err
@@ -120,6 +126,8 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: REAUTH_MAX_AGE_SECONDS must not be negative")
 	case c.SettingsTTL < 0:
 		return c, fmt.Errorf("config: SETTINGS_CACHE_SECONDS must not be negative")
+	case c.ProviderTimeout < time.Second:
+		return c, fmt.Errorf("config: SSO_PROVIDER_TIMEOUT_SECONDS must be at least 1")
 	case days < 0:
 		return c, fmt.Errorf("config: CLEANUP_RETENTION_DAYS must not be negative")
 	}

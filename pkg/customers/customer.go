@@ -41,6 +41,9 @@ type Customer struct {
 	Deleted bool
 	// Custom are the values of the customers flow's fields, by field id.
 	Custom flows.Values
+	// Identities names the identity-provider identities that log in as this customer
+	// (Identity.Name), none for most.
+	Identities []string
 }
 
 // Patch is a partial update: nil fields stay as they are.
@@ -133,6 +136,7 @@ type Store interface {
 	// Rehash replaces a password hash made at another cost, if it is still oldHash; the
 	// customer's tokens stay valid.
 	Rehash(ctx context.Context, id, emailKey, oldHash, newHash string) error
+	IdentityStore
 }
 
 // Errors a Store returns.

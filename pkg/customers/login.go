@@ -40,11 +40,7 @@ type Attempt struct {
 // and take the same time whether or not the email belongs to anyone. Every attempt is
 // counted before the password is checked, atomically, so parallel guesses cannot slip past
 // the policy.
-func (s *Service) Login(ctx context.Context, caller auth.Caller, o api.Object) (string, auth.Token, error) {
-	email, password, err := parseLogin(o)
-	if err != nil {
-		return "", auth.Token{}, err
-	}
+func (s *Service) Login(ctx context.Context, caller auth.Caller, email, password string) (string, auth.Token, error) {
 	if CheckEmail(strings.TrimSpace(email), "data.email") != nil {
 		// Nobody can have signed up with it: answer as for an unknown email, without a key
 		// DynamoDB would refuse.
@@ -121,26 +117,44 @@ func (s *Service) verify(ctx context.Context, emailKey, address, password string
 	return cred, true, nil
 }
 
-// parseLogin validates a token request body for the password mechanism.
-func parseLogin(o api.Object) (email, password string, err error) {
+// TokenRequest is a customer token request's body, checked: an email and password, or
+// (Mechanism MechanismOIDC) the one-time code of a single sign-on with the redirect URI
+// and PKCE verifier it was asked with.
+type TokenRequest struct {
+	Mechanism         string
+	Email, Password   string
+	Code, RedirectURI string
+	Verifier          string
+}
+
+// ParseTokenRequest validates a token request body: authentication_mechanism "password"
+// (the default: older clients omit it) needs email and password, "oidc" needs
+// oauth_authorization_code, oauth_redirect_uri and oauth_code_verifier.
+func ParseTokenRequest(o api.Object) (TokenRequest, error) {
 	var errs problem.List
 	if t, _, _ := o.String("type"); t != "token" {
 		errs = append(errs, problem.Invalid("data.type", `The data.type field must be "token".`))
 	}
+	req := TokenRequest{Mechanism: MechanismPassword}
 	mech, ok, merr := o.String("authentication_mechanism")
 	switch {
 	case merr != nil:
 		errs = append(errs, problem.Invalid("data.authentication_mechanism", "The data.authentication_mechanism field must be a string."))
-	case ok && mech == MechanismOIDC:
-		return "", "", &problem.Error{Kind: problem.BadRequest, Title: "Bad Request", Source: "data.authentication_mechanism",
-			Detail: "OpenID Connect log-in is not configured for this store"}
-	case ok && mech != MechanismPassword:
+	case ok && mech != MechanismPassword && mech != MechanismOIDC:
 		errs = append(errs, problem.Invalid("data.authentication_mechanism", `The data.authentication_mechanism field must be "password" or "oidc".`))
+	case ok:
+		req.Mechanism = mech
 	}
-	for _, f := range []struct {
+	type member struct {
 		name string
 		dst  *string
-	}{{"email", &email}, {"password", &password}} {
+	}
+	members := []member{{"email", &req.Email}, {"password", &req.Password}}
+	if req.Mechanism == MechanismOIDC {
+		members = []member{{"oauth_authorization_code", &req.Code}, {"oauth_redirect_uri", &req.RedirectURI},
+			{"oauth_code_verifier", &req.Verifier}}
+	}
+	for _, f := range members {
 		v, ok, err := o.String(f.name)
 		switch {
 		case !ok || (err == nil && v == ""):
@@ -151,5 +165,5 @@ func parseLogin(o api.Object) (email, password string, err error) {
 			*f.dst = v
 		}
 	}
-	return email, password, errs.Err()
+	return req, errs.Err()
 }

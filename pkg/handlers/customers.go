@@ -162,22 +162,20 @@ func ListCustomers(d *app.Deps) api.HandlerFunc {
 	})
 }
 
-// CreateCustomerToken is POST /v2/customers/tokens: log-in with email and password. The
-// dummy hash that failures compare against is made at cold start, so that the first
-// failure of a new instance costs what every other does.
+// CreateCustomerToken is POST /v2/customers/tokens: log-in with email and password, or
+// with the one-time code of a single sign-on. The dummy hash that failed passwords compare
+// against is made at cold start, so that the first failure of a new instance costs what
+// every other does.
 func CreateCustomerToken(d *app.Deps) api.HandlerFunc {
 	d.Customers.Passwords().Prepare()
 	return withBody(d.Tokens.Application, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		customerID, tok, err := d.Customers.Login(ctx, c, body)
+		req, err := customers.ParseTokenRequest(body)
 		if err != nil {
 			return api.Response{}, err
 		}
-		return api.NoStore(api.Data(http.StatusOK, struct {
-			Type       string `json:"type"`
-			ID         string `json:"id"`
-			CustomerID string `json:"customer_id"`
-			Token      string `json:"token"`
-			Expires    int64  `json:"expires"`
-		}{"token", tok.ID, customerID, tok.Value, tok.Expires.Unix()}))
+		if req.Mechanism == customers.MechanismOIDC {
+			return customerToken(loginOIDC(ctx, d, req))
+		}
+		return customerToken(d.Customers.Login(ctx, c, req.Email, req.Password))
 	})
 }

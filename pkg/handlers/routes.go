@@ -57,6 +57,19 @@ var Routes = map[string]app.Endpoint{
 	"GET /v2/fields/{fieldId}":      GetField,
 	"PUT /v2/fields/{fieldId}":      UpdateField,
 	"DELETE /v2/fields/{fieldId}":   DeleteField,
+
+	"GET /v2/settings/customer-authentication":                                                          GetAuthenticationSettings,
+	"GET /v2/authentication-realms":                                                                     ListRealms,
+	"GET /v2/authentication-realms/{realmId}":                                                           GetRealm,
+	"PUT /v2/authentication-realms/{realmId}":                                                           UpdateRealm,
+	"GET /v2/authentication-realms/{realmId}/oidc-profiles":                                             ListOIDCProfiles,
+	"POST /v2/authentication-realms/{realmId}/oidc-profiles":                                            CreateOIDCProfile,
+	"GET /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}":                                 GetOIDCProfile,
+	"PUT /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}":                                 UpdateOIDCProfile,
+	"DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}":                              DeleteOIDCProfile,
+	"GET /oidc-idp/login/stores/{storeId}/authentication-realms/{realmId}":                              OIDCLogin,
+	"GET /oidc-idp/callback/stores/{storeId}/authentication-realms/{realmId}/oidc-profiles/{profileId}": OIDCCallback,
+	"GET /oidc-idp/stores/{storeId}/authentication-realms/{realmId}/.well-known/openid-configuration":   OIDCDiscovery,
 }
 
 // maxEcho bounds the request text (path, method) an error detail quotes, in bytes.

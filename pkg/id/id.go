@@ -3,6 +3,7 @@ package id
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"sync"
 	"time"
@@ -72,6 +73,19 @@ func NewOrdered() string {
 		b[i] = byte(ms >> (40 - 8*i))
 	}
 	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	return format(b)
+}
+
+// Derived returns the UUID that name stands for: the same name always gives the same id,
+// different names different ids (the first 122 bits of name's SHA-256, as a version 8
+// UUID). It names what exists once per deployment, such as the store's authentication
+// realm, without a write to make it.
+func Derived(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	var b [16]byte
+	copy(b[:], sum[:16])
+	b[6] = b[6]&0x0f | 0x80
 	b[8] = b[8]&0x3f | 0x80
 	return format(b)
 }

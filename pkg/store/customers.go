@@ -38,7 +38,10 @@ type customerItem struct {
 	// customer (empty at first), so that an update can set one value inside it, and
 	// projected into the list indexes.
 	Custom map[string]any `dynamodbav:"custom"`
-	GSI1PK string         `dynamodbav:"GSI1PK,omitempty"`
+	// Identities names the identity items (identityKey) that log in as this customer, so
+	// that a delete removes them with the customer.
+	Identities []string `dynamodbav:"identities,stringset,omitempty"`
+	GSI1PK     string   `dynamodbav:"GSI1PK,omitempty"`
 	GSI1SK string         `dynamodbav:"GSI1SK,omitempty"`
 	GSI2PK string         `dynamodbav:"GSI2PK,omitempty"`
 	GSI2SK string         `dynamodbav:"GSI2SK,omitempty"`
@@ -87,6 +90,7 @@ func newCustomerItem(c *customers.Customer) customerItem {
 		CreatedAt:     created,
 		UpdatedAt:     updated,
 		Custom:        map[string]any{},
+		Identities:    c.Identities,
 		GSI1PK:        part, GSI1SK: sortKey(created, c.ID),
 		GSI2PK: emailPart(c.Email), GSI2SK: sortKey(customers.EmailKey(c.Email), c.ID),
 		GSI3PK: part, GSI3SK: sortKey(c.Name, c.ID),
@@ -123,6 +127,7 @@ func (it *customerItem) customer() *customers.Customer {
 		Version:       it.Version,
 		Deleted:       it.DeletedAt != "",
 		Custom:        it.Custom,
+		Identities:    it.Identities,
 	}
 	c.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
 	c.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
@@ -157,24 +162,39 @@ func (s *Store) deleteEmail(email, customerID string) *types.Delete {
 // Create implements customers.Store: one transaction puts the customer, claims the email
 // and counts the customer.
 func (s *Store) Create(ctx context.Context, c *customers.Customer) error {
+	return s.create(ctx, c, "")
+}
+
+// CreateWithIdentity implements customers.IdentityStore: Create's transaction also claims
+// the customer's identity (free, or held by orphan).
+func (s *Store) CreateWithIdentity(ctx context.Context, c *customers.Customer, orphan string) error {
+	return s.create(ctx, c, orphan)
+}
+
+func (s *Store) create(ctx context.Context, c *customers.Customer, orphan string) error {
 	item, err := attributevalue.MarshalMap(newCustomerItem(c))
 	if err != nil {
 		return fail("create customer", err)
 	}
 	reasons, err := s.transact(ctx, "create customer", func() []types.TransactWriteItem {
-		return []types.TransactWriteItem{
+		items := []types.TransactWriteItem{
 			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			{Put: s.putEmail(c)},
 			{Update: s.countUpdate(countCustomers, 1)},
 		}
-	})
-	if err != nil {
-		return err
-	}
-	if reasons != nil {
-		if failed(reasons, 1) {
-			return customers.ErrEmailTaken
+		for _, name := range c.Identities {
+			items = append(items, types.TransactWriteItem{Put: s.putIdentity(name, c.ID, orphan)})
 		}
+		return items
+	})
+	switch {
+	case err != nil:
+		return err
+	case failed(reasons, 1):
+		return customers.ErrEmailTaken
+	case failed(reasons, 3):
+		return customers.ErrIdentityTaken
+	case reasons != nil:
 		return customers.ErrStale // an id collision: vanishingly rare, and safe to retry
 	}
 	return nil
@@ -335,7 +355,7 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 		Set(expression.Name("GSI1PK"), expression.Value(deletedPart(shardOf(cur.ID)))).
 		Set(expression.Name("GSI1SK"), expression.Value(sortKey(ts, cur.ID))).
 		Add(expression.Name("version"), expression.Value(1))
-	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref", "custom",
+	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref", "custom", "identities",
 		"GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK", "GSI6PK", "GSI6SK"} {
 		u = u.Remove(expression.Name(a))
 	}
@@ -346,13 +366,17 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 	}
 	k, _ := attributevalue.MarshalMap(customerKey(cur.ID))
 	reasons, err := s.transact(ctx, "delete customer", func() []types.TransactWriteItem {
-		return []types.TransactWriteItem{
+		items := []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 				ExpressionAttributeValues: expr.Values()}},
 			{Delete: s.deleteEmail(cur.Email, cur.ID)},
 			{Update: s.countUpdate(countCustomers, -1)},
 		}
+		for _, name := range cur.Identities {
+			items = append(items, types.TransactWriteItem{Delete: s.deleteIdentity(name, cur.ID)})
+		}
+		return items
 	})
 	if err != nil {
 		return err

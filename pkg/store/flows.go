@@ -156,18 +156,19 @@ func (s *Store) Flow(ctx context.Context, id string) (*flows.Flow, error) {
 
 // Flows implements flows.Store with one Query (at most flows.MaxFlows items, a page).
 func (s *Store) Flows(ctx context.Context) ([]*flows.Flow, error) {
-	rows, err := s.definitions(ctx, "list flows", "FLOW#", "FLOW$")
+	rows, err := s.between(ctx, "list flows", partFlows, "FLOW#", "FLOW$")
 	if err != nil {
 		return nil, err
 	}
 	return decodeAll("list flows", rows, (*flowItem).flow)
 }
 
-// definitions reads the FLOWS partition's rows with sort keys from from to to (every page).
-func (s *Store) definitions(ctx context.Context, op, from, to string) ([]map[string]types.AttributeValue, error) {
+// between reads partition pk's rows with sort keys from from to to (every page, strongly
+// consistent): the definitions of flows and of single sign-on, few and small.
+func (s *Store) between(ctx context.Context, op, pk, from, to string) ([]map[string]types.AttributeValue, error) {
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: partFlows},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk},
 			":from": &types.AttributeValueMemberS{Value: from}, ":to": &types.AttributeValueMemberS{Value: to}}})
 	var rows []map[string]types.AttributeValue
 	for p.HasMorePages() {
@@ -293,7 +294,7 @@ func (s *Store) Field(ctx context.Context, id string) (*flows.Field, error) {
 // fields, which sort right after it.
 func (s *Store) FlowFields(ctx context.Context, flowSlug string) (*flows.Flow, []*flows.Field, error) {
 	head := flowDefKey(flowSlug).SK
-	rows, err := s.definitions(ctx, "list fields", head, head+"#\uffff")
+	rows, err := s.between(ctx, "list fields", partFlows, head, head+"#\uffff")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -320,7 +321,7 @@ func (s *Store) FlowFields(ctx context.Context, flowSlug string) (*flows.Flow, [
 
 // AllFields implements flows.Store: every definition row (claims and fields), fields kept.
 func (s *Store) AllFields(ctx context.Context) ([]*flows.Field, error) {
-	rows, err := s.definitions(ctx, "list fields", "DEF#", "DEF$")
+	rows, err := s.between(ctx, "list fields", partFlows, "DEF#", "DEF$")
 	if err != nil {
 		return nil, err
 	}

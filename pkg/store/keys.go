@@ -30,6 +30,12 @@ import (
 //	field           FLOWS              DEF#<flow slug>#<slug>  field count, then its fields: one
 //	field by id     FLOWS              FIELD#<id>  -    Query of DEF#<slug>… reads a schema)
 //	flow count      FLOWS              COUNT       -
+//	realm           SSO                REALM       -   (single sign-on: the customer authentication
+//	OIDC profile    SSO                PROFILE#<id> -   realm and its profiles, one partition)
+//	log-in state    SSO#STATE#<sha256> STATE       -   (the broker's legs: keyed by a hash of the
+//	one-time code   SSO#CODE#<sha256>  CODE        -    state or code; single-use; expire by TTL)
+//	identity        IDENTITY#<profile>#<sha256(iss,sub)>  IDENTITY  -  (which customer a provider's
+//	                                                    subject is; the customer lists its own)
 //	cart            CART#<cartId>      CART        -   (one item a cart, each line a map attribute
 //	                                                    line:<itemId>; expires by TTL)
 //
@@ -137,6 +143,19 @@ func fieldDefKey(flowSlug, slug string) key {
 	return key{partFlows, "DEF#" + flowSlug + "#" + slug}
 }
 func cartKey(cartID string) key { return key{"CART#" + cartID, skCart} }
+
+// Single sign-on: the realm and its profiles share a partition; the broker's states and
+// codes and the identities are items of their own.
+const (
+	partSSO       = "SSO"
+	prefixProfile = "PROFILE#"
+)
+
+func realmKey() key               { return key{partSSO, "REALM"} }
+func profileKey(id string) key    { return key{partSSO, prefixProfile + id} }
+func stateKey(hash string) key    { return key{"SSO#STATE#" + hash, "STATE"} }
+func grantKey(hash string) key    { return key{"SSO#CODE#" + hash, "CODE"} }
+func identityKey(name string) key { return key{"IDENTITY#" + name, "IDENTITY"} }
 
 // lineAttr is the attribute of a cart's item that holds the line itemID.
 func lineAttr(itemID string) string { return prefixLine + itemID }

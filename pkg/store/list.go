@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -793,9 +792,7 @@ func fingerprint(q listQuery) uint32 {
 func (s *Store) encodeCursor(c cursor) string {
 	b, _ := json.Marshal(c)
 	if s.cursors != nil {
-		nonce := make([]byte, s.cursors.NonceSize())
-		_, _ = rand.Read(nonce)
-		b = s.cursors.Seal(nonce, nonce, b, nil)
+		b = s.cursors.Seal(b, nil)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
@@ -805,11 +802,7 @@ func (s *Store) decodeCursor(text string, fp uint32, n int) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(text)
 	if err == nil && s.cursors != nil {
-		n := s.cursors.NonceSize()
-		if len(b) < n {
-			return cursor{}, errBadCursor
-		}
-		b, err = s.cursors.Open(nil, b[:n], b[n:], nil)
+		b, err = s.cursors.Open(b, nil)
 	}
 	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != n || c.B < 0 {
 		return cursor{}, errBadCursor

@@ -6,10 +6,6 @@ package store
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"math/rand/v2"
 	"strconv"
@@ -25,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/customers/pkg/problem"
+	"github.com/acme/customers/pkg/seal"
 )
 
 // API is the part of the DynamoDB client the store uses.
@@ -43,8 +40,8 @@ type API interface {
 type Store struct {
 	db    API
 	table string
-	// cursors seals list continuations (AES-GCM); nil leaves them readable (tests, tools).
-	cursors cipher.AEAD
+	// cursors seals list continuations; nil leaves them readable (tests, tools).
+	cursors *seal.Box
 	// budgets bounds the rows a list reads (scanBudget and countBudget; tests make them
 	// small).
 	budgets listBudgets
@@ -54,13 +51,7 @@ type Store struct {
 // that they reveal nothing and cannot be forged. Every function of a deployment must use
 // the same secret (the signing key), or a link made by one would not open in another.
 func (s *Store) WithCursorKey(secret []byte) *Store {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("list-cursor"))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		panic(err) // a 32-byte key always makes a cipher
-	}
-	s.cursors, _ = cipher.NewGCM(block)
+	s.cursors = seal.New(secret, "list-cursor")
 	return s
 }
 

@@ -37,6 +37,7 @@ func Main(m *testing.M) {
 	}
 	endpoint = ep
 	code := m.Run()
+	stopProvider()
 	stop()
 	os.Exit(code)
 }
