@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ type matrixRow struct {
 	ok          int               // the status of an allowed call
 	headers     map[string]string // added to the caller's headers
 	body        func(w *matrixWorld) string
+	query       func(w *matrixWorld) string
 }
 
 // matrixRows are in the order the cells run within one world: the destructive ones last,
@@ -129,9 +131,36 @@ func matrixRows() []matrixRow {
 		{route: "PUT /v2/fields/{fieldId}", class: matrixAdminOnly, ok: 200, body: fixed(`{"data":{"type":"field","description":"probed"}}`)},
 		{route: "DELETE /v2/fields/{fieldId}", class: matrixAdminOnly, ok: 204},
 		{route: "DELETE /v2/flows/{flowId}", class: matrixAdminOnly, ok: 409}, // the probe field is still there
+		// Single sign-on: the realm and its profiles are read with any access token, changed
+		// with client_credentials; the broker's legs take no token at all.
+		{route: "GET /v2/settings/customer-authentication", class: matrixAdminOnly, ok: 200},
+		{route: "GET /v2/authentication-realms", class: matrixApplication, ok: 200},
+		{route: "GET /v2/authentication-realms/{realmId}", class: matrixApplication, ok: 200},
+		{route: "PUT /v2/authentication-realms/{realmId}", class: matrixAdminOnly, ok: 200,
+			body: fixed(`{"data":{"type":"authentication-realm","name":"Probed"}}`)},
+		{route: "GET /v2/authentication-realms/{realmId}/oidc-profiles", class: matrixApplication, ok: 200},
+		{route: "GET /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", class: matrixApplication, ok: 200},
+		{route: "POST /v2/authentication-realms/{realmId}/oidc-profiles", class: matrixAdminOnly, ok: 201, body: func(w *matrixWorld) string {
+			return `{"data":{"type":"oidc-profile","name":"Probe","discovery_url":"` + w.discovery + `","client_id":"c","client_secret":"s"}}`
+		}},
+		{route: "PUT /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", class: matrixAdminOnly, ok: 200,
+			body: fixed(`{"data":{"type":"oidc-profile","name":"Probed"}}`)},
+		{route: "GET /oidc-idp/login/stores/{storeId}/authentication-realms/{realmId}", class: matrixPublic, ok: 302,
+			query: func(w *matrixWorld) string {
+				return url.Values{ssoProfileParam: {w.profile}, "client_id": {"customers"}, "redirect_uri": {storefrontURI}, "state": {"s"},
+					"response_type": {"code"}, "scope": {"openid email"}, "code_challenge": {challengeOf(testVerifier)},
+					"code_challenge_method": {"S256"}}.Encode()
+			}},
+		// A state nobody issued: the same 400 for everyone.
+		{route: "GET /oidc-idp/callback/stores/{storeId}/authentication-realms/{realmId}/oidc-profiles/{profileId}", class: matrixPublic, ok: 400,
+			query: fixed("code=c&state=made-up")},
+		{route: "GET /oidc-idp/stores/{storeId}/authentication-realms/{realmId}/.well-known/openid-configuration", class: matrixPublic, ok: 200},
+		{route: "DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", class: matrixAdminOnly, ok: 204},
 		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
 	}
 }
+
+const ssoProfileParam = "elasticpath_commerce_cloud_profile_id"
 
 // matrixCustomer is one customer of a world and its address.
 type matrixCustomer struct {
@@ -148,6 +177,9 @@ type matrixWorld struct {
 	cart, cartItem string
 	checkoutCart   string // a cart with an item, for the checkout row
 	flow, field    string // a flow of the world's own with a field
+	// Single sign-on: the realm (with the storefront's redirect URI) and a profile at the
+	// test provider.
+	store, realm, profile, discovery string
 }
 
 const matrixSecretAddress = `{"data":{"type":"address","first_name":"Leslie","last_name":"Secret","line_1":"999 Secret Street","county":"Secretshire","postcode":"99999","country":"US"}}`
@@ -183,7 +215,33 @@ func newMatrixWorld(h *harness, n int) *matrixWorld {
 	h.addItem(w.checkoutCart, aCustomItem)
 	w.flow = h.createFlow(fmt.Sprintf("matrix-w%d", n))
 	w.field = h.createField(w.flow, "tier", `"string"`)
+	w.store, w.realm = h.realm()
+	w.discovery = testenv.Provider(h.t).DiscoveryURL()
+	expect(h.t, h.do(req{Route: "PUT /v2/authentication-realms/{realmId}", Path: map[string]string{"realmId": w.realm}, Headers: bearer(h.admin),
+		Body: `{"data":{"type":"authentication-realm","redirect_uris":["` + storefrontURI + `"]}}`}), 200)
+	r = h.do(req{Route: "POST /v2/authentication-realms/{realmId}/oidc-profiles", Path: map[string]string{"realmId": w.realm},
+		Headers: bearer(h.admin), Body: `{"data":{"type":"oidc-profile","name":"World","discovery_url":"` + w.discovery + `","client_id":"c","client_secret":"s"}}`})
+	expect(h.t, r, 201)
+	w.profile = data(r)["id"].(string)
 	return w
+}
+
+// done removes what the world added to the realm (a realm holds at most 20 profiles).
+func (w *matrixWorld) done(h *harness) {
+	h.t.Helper()
+	path := map[string]string{"realmId": w.realm}
+	for _, p := range h.do(req{Route: "GET /v2/authentication-realms/{realmId}/oidc-profiles", Path: path, Headers: bearer(h.admin)}).JSON["data"].([]any) {
+		path["profileId"] = p.(map[string]any)["id"].(string)
+		h.do(req{Route: "DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", Path: path, Headers: bearer(h.admin)})
+	}
+}
+
+// realm is the store's id and its authentication realm's.
+func (h *harness) realm() (store, realm string) {
+	h.t.Helper()
+	set := h.do(req{Route: "GET /v2/settings/customer-authentication", Headers: bearer(h.admin)})
+	expect(h.t, set, 200)
+	return data(set)["id"].(string), data(set)["relationships"].(map[string]any)["authentication-realm"].(map[string]any)["data"].(map[string]any)["id"].(string)
 }
 
 // snapshot is what an administrator sees of a customer: the record, its address, its
@@ -477,8 +535,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if strings.Contains(row.route, "{fieldId}") {
 					rq.Path = map[string]string{"fieldId": w.field}
 				}
+				if strings.Contains(row.route, "{realmId}") {
+					rq.Path = map[string]string{"storeId": w.store, "realmId": w.realm, "profileId": w.profile}
+				}
 				if row.body != nil {
 					rq.Body = row.body(w)
+				}
+				if row.query != nil {
+					rq.Query = row.query(w)
 				}
 				r := ht.do(rq)
 				if r.Status != want {
@@ -511,6 +575,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if !(c.access && (c.admin || c.owner) && !c.missing) {
 				matrixSame(t, "A", beforeA, w.snapshot(&ht, w.a))
 			}
+			w.done(&ht)
 		})
 	}
 	t.Logf("%d cells: %d routes × %d callers", cells, len(rows), len(callers))

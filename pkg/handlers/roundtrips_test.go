@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +89,25 @@ func TestRoundTrips(t *testing.T) {
 	field := map[string]string{"fieldId": h.createField(flow["flowId"], "rt_field", `"string"`)}
 	empty := map[string]string{"flowId": h.createFlow("rt-empty")}
 	h.createField(h.createFlow("customers"), "tier", `"string"`)
+	// Single sign-on: a profile at the test provider, a second one to change and delete,
+	// a log-in waiting at the callback, and one-time codes for a new customer, the same
+	// identity again, and an identity that links to Leslie (her verified email).
+	sso := newSSOOn(t, h, "allowed")
+	realm := map[string]string{"realmId": sso.realm}
+	profile := map[string]string{"realmId": sso.realm, "profileId": sso.profile}
+	spare := map[string]string{"realmId": sso.realm, "profileId": data(h.do(req{Route: "POST /v2/authentication-realms/{realmId}/oidc-profiles",
+		Path: realm, Headers: bearer(h.admin), Body: `{"data":{"type":"oidc-profile","name":"Spare","discovery_url":"` + sso.idp.DiscoveryURL() +
+			`","client_id":"c","client_secret":"s"}}`}))["id"].(string)}
+	sso.user(t, "rt-sub-new", "new.sso@example.com", true, "New")
+	callback := sso.callback(t)
+	firstCode, againCode := sso.login(t), sso.login(t)
+	sso.user(t, "rt-sub-leslie", "leslie@example.com", true, "Leslie")
+	linkCode := sso.login(t)
+	oidcToken := func(code string) string {
+		return `{"data":{"type":"token","authentication_mechanism":"oidc","oauth_authorization_code":"` + code +
+			`","oauth_redirect_uri":"` + storefrontURI + `","oauth_code_verifier":"` + testVerifier + `"}}`
+	}
+	broker := map[string]string{"storeId": sso.store, "realmId": sso.realm}
 	cases := []struct {
 		name   string
 		req    req
@@ -252,6 +272,35 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
 		{"delete flow", req{Route: "DELETE /v2/flows/{flowId}", Path: empty, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"customer authentication settings", req{Route: "GET /v2/settings/customer-authentication", Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 1}, 0, false},
+		{"list realms", req{Route: "GET /v2/authentication-realms", Headers: bearer(h.implicit)}, map[string]int{"GetItem": 1}, 0, false},
+		{"get realm", req{Route: "GET /v2/authentication-realms/{realmId}", Path: realm, Headers: bearer(h.implicit)}, map[string]int{"GetItem": 1}, 0, false},
+		{"update realm", req{Route: "PUT /v2/authentication-realms/{realmId}", Path: realm, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"authentication-realm","name":"Shoppers"}}`}, map[string]int{"GetItem": 1, "UpdateItem": 1}, 0, false},
+		{"list OIDC profiles", req{Route: "GET /v2/authentication-realms/{realmId}/oidc-profiles", Path: realm, Headers: bearer(h.implicit)},
+			map[string]int{"GetItem": 1, "Query": 1}, 0, false},
+		{"get OIDC profile", req{Route: "GET /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", Path: profile, Headers: bearer(h.implicit)},
+			map[string]int{"GetItem": 2}, 0, false},
+		{"create OIDC profile", req{Route: "POST /v2/authentication-realms/{realmId}/oidc-profiles", Path: realm, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"oidc-profile","name":"More","discovery_url":"` + sso.idp.DiscoveryURL() + `","client_id":"c","client_secret":"s"}}`},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"update OIDC profile", req{Route: "PUT /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", Path: spare, Headers: bearer(h.admin),
+			Body: `{"data":{"type":"oidc-profile","client_secret":"another"}}`}, map[string]int{"GetItem": 2, "PutItem": 1}, 0, false},
+		{"delete OIDC profile", req{Route: "DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", Path: spare, Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
+		{"single sign-on: the authorization endpoint", req{Route: "GET /oidc-idp/login/stores/{storeId}/authentication-realms/{realmId}", Path: broker,
+			Query: strings.TrimPrefix(sso.authorizeURL("s", storefrontURI, nil), strings.Split(sso.authorizeLink, "?")[0]+"?")},
+			map[string]int{"GetItem": 2, "PutItem": 1}, 302, false},
+		{"single sign-on: the callback", callback, map[string]int{"DeleteItem": 1, "GetItem": 1, "PutItem": 1}, 302, false},
+		{"single sign-on: the discovery document", req{Route: "GET /oidc-idp/stores/{storeId}/authentication-realms/{realmId}/.well-known/openid-configuration",
+			Path: broker}, map[string]int{"GetItem": 1}, 0, false},
+		{"log-in through a provider, first time", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: oidcToken(firstCode)},
+			map[string]int{"DeleteItem": 1, "GetItem": 2, "TransactWriteItems": 1}, 0, false},
+		{"log-in through a provider, again", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: oidcToken(againCode)},
+			map[string]int{"DeleteItem": 1, "GetItem": 2}, 0, false},
+		{"log-in through a provider, linked by email", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: oidcToken(linkCode)},
+			map[string]int{"DeleteItem": 1, "GetItem": 3, "TransactWriteItems": 1}, 0, false},
 		// The $default route answers from the route table alone.
 		{"unknown route", req{Route: "$default", Call: "GET /v2/nothing", Headers: bearer(h.admin)}, map[string]int{}, 404, false},
 		{"wrong method", req{Route: "$default", Call: "PATCH /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),

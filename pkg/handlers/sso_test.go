@@ -29,11 +29,11 @@ const (
 
 // ssoWorld is a realm with one profile at the test provider.
 type ssoWorld struct {
-	h              *harness
-	idp            *mockidp.Provider
-	realm, store   string
-	profile        string
-	authorizeLink  string
+	h             *harness
+	idp           *mockidp.Provider
+	realm, store  string
+	profile       string
+	authorizeLink string
 }
 
 func challengeOf(verifier string) string {
@@ -43,14 +43,18 @@ func challengeOf(verifier string) string {
 
 // newSSO configures the realm (the storefront's redirect URI, policy) and a profile at the
 // test provider, which knows the profile's client.
-func newSSO(t *testing.T, policy string, tweak ...func(*config.Config)) *ssoWorld {
+func newSSO(t *testing.T, policy string) *ssoWorld {
+	t.Helper()
+	return newSSOOn(t, newHarness(t, func(c *config.Config) { c.ProviderTimeout = time.Second }), policy)
+}
+
+// newSSOOn is newSSO on an existing harness.
+func newSSOOn(t *testing.T, h *harness, policy string) *ssoWorld {
 	t.Helper()
 	idp := testenv.Provider(t)
-	ctx := context.Background()
-	if err := idp.SetClient(ctx, ssoClientID, ssoSecret); err != nil {
+	if err := idp.SetClient(context.Background(), ssoClientID, ssoSecret); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, append([]func(*config.Config){func(c *config.Config) { c.ProviderTimeout = time.Second }}, tweak...)...)
 	w := &ssoWorld{h: h, idp: idp}
 	set := h.do(req{Route: "GET /v2/settings/customer-authentication", Headers: bearer(h.admin)})
 	expect(t, set, 200)
@@ -108,8 +112,7 @@ func (w *ssoWorld) visit(t *testing.T, handlers func(req) response, raw string) 
 		r = req{Route: "GET /oidc-idp/login/stores/{storeId}/authentication-realms/{realmId}",
 			Path: map[string]string{"storeId": parts[3], "realmId": parts[5]}}
 	case len(parts) == 8 && parts[1] == "callback":
-		r = req{Route: "GET /oidc-idp/callback/stores/{storeId}/authentication-realms/{realmId}/oidc-profiles/{profileId}",
-			Path: map[string]string{"storeId": parts[3], "realmId": parts[5], "profileId": parts[7]}}
+		r = callbackReq(u)
 	default:
 		t.Fatalf("the browser was sent to %s", raw)
 	}
@@ -142,6 +145,25 @@ func (w *ssoWorld) browseWith(t *testing.T, handlers func(req) response, start s
 	}
 	t.Fatal("too many redirects")
 	return nil, response{}
+}
+
+// callback goes as far as the provider's answer and returns the request that brings it to
+// the service's callback.
+func (w *ssoWorld) callback(t *testing.T) req {
+	t.Helper()
+	_, toProvider, _ := w.visit(t, w.h.do, w.authorizeURL("s", storefrontURI, nil))
+	_, toCallback, _ := w.visit(t, w.h.do, toProvider)
+	u, _ := url.Parse(toCallback)
+	r := callbackReq(u)
+	r.Query = u.RawQuery
+	return r
+}
+
+// callbackReq is the request for the service's callback URL u (path parameters only).
+func callbackReq(u *url.URL) req {
+	parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
+	return req{Route: "GET /oidc-idp/callback/stores/{storeId}/authentication-realms/{realmId}/oidc-profiles/{profileId}",
+		Path: map[string]string{"storeId": parts[3], "realmId": parts[5], "profileId": parts[7]}}
 }
 
 // login follows the chain and returns the storefront's code.

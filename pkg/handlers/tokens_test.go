@@ -70,7 +70,7 @@ func TestCustomerToken(t *testing.T) {
 		{"missing email and password", `{"data":{"type":"token"}}`, 422},
 		{"wrong type", `{"data":{"type":"customer","email":"a@example.com","password":"x"}}`, 422},
 		{"unknown mechanism", `{"data":{"type":"token","authentication_mechanism":"magic","email":"a@example.com","password":"x"}}`, 422},
-		{"oidc is not configured", `{"data":{"type":"token","authentication_mechanism":"oidc","oauth_authorization_code":"c"}}`, 400},
+		{"oidc without its members", `{"data":{"type":"token","authentication_mechanism":"oidc","oauth_authorization_code":"c"}}`, 422},
 		{"malformed", `{"data":{`, 400},
 	} {
 		t.Run(c.name, func(t *testing.T) {
