@@ -101,7 +101,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Settings:  set,
 		Flows:     flows.NewService(st, schemas.Forget),
 		Schemas:   schemas,
-		SSO:       sso.NewService(st, cfg.TableName, cfg.SigningKey, cfg.ProviderTimeout),
+		SSO:       sso.NewService(st, cfg.TableName, cfg.SigningKey, cfg.ProviderTimeout, api.Logger),
 		Store:     st,
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -631,4 +632,59 @@ func TestSSOConfiguration(t *testing.T) {
 			t.Errorf("%s", r.Body)
 		}
 	})
+}
+
+// Two callbacks with the provider's one answer at the same moment, and two token requests
+// with one code at the same moment: exactly one of each gets through.
+func TestSSOConcurrentReplays(t *testing.T) {
+	w := newSSO(t, "allowed")
+	w.user(t, "sub-race", "race@example.com", true, "Race")
+	cb := w.callback(t)
+	codes := make(chan string, 2)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := w.h.do(cb)
+			if loc := r.Headers["Location"]; r.Status == 302 && strings.Contains(loc, "code=") {
+				u, _ := url.Parse(loc)
+				codes <- u.Query().Get("code")
+			} else if r.Status != 400 {
+				t.Errorf("%d %s", r.Status, r.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	var got []string
+	for c := range codes {
+		got = append(got, c)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d codes from two callbacks with one state", len(got))
+	}
+	tokens := make(chan string, 2)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := w.redeem(got[0], storefrontURI, testVerifier)
+			switch r.Status {
+			case 200:
+				tokens <- data(r)["customer_id"].(string)
+			case 401:
+			default:
+				t.Errorf("%d %s", r.Status, r.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(tokens)
+	if n := len(tokens); n != 1 {
+		t.Fatalf("%d tokens from one code", n)
+	}
+	if emails := w.customers(t); len(emails) != 1 {
+		t.Errorf("customers %v", emails)
+	}
 }

@@ -73,3 +73,13 @@ func TestNewOrdered(t *testing.T) {
 		prev = s
 	}
 }
+
+func TestDerived(t *testing.T) {
+	a, b := Derived("realm\x1ftable-a"), Derived("realm\x1ftable-b")
+	if !Valid(a) || !Valid(b) || a == b || Derived("realm\x1ftable-a") != a {
+		t.Fatalf("%s %s", a, b)
+	}
+	if a[14] != '8' || !strings.ContainsRune("89ab", rune(a[19])) {
+		t.Errorf("%s is not a version 8 UUID of the RFC 9562 variant", a)
+	}
+}

@@ -111,6 +111,7 @@ func (s *Service) Authorize(ctx context.Context, storeID, realmID string, q Quer
 	}
 	p, err := s.providers.discover(ctx, prof.DiscoveryURL)
 	if err != nil {
+		s.providerFailed(prof, err)
 		return fail(providerErrorCode(err), "the identity provider could not be reached; try again later")
 	}
 	st := &State{ProfileID: prof.ID, RedirectURI: redirect, ClientState: clientState, CodeChallenge: get("code_challenge"),
@@ -172,10 +173,12 @@ func (s *Service) Callback(ctx context.Context, storeID, realmID, profileID stri
 	}
 	p, err := s.providers.discover(ctx, prof.DiscoveryURL)
 	if err != nil {
+		s.providerFailed(prof, err)
 		return fail(providerErrorCode(err), "the identity provider could not be reached; try again later")
 	}
 	who, err := s.providers.exchange(ctx, p, prof, string(secret), st, code)
 	if err != nil {
+		s.providerFailed(prof, err)
 		var pe *ProviderError
 		if errors.As(err, &pe) && !pe.Unreachable {
 			return fail("server_error", pe.Detail)
@@ -211,6 +214,16 @@ func (s *Service) Redeem(ctx context.Context, code, redirectURI, verifier string
 		return nil, ErrVerifierMismatch
 	}
 	return g, nil
+}
+
+// providerFailed logs a provider's failure for the operator: the profile and what went
+// wrong (cut short; a provider's error message names no code or secret of ours).
+func (s *Service) providerFailed(prof *Profile, err error) {
+	msg := err.Error()
+	if len(msg) > 500 {
+		msg = msg[:500] + "…"
+	}
+	s.log.Warn("identity provider failed", "profile_id", prof.ID, "issuer", prof.Issuer, "error", msg)
 }
 
 // providerErrorCode is the OAuth error for a provider that failed.

@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/acme/customers/pkg/api"
@@ -22,14 +23,17 @@ type Service struct {
 	secrets   *seal.Box
 	providers *providers
 	now       func() time.Time
+	// log hears of every provider that failed a log-in (the storefront only gets an OAuth
+	// error code): what went wrong, never a code, token or secret.
+	log *slog.Logger
 }
 
 // NewService returns a Service on s. deployment names the deployment (its table): the
 // realm's ids are derived from it. secretKey is the deployment's secret that the client
 // secrets' key is derived from; timeout bounds each call to a provider (0: the default).
-func NewService(s Store, deployment string, secretKey []byte, timeout time.Duration) *Service {
+func NewService(s Store, deployment string, secretKey []byte, timeout time.Duration, log *slog.Logger) *Service {
 	now := func() time.Time { return time.Now().UTC() }
-	return &Service{store: s, realmID: id.Derived("authentication-realm\x1f" + deployment),
+	return &Service{store: s, log: log, realmID: id.Derived("authentication-realm\x1f" + deployment),
 		storeID: id.Derived("store\x1f" + deployment), secrets: seal.New(secretKey, "oidc-client-secret"),
 		providers: newProviders(timeout, now), now: now}
 }
