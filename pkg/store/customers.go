@@ -42,17 +42,17 @@ type customerItem struct {
 	// that a delete removes them with the customer.
 	Identities []string `dynamodbav:"identities,stringset,omitempty"`
 	GSI1PK     string   `dynamodbav:"GSI1PK,omitempty"`
-	GSI1SK string         `dynamodbav:"GSI1SK,omitempty"`
-	GSI2PK string         `dynamodbav:"GSI2PK,omitempty"`
-	GSI2SK string         `dynamodbav:"GSI2SK,omitempty"`
-	GSI3PK string         `dynamodbav:"GSI3PK,omitempty"`
-	GSI3SK string         `dynamodbav:"GSI3SK,omitempty"`
-	GSI4PK string         `dynamodbav:"GSI4PK,omitempty"`
-	GSI4SK string         `dynamodbav:"GSI4SK,omitempty"`
-	GSI5PK string         `dynamodbav:"GSI5PK,omitempty"`
-	GSI5SK string         `dynamodbav:"GSI5SK,omitempty"`
-	GSI6PK string         `dynamodbav:"GSI6PK,omitempty"`
-	GSI6SK string         `dynamodbav:"GSI6SK,omitempty"`
+	GSI1SK     string   `dynamodbav:"GSI1SK,omitempty"`
+	GSI2PK     string   `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK     string   `dynamodbav:"GSI2SK,omitempty"`
+	GSI3PK     string   `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK     string   `dynamodbav:"GSI3SK,omitempty"`
+	GSI4PK     string   `dynamodbav:"GSI4PK,omitempty"`
+	GSI4SK     string   `dynamodbav:"GSI4SK,omitempty"`
+	GSI5PK     string   `dynamodbav:"GSI5PK,omitempty"`
+	GSI5SK     string   `dynamodbav:"GSI5SK,omitempty"`
+	GSI6PK     string   `dynamodbav:"GSI6PK,omitempty"`
+	GSI6SK     string   `dynamodbav:"GSI6SK,omitempty"`
 }
 
 // emailItem claims an email (normalised) for one customer, and carries the credentials a
