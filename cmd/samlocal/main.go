@@ -1,12 +1,15 @@
 // Command samlocal runs the service locally without Docker, the way `sam local` would:
 //
-//	samlocal start-api                      DynamoDB Local + every HttpApi route on 127.0.0.1:$PORT
+//	samlocal start-api                      DynamoDB Local + every HttpApi route on 127.0.0.1:$PORT,
+//	                                        and a mock OpenID Connect provider (pkg/mockidp)
 //	samlocal invoke <LogicalId> <event.json> one function with one event (- reads stdin)
 //	samlocal exec -- <command...>           a command with DYNAMODB_ENDPOINT set to a fresh DynamoDB Local
 //
 // Environment: PORT (3000), DYNAMODB_ENDPOINT (use it instead of starting DynamoDB Local),
 // DYNAMODB_PORT (8000), TABLE_NAME (customers), FUNCTION_CONCURRENCY (8), and the template
-// parameters CLIENT_ID, CLIENT_SECRET, SIGNING_KEY, BCRYPT_COST, CORS_ALLOW_ORIGINS.
+// parameters CLIENT_ID, CLIENT_SECRET, SIGNING_KEY, BCRYPT_COST, CORS_ALLOW_ORIGINS. For
+// start-api's mock identity provider: MOCK_IDP (0: none), MOCK_IDP_PORT (any free port),
+// MOCK_IDP_CLIENT_ID (local-storefront-sso), MOCK_IDP_CLIENT_SECRET (local-sso-secret).
 package main
 
 import (

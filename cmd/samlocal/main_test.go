@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +57,7 @@ func (b *syncBuffer) String() string {
 
 func useDynamoDB(t *testing.T) {
 	t.Setenv("DYNAMODB_ENDPOINT", endpoint)
-	t.Setenv("TABLE_NAME", "cmd-test-"+strings.ToLower(t.Name()))
+	t.Setenv("TABLE_NAME", "cmd-test-"+regexp.MustCompile(`[^a-z0-9_.-]+`).ReplaceAllString(strings.ToLower(t.Name()), "-"))
 }
 
 func TestUsage(t *testing.T) {
@@ -134,7 +136,7 @@ func TestInvoke(t *testing.T) {
 
 // serveAPI runs `samlocal start-api` with args in-process on a free port until the test
 // ends, and returns its address and what it printed.
-func serveAPI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
+func serveAPI(t *testing.T, args ...string) (addr string, stdout, stderr *syncBuffer) {
 	t.Helper()
 	useDynamoDB(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -146,11 +148,10 @@ func serveAPI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
 	t.Setenv("PORT", addr[strings.LastIndex(addr, ":")+1:])
 
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &syncBuffer{}
-	var stderr syncBuffer
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"start-api"}, args...), nil, stdout, &stderr)
+		done <- run(ctx, append([]string{"start-api"}, args...), nil, stdout, stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -166,14 +167,16 @@ func serveAPI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
 			t.Error("the API still answers after stopping")
 		}
 	})
-	for deadline := time.Now().Add(3 * time.Minute); ; {
+	// The first start builds every function: minutes on a busy 2-core machine with a cold cache.
+	for deadline := time.Now().Add(8 * time.Minute); ; {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return addr, stdout
+			return addr, stdout, stderr
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("start-api exited with %d:\n%s", code, stderr.String())
+			done <- code // for the cleanup, which reports it with what start-api printed
+			t.Fatal("start-api exited")
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -184,18 +187,112 @@ func serveAPI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
 
 func TestStartAPI(t *testing.T) {
 	t.Setenv("CLIENT_ID", "cmd-test-client")
-	addr, stdout := serveAPI(t, "-t", testTemplate, "-b", t.TempDir())
-	resp, err := http.Get("http://" + addr + "/echo/1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /echo/1: %d", resp.StatusCode)
-	}
-	for _, want := range []string{"http://" + addr, "GET /echo/{id}", "cmd-test-client", endpoint} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
+	buildDir := t.TempDir()
+	// serve runs start-api on the test template and checks it serves and prints the API.
+	serve := func(t *testing.T) (stdout, stderr *syncBuffer) {
+		addr, stdout, stderr := serveAPI(t, "-t", testTemplate, "-b", buildDir)
+		resp, err := http.Get("http://" + addr + "/echo/1")
+		if err != nil {
+			t.Fatal(err)
 		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /echo/1: %d", resp.StatusCode)
+		}
+		for _, want := range []string{"http://" + addr, "GET /echo/{id}", "cmd-test-client", endpoint} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("banner lacks %q:\n%s", want, stdout.String())
+			}
+		}
+		return stdout, stderr
 	}
+	const idpTitle = "Identity provider (mock, for single sign-on)"
+
+	// make local: a mock OpenID Connect provider next to the API, its client registered,
+	// what a profile needs in the banner, stopped with the API.
+	t.Run("mock identity provider", func(t *testing.T) {
+		t.Setenv("MOCK_IDP", "")
+		t.Setenv("MOCK_IDP_PORT", "")
+		t.Setenv("MOCK_IDP_CLIENT_ID", "")
+		t.Setenv("MOCK_IDP_CLIENT_SECRET", "cmd-test-sso-secret")
+		var discovery string
+		// Registered before serveAPI's cleanup, so it runs after start-api has stopped.
+		t.Cleanup(func() {
+			if discovery == "" {
+				return
+			}
+			if resp, err := http.Get(discovery); err == nil {
+				resp.Body.Close()
+				t.Errorf("the mock provider still answers after start-api stopped: %s", discovery)
+			}
+		})
+		stdout, _ := serve(t)
+		banner := stdout.String()
+		block := banner[max(strings.Index(banner, idpTitle), 0):]
+		m := regexp.MustCompile(`(?m)^  discovery_url  (http://127\.0\.0\.1:\d+/\.well-known/openid-configuration)\n  client_id      (\S+)\n  client_secret  (\S+)\n`).FindStringSubmatch(block)
+		if !strings.Contains(banner, idpTitle) || m == nil {
+			t.Fatalf("the banner has no mock identity provider block:\n%s", banner)
+		}
+		if strings.Index(banner, idpTitle) < strings.Index(banner, "GET /echo/{id}") || !strings.HasSuffix(banner, "Ctrl-C stops everything.\n") {
+			t.Errorf("the provider block is not after the routes, before the last line:\n%s", banner)
+		}
+		discovery = m[1]
+		if m[2] != "local-storefront-sso" || m[3] != "cmd-test-sso-secret" {
+			t.Errorf("client %q secret %q, want local-storefront-sso (the default) and $MOCK_IDP_CLIENT_SECRET", m[2], m[3])
+		}
+		resp, err := http.Get(discovery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Issuer        string `json:"issuer"`
+			TokenEndpoint string `json:"token_endpoint"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || doc.Issuer+"/.well-known/openid-configuration" != discovery {
+			t.Fatalf("GET %s: %d %+v %v", discovery, resp.StatusCode, doc, err)
+		}
+		// The client is registered: the token endpoint wants exactly its credentials.
+		for secret, want := range map[string]int{"cmd-test-sso-secret": http.StatusBadRequest, "wrong": http.StatusUnauthorized} {
+			req, _ := http.NewRequest(http.MethodPost, doc.TokenEndpoint, strings.NewReader("grant_type=authorization_code&code=none&redirect_uri=http://localhost/cb"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("local-storefront-sso", secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("token request with secret %q: %d %s, want %d", secret, resp.StatusCode, body, want)
+			}
+		}
+	})
+
+	t.Run("MOCK_IDP=0", func(t *testing.T) {
+		t.Setenv("MOCK_IDP", "0")
+		stdout, _ := serve(t)
+		if strings.Contains(stdout.String(), idpTitle) {
+			t.Errorf("MOCK_IDP=0, yet a provider in the banner:\n%s", stdout.String())
+		}
+	})
+
+	// A provider that cannot start is a warning: the API is served all the same.
+	t.Run("provider fails to start", func(t *testing.T) {
+		busy, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer busy.Close()
+		t.Setenv("MOCK_IDP", "")
+		t.Setenv("MOCK_IDP_PORT", strconv.Itoa(busy.Addr().(*net.TCPAddr).Port))
+		stdout, stderr := serve(t)
+		if strings.Contains(stdout.String(), idpTitle) {
+			t.Errorf("a provider in the banner though its port was taken:\n%s", stdout.String())
+		}
+		if !strings.Contains(stderr.String(), "warning: no mock identity provider") {
+			t.Errorf("no warning on stderr:\n%s", stderr.String())
+		}
+	})
 }

@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// startAPI serves the template's HttpApi routes until ctx ends or SIGINT/SIGTERM arrives.
+// startAPI serves the template's HttpApi routes until ctx ends or SIGINT/SIGTERM arrives,
+// with a mock OpenID Connect provider for single sign-on next to them (see startIdP).
 func startAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, rest, err := parseFlags("start-api", args, stderr)
 	if err != nil {
@@ -35,6 +36,8 @@ func startAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer l.close()
+	idp := startIdP(ctx, stderr)
+	defer idp.stop()
 	fns := l.runner.Template().Functions
 	fmt.Fprintf(stderr, "samlocal: building %d functions\n", len(fns))
 	if err := l.runner.Build(ctx); err != nil {
@@ -60,8 +63,10 @@ func startAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "  %-40s %s\n", rt.RouteKey(), fn.LogicalID)
 		}
 	}
-	fmt.Fprintf(stdout, "Client id      %s\nClient secret  %s\nDynamoDB       %s (table %s)\nCtrl-C stops everything.\n",
+	fmt.Fprintf(stdout, "Client id      %s\nClient secret  %s\nDynamoDB       %s (table %s)\n",
 		values["ClientId"], values["ClientSecret"], l.endpoint, l.table)
+	idp.banner(stdout)
+	fmt.Fprintln(stdout, "Ctrl-C stops everything.")
 
 	select {
 	case err = <-served:
