@@ -19,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/acme/customers/pkg/childproc"
 )
 
 // EnvEndpoint names the environment variable that points at an already running DynamoDB
@@ -35,7 +37,7 @@ type Server struct {
 	endpoint string
 	exited   chan struct{} // closed when the process has exited
 	waitErr  error         // valid after exited is closed
-	output   *tail
+	output   *childproc.Tail
 	stopOnce sync.Once
 }
 
@@ -75,7 +77,7 @@ func Start(ctx context.Context, port int) (*Server, error) {
 }
 
 func start(ctx context.Context, java, dir string, port int) (*Server, error) {
-	out := &tail{max: 8192}
+	out := &childproc.Tail{Max: 8192}
 	cmd := exec.Command(java,
 		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
@@ -83,7 +85,7 @@ func start(ctx context.Context, java, dir string, port int) (*Server, error) {
 	cmd.Dir = dir
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = childproc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("dynamolocal: start java: %w", err)
 	}
@@ -223,27 +225,4 @@ func checkPort(port int) (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/customers/pkg/childproc"
 	"github.com/acme/customers/pkg/dynamolocal"
 )
 
@@ -36,9 +37,9 @@ type Provider struct {
 	issuer   string
 	control  string
 	http     *http.Client
-	exited   chan struct{} // closed when the process has exited
-	waitErr  error         // valid after exited is closed
-	output   *tail         // node's stderr and any stdout after the ready line
+	exited   chan struct{}   // closed when the process has exited
+	waitErr  error           // valid after exited is closed
+	output   *childproc.Tail // node's stderr and any stdout after the ready line
 	stopOnce sync.Once
 }
 
@@ -89,7 +90,7 @@ func startOn(ctx context.Context, root string, port int) (*Provider, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	out := &tail{max: 8192}
+	out := &childproc.Tail{Max: 8192}
 	ready := &firstLine{line: make(chan string, 1), rest: out}
 	cmd := exec.Command(node, script)
 	cmd.Dir = root
@@ -97,7 +98,7 @@ func startOn(ctx context.Context, root string, port int) (*Provider, error) {
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "CONTROL_PORT=0")
 	cmd.Stdout = ready
 	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = childproc.SysProcAttr()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("mockidp: %w", err)
@@ -259,27 +260,4 @@ func (f *firstLine) Write(p []byte) (int, error) {
 	}
 	f.buf = nil
 	return len(p), nil
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }

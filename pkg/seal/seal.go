@@ -34,7 +34,7 @@ var ErrOpen = errors.New("seal: the value does not open")
 // Seal encrypts plain bound to context (authenticated, not encrypted: a value sealed for
 // one context does not open for another); the result starts with its random nonce.
 func (b *Box) Seal(plain, context []byte) []byte {
-	nonce := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plain)+b.aead.Overhead())
+	nonce := make([]byte, b.aead.NonceSize())
 	_, _ = rand.Read(nonce)
 	return b.aead.Seal(nonce, nonce, plain, context)
 }
@@ -42,7 +42,7 @@ func (b *Box) Seal(plain, context []byte) []byte {
 // Open decrypts what Seal made for context.
 func (b *Box) Open(sealed, context []byte) ([]byte, error) {
 	n := b.aead.NonceSize()
-	if len(sealed) < n {
+	if len(sealed) < n+b.aead.Overhead() {
 		return nil, ErrOpen
 	}
 	plain, err := b.aead.Open(nil, sealed[:n], sealed[n:], context)

@@ -15,6 +15,9 @@ func TestSealOpen(t *testing.T) {
 	if again := b.Seal([]byte("the secret"), []byte("ctx-1")); bytes.Equal(again, sealed) {
 		t.Error("two seals of one value are equal: the nonce is not random")
 	}
+	if p, err := b.Open(b.Seal(nil, nil), nil); err != nil || len(p) != 0 {
+		t.Errorf("an empty value: %q %v", p, err)
+	}
 	plain, err := b.Open(sealed, []byte("ctx-1"))
 	if err != nil || string(plain) != "the secret" {
 		t.Fatalf("%q %v", plain, err)

@@ -248,15 +248,15 @@ func hashOf(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// withParams is uri with the named values added to its query (pairs of name, value; empty
-// values are left out).
+// withParams is uri with the named values added to its query (pairs of name, value: an
+// even count; empty values are left out).
 func withParams(uri string, pairs ...string) string {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return uri // a registered redirect URI always parses
 	}
 	q := u.Query()
-	for i := 0; i+1 < len(pairs); i += 2 {
+	for i := 0; i < len(pairs); i += 2 {
 		if pairs[i+1] != "" {
 			q.Set(pairs[i], pairs[i+1])
 		}

@@ -154,7 +154,7 @@ func TestBrokerHelpers(t *testing.T) {
 	if q := u.Query(); q.Get("keep") != "1" || q.Get("code") != "c d" || q.Get("state") != "s&t" || q.Has("empty") || u.Host != "shop.example" {
 		t.Errorf("%s", got)
 	}
-	for in, want := range map[string]string{"invalid_grant": "invalid_grant", "": "error", "a\"b": "error", "x\ny": "error",
+	for in, want := range map[string]string{"invalid_grant": "invalid_grant", "": "error", "a\"b": "error", "x\ny": "error", "a b": "error", "a\\b": "error", "~!": "~!", "é": "error", "\x7f": "error",
 		strings.Repeat("e", 64): strings.Repeat("e", 64), strings.Repeat("e", 65): "error"} {
 		if safeCode(in) != want {
 			t.Errorf("safeCode(%q) = %q", in, safeCode(in))

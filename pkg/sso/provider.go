@@ -212,9 +212,10 @@ func isTrue(raw json.RawMessage) bool {
 	return s == "true" || s == `"true"`
 }
 
-// safeCode keeps an OAuth error code to the characters RFC 6749 allows it, for a message.
+// safeCode keeps an OAuth error code to the characters RFC 6749 allows it (printable
+// ASCII but space, '"' and '\\'), for a message.
 func safeCode(s string) string {
-	if s == "" || len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r > 0x7e || r == '"' || r == '\\' }) {
+	if s == "" || len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }) {
 		return "error"
 	}
 	return s
