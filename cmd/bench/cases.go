@@ -84,6 +84,9 @@ var cases = []benchCase{
 	{name: fmt.Sprintf("list orders, customer token (of %d)", shopperOrders), handler: listOrders(false, true)},
 	{name: "list orders, staff", handler: listOrders(false, false)},
 	{name: fmt.Sprintf("list orders, eq(customer_id) (of %d)", shopperOrders), handler: listOrders(true, false)},
+	{name: "list OIDC profiles (implicit)", handler: listProfiles},
+	{name: "log-in through a provider, returning", handler: ssoLogin(false)},
+	{name: "log-in through a provider, first time", handler: ssoLogin(true)},
 }
 
 // request describes one API Gateway request.

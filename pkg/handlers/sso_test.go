@@ -402,6 +402,13 @@ func TestSSOAuthorizeChecks(t *testing.T) {
 	bad("another client", w.authorizeURL("s", storefrontURI, url.Values{"client_id": {"someone"}}), 400)
 	bad("an unregistered redirect URI", w.authorizeURL("s", "https://evil.example/cb", nil), 400)
 	bad("another store", strings.Replace(w.authorizeURL("s", storefrontURI, nil), w.store, w.realm, 1), 404)
+	t.Run("a state too long is not sent back", func(t *testing.T) {
+		_, loc, _ := w.visit(t, w.h.do, w.authorizeURL(strings.Repeat("s", 1025), storefrontURI, nil))
+		u, _ := url.Parse(loc)
+		if !strings.HasPrefix(loc, storefrontURI) || u.Query().Get("error") != "invalid_request" || u.Query().Has("state") {
+			t.Errorf("%s", loc)
+		}
+	})
 	// The storefront hears of the rest at its redirect URI.
 	for _, c := range []struct {
 		name  string
@@ -499,6 +506,20 @@ func TestSSOProviderFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect(t, w.redeem(w.login(t), storefrontURI, testVerifier), 200)
+	})
+	t.Run("a client secret sealed under another key", func(t *testing.T) {
+		// A process of a deployment whose SIGNING_KEY changed since the profile was made.
+		cfg := w.h.cfg
+		cfg.SigningKey = []byte("another-signing-key-0123456789abcdef")
+		_, other := w.h.on(cfg, w.h.db.Client)
+		do := func(r req) response { return w.h.doWith(other, r) }
+		_, toProvider, _ := w.visit(t, do, w.authorizeURL("s", storefrontURI, nil))
+		_, toCallback, _ := w.visit(t, do, toProvider)
+		_, loc, page := w.visit(t, do, toCallback)
+		u, _ := url.Parse(loc)
+		if page.Status != 302 || u.Query().Get("error") != "server_error" || u.Query().Get("code") != "" {
+			t.Errorf("%d %s %s", page.Status, loc, page.Body)
+		}
 	})
 	t.Run("the shopper declined", func(t *testing.T) {
 		_, toProvider, _ := w.visit(t, w.h.do, w.authorizeURL("s", storefrontURI, nil))

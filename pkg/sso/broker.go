@@ -82,12 +82,14 @@ func (s *Service) Authorize(ctx context.Context, storeID, realmID string, q Quer
 	}
 	// From here on, the storefront hears of problems at its redirect URI.
 	clientState := get("state")
+	if len(clientState) > MaxStateLen || strings.ContainsRune(clientState, 0) {
+		// Not echoed back: too long, or unreadable.
+		return withParams(redirect, "error", "invalid_request", "error_description", "state is too long or not valid text"), nil
+	}
 	fail := func(code, description string) (string, error) {
 		return withParams(redirect, "error", code, "error_description", description, "state", clientState), nil
 	}
 	switch {
-	case len(clientState) > MaxStateLen || strings.ContainsRune(clientState, 0):
-		return fail("invalid_request", "state is too long")
 	case clientState == "":
 		return fail("invalid_request", "state is required")
 	case get("response_type") != "code":
@@ -118,7 +120,7 @@ func (s *Service) Authorize(ctx context.Context, storeID, realmID string, q Quer
 		CallbackURL: baseURL + CallbackPath(storeID, realmID, prof.ID), Nonce: random(), Verifier: oauth2.GenerateVerifier(),
 		Policy: realm.DuplicateEmailPolicy, Expires: s.now().Add(StateTTL)}
 	state := random()
-	if err := s.store.PutState(ctx, hashOf(state), st); err != nil {
+	if err := s.store.PutState(ctx, HashOf(state), st); err != nil {
 		return "", err
 	}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(st.Verifier), oauth2.SetAuthURLParam("nonce", st.Nonce)}
@@ -138,7 +140,7 @@ func (s *Service) Callback(ctx context.Context, storeID, realmID, profileID stri
 	if state == "" || len(state) > MaxStateLen {
 		return "", ErrUnknownState
 	}
-	st, err := s.store.TakeState(ctx, hashOf(state))
+	st, err := s.store.TakeState(ctx, HashOf(state))
 	if err != nil {
 		return "", err
 	}
@@ -169,7 +171,10 @@ func (s *Service) Callback(ctx context.Context, storeID, realmID, profileID stri
 	}
 	secret, err := s.secrets.Open(prof.SealedSecret, []byte(prof.ID))
 	if err != nil {
-		return "", err // the deployment's secret key changed: an operator's problem, logged
+		// Sealed under another key (SIGNING_KEY changed since): the operator sets the
+		// profile's client secret again.
+		s.log.Error("an OpenID Connect profile's client secret does not open: set it again", "profile_id", prof.ID)
+		return fail("server_error", "the identity provider is not configured correctly")
 	}
 	p, err := s.providers.discover(ctx, prof.DiscoveryURL)
 	if err != nil {
@@ -188,7 +193,7 @@ func (s *Service) Callback(ctx context.Context, storeID, realmID, profileID stri
 	grant := &Grant{Identity: who, RedirectURI: st.RedirectURI, CodeChallenge: st.CodeChallenge, Policy: st.Policy,
 		Expires: s.now().Add(CodeTTL)}
 	ours := random()
-	if err := s.store.PutGrant(ctx, hashOf(ours), grant); err != nil {
+	if err := s.store.PutGrant(ctx, HashOf(ours), grant); err != nil {
 		return "", err
 	}
 	return withParams(st.RedirectURI, "code", ours, "state", st.ClientState), nil
@@ -200,7 +205,7 @@ func (s *Service) Redeem(ctx context.Context, code, redirectURI, verifier string
 	if code == "" || len(code) > MaxStateLen {
 		return nil, ErrInvalidCode
 	}
-	g, err := s.store.TakeGrant(ctx, hashOf(code))
+	g, err := s.store.TakeGrant(ctx, HashOf(code))
 	if err != nil {
 		return nil, err
 	}
@@ -242,8 +247,9 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// hashOf is the key a state or code is stored under: the table never holds one that works.
-func hashOf(s string) string {
+// HashOf is the key a state or code is stored under (SHA-256, hex): the table never holds
+// one that works.
+func HashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }

@@ -168,7 +168,7 @@ func TestBrokerHelpers(t *testing.T) {
 	if identityKey("https://a", "sub") == identityKey("https://b", "sub") {
 		t.Error("two issuers share an identity")
 	}
-	if len(random()) != 43 || random() == random() || hashOf("x") != hashOf("x") || len(hashOf("x")) != 64 {
+	if len(random()) != 43 || random() == random() || HashOf("x") != HashOf("x") || len(HashOf("x")) != 64 {
 		t.Error("random or hashOf")
 	}
 	if !challengeRE.MatchString(strings.Repeat("A", 43)) || challengeRE.MatchString(strings.Repeat("A", 42)) || challengeRE.MatchString(strings.Repeat("A", 44)) ||
