@@ -156,6 +156,8 @@ func matrixRows() []matrixRow {
 			query: fixed("code=c&state=made-up")},
 		{route: "GET /oidc-idp/stores/{storeId}/authentication-realms/{realmId}/.well-known/openid-configuration", class: matrixPublic, ok: 200},
 		{route: "DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", class: matrixAdminOnly, ok: 204},
+		// The staff console's files are public: nothing in them is secret.
+		{route: "GET /console/{proxy+}", class: matrixPublic, ok: 200},
 		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
 	}
 }
@@ -534,6 +536,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if strings.Contains(row.route, "{fieldId}") {
 					rq.Path = map[string]string{"fieldId": w.field}
+				}
+				if strings.Contains(row.route, "{proxy+}") {
+					rq.Path = map[string]string{"proxy": "index.html"}
 				}
 				if strings.Contains(row.route, "{realmId}") {
 					rq.Path = map[string]string{"storeId": w.store, "realmId": w.realm, "profileId": w.profile}

@@ -301,6 +301,7 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"DeleteItem": 1, "GetItem": 2}, 0, false},
 		{"log-in through a provider, linked by email", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: oidcToken(linkCode)},
 			map[string]int{"DeleteItem": 1, "GetItem": 3, "TransactWriteItems": 1}, 0, false},
+		{"the staff console's page", req{Route: "GET /console/{proxy+}", Path: map[string]string{"proxy": "index.html"}}, map[string]int{}, 0, false},
 		// The $default route answers from the route table alone.
 		{"unknown route", req{Route: "$default", Call: "GET /v2/nothing", Headers: bearer(h.admin)}, map[string]int{}, 404, false},
 		{"wrong method", req{Route: "$default", Call: "PATCH /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -70,6 +71,8 @@ var Routes = map[string]app.Endpoint{
 	"GET /oidc-idp/login/stores/{storeId}/authentication-realms/{realmId}":                              OIDCLogin,
 	"GET /oidc-idp/callback/stores/{storeId}/authentication-realms/{realmId}/oidc-profiles/{profileId}": OIDCCallback,
 	"GET /oidc-idp/stores/{storeId}/authentication-realms/{realmId}/.well-known/openid-configuration":   OIDCDiscovery,
+
+	"GET /console/{proxy+}": Console,
 }
 
 // maxEcho bounds the request text (path, method) an error detail quotes, in bytes.
@@ -83,6 +86,9 @@ const maxEcho = 100
 func NotFound(*app.Deps) api.HandlerFunc {
 	paths := routePaths(Routes)
 	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		if r.Method == http.MethodGet && (r.Path == "/console" || r.Path == "/console/") {
+			return api.Redirect(consoleHome)
+		}
 		if allow := paths.allowed(r.Path); len(allow) > 0 {
 			return api.Response{}, &problem.Error{Kind: problem.MethodNotAllowed, Title: "Method Not Allowed",
 				Detail: fmt.Sprintf("%s is not allowed on this path; it takes %s", clip(r.Method, maxEcho), strings.Join(allow, ", ")),
