@@ -57,7 +57,7 @@ func startAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	url := "http://" + ln.Addr().String()
 	values := l.runner.Values()
-	fmt.Fprintf(stdout, "API            %s\n", url)
+	fmt.Fprintf(stdout, "API            %s\nStaff console  %s/console/ (sign in with the client id and secret below)\n", url, url)
 	for _, fn := range fns {
 		for _, rt := range fn.Routes {
 			fmt.Fprintf(stdout, "  %-40s %s\n", rt.RouteKey(), fn.LogicalID)
