@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/acme/customers/pkg/dynamolocal"
 )
 
 // TestConsole drives the staff console (/console/index.html) in a real browser, Debian's
@@ -23,15 +21,7 @@ import (
 // step leaves a screenshot in .aws-sam/console-screenshots and must pass axe with no
 // serious or critical violation. What the run needs is seeded here, through the API.
 func TestConsole(t *testing.T) {
-	root, err := dynamolocal.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pkg := range []string{"playwright-core", "@axe-core/playwright"} {
-		if _, err := os.Stat(filepath.Join(root, "node_modules", pkg)); err != nil {
-			t.Fatalf("%s is not installed: run `make deps` (make test does)", pkg)
-		}
-	}
+	root := nodeModules(t, "playwright-core", "@axe-core/playwright")
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium is not installed: run `make deps` (scripts/setup.sh installs Debian's chromium package)")

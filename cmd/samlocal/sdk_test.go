@@ -22,13 +22,7 @@ import (
 // (testdata/sdk-e2e.mjs) —; single sign-on through a mock OpenID Connect provider with the
 // same SDK (testdata/sso-e2e.mjs); and the routes the API does not have.
 func TestEndToEnd(t *testing.T) {
-	root, err := dynamolocal.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "node_modules", "@moltin", "sdk")); err != nil {
-		t.Fatal("@moltin/sdk is not installed: run `make deps` (make test does)")
-	}
+	nodeModules(t, "@moltin/sdk")
 	t.Setenv("CLIENT_ID", "sdk-test-client")
 	t.Setenv("CLIENT_SECRET", "sdk-test-client-secret")
 	const origin = "https://shop.example.test"
@@ -142,4 +136,20 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// nodeModules fails the test unless the npm packages are installed, and returns the module
+// root they are under.
+func nodeModules(t *testing.T, pkgs ...string) string {
+	t.Helper()
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range pkgs {
+		if _, err := os.Stat(filepath.Join(root, "node_modules", pkg)); err != nil {
+			t.Fatalf("%s is not installed: run `make deps` (make test does)", pkg)
+		}
+	}
+	return root
 }

@@ -132,7 +132,8 @@ func (h *harness) doWith(handlers map[string]api.HandlerFunc, r req) response {
 		h.t.Fatalf("%s: handler returned an error: %v", r.Route, err)
 	}
 	resp := response{Status: out.StatusCode, Headers: out.Headers, Body: out.Body}
-	if out.Body != "" && r.Route != "GET /console/{proxy+}" { // the console's files are not JSON
+	consoleFile := r.Route == "GET /console/{proxy+}" && out.StatusCode == 200 // the console's files are not JSON
+	if out.Body != "" && !consoleFile {
 		if err := json.Unmarshal([]byte(out.Body), &resp.JSON); err != nil {
 			h.t.Fatalf("%s: body is not a JSON object: %q", r.Route, out.Body)
 		}
