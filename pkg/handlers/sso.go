@@ -119,10 +119,7 @@ func GetAuthenticationSettings(d *app.Deps) api.HandlerFunc {
 		if !c.Admin() {
 			return api.Response{}, problem.Denied("reading the customer authentication settings needs a client_credentials token")
 		}
-		realm, err := d.SSO.Realm(ctx)
-		if err != nil {
-			return api.Response{}, err
-		}
+		realm := d.SSO.Names()
 		var v struct {
 			ID   string `json:"id"`
 			Type string `json:"type"`
@@ -233,7 +230,7 @@ func OIDCCallback(d *app.Deps) api.HandlerFunc {
 // from POST /v2/customers/tokens, not from a token endpoint of the broker's.
 func OIDCDiscovery(d *app.Deps) api.HandlerFunc {
 	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		realm, err := d.SSO.RealmByID(ctx, r.Param("realmId"))
+		realm, err := d.SSO.Named(r.Param("realmId"))
 		if err == nil && realm.StoreID != r.Param("storeId") {
 			err = sso.ErrRealmNotFound
 		}

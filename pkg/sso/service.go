@@ -67,19 +67,25 @@ func (s *Service) Realm(ctx context.Context) (*Realm, error) {
 	return r, nil
 }
 
+// Names is the realm as far as its ids go, and the store's: both are derived from the
+// deployment's name, so naming them reads nothing.
+func (s *Service) Names() *Realm { return &Realm{ID: s.realmID, StoreID: s.storeID} }
+
+// Named is Names if realmID is the realm's id (ErrRealmNotFound otherwise): what the
+// endpoints under a realm's path need when they do not show the realm's settings.
+func (s *Service) Named(realmID string) (*Realm, error) {
+	if realmID != s.realmID {
+		return nil, ErrRealmNotFound
+	}
+	return s.Names(), nil
+}
+
 // RealmByID reads the realm if realmID is its id.
 func (s *Service) RealmByID(ctx context.Context, realmID string) (*Realm, error) {
-	if !id.Valid(realmID) {
-		return nil, ErrRealmNotFound
-	}
-	r, err := s.Realm(ctx)
-	if err != nil {
+	if _, err := s.Named(realmID); err != nil {
 		return nil, err
 	}
-	if r.ID != realmID {
-		return nil, ErrRealmNotFound
-	}
-	return r, nil
+	return s.Realm(ctx)
 }
 
 // UpdateRealm changes the realm's name, redirect URIs or duplicate-email policy.
@@ -107,7 +113,7 @@ func (s *Service) UpdateRealm(ctx context.Context, c auth.Caller, realmID string
 
 // Profiles lists the realm's profiles.
 func (s *Service) Profiles(ctx context.Context, realmID string) (*Realm, []*Profile, error) {
-	r, err := s.RealmByID(ctx, realmID)
+	r, err := s.Named(realmID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,7 +123,7 @@ func (s *Service) Profiles(ctx context.Context, realmID string) (*Realm, []*Prof
 
 // Profile reads one of the realm's profiles.
 func (s *Service) Profile(ctx context.Context, realmID, profileID string) (*Realm, *Profile, error) {
-	r, err := s.RealmByID(ctx, realmID)
+	r, err := s.Named(realmID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,16 +140,13 @@ func (s *Service) CreateProfile(ctx context.Context, c auth.Caller, realmID stri
 	if err := mayWrite(c); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.RealmByID(ctx, realmID)
+	r, err := s.Named(realmID)
 	if err != nil {
 		return nil, nil, err
 	}
 	in, err := ParseProfile(o, true)
 	if err != nil {
 		return nil, nil, err
-	}
-	if r.Profiles >= MaxProfiles {
-		return nil, nil, ErrTooManyProfiles
 	}
 	now := s.now()
 	p := &Profile{ID: id.New(), Name: in.Name, DiscoveryURL: in.DiscoveryURL, ClientID: in.ClientID, Version: 1,
