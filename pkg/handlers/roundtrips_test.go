@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,41 +13,17 @@ import (
 
 	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/cleanup"
+	"github.com/acme/customers/pkg/dynamolocal"
 	uuid "github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/samtemplate"
 	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
 
-// allowedActions is what template.yaml's policies allow the function serving route.
-func allowedActions(t *testing.T, route string) map[string]bool {
-	t.Helper()
-	for _, fn := range testenv.Template(t).Functions {
-		if fn.RouteKey == route {
-			allowed := map[string]bool{}
-			for _, a := range fn.Allowed {
-				allowed[a] = true
-			}
-			return allowed
-		}
-	}
-	t.Fatalf("no function serves %s", route)
-	return nil
-}
-
-// allowedFunction is template.yaml's function logicalID.
-func allowedFunction(t *testing.T, logicalID string) *samtemplate.Function {
-	t.Helper()
-	fn, err := testenv.Template(t).Function(logicalID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fn
-}
-
 // TestRoundTrips holds each request to the DynamoDB calls its design allows (the README's
 // per-endpoint table quotes these figures), and checks that its function's IAM policy in
-// template.yaml allows each of them (least privilege that still works).
+// template.yaml allows each of them, down to the partition keys each touches, and nothing
+// else (least privilege that still works: see checkAccess and checkPolicy).
 func TestRoundTrips(t *testing.T) {
 	h := newHarness(t)
 	ron := h.createCustomer("Ron", "ron@example.com")
@@ -108,6 +86,23 @@ func TestRoundTrips(t *testing.T) {
 			`","oauth_redirect_uri":"` + storefrontURI + `","oauth_code_verifier":"` + testVerifier + `"}}`
 	}
 	broker := map[string]string{"storeId": sso.store, "realmId": sso.realm}
+	// A customer made by single sign-on, to delete: its identity goes with it.
+	sso.user(t, "rt-sub-gone", "gone.sso@example.com", true, "Gone")
+	gone := map[string]string{"customerId": data(sso.redeem(sso.login(t), storefrontURI, testVerifier))["customer_id"].(string)}
+	// Andy changes his email with his password: an attempt counted against his email.
+	andy := map[string]string{"customerId": h.createCustomer("Andy", "andy@example.com")}
+	asAndy := withCustomer(h.implicit, h.customerToken("andy@example.com"))
+	// Tammy's password was hashed at another bcrypt cost: her next log-in makes it anew.
+	costly := h.cfg
+	costly.BcryptCost++
+	_, costlyHandlers := h.on(costly, h.db.Client)
+	expect(t, h.doWith(costlyHandlers, req{Route: "POST /v2/customers", Headers: bearer(h.admin),
+		Body: `{"data":{"type":"customer","name":"Tammy","email":"tammy@example.com","password":"` + testPassword + `"}}`}), 201)
+	// A second page by cursor reads the owner's profile beside it.
+	page1 := h.do(req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Query: "page[limit]=1", Headers: bearer(h.admin)})
+	expect(t, page1, 200)
+	next, _ := page1.JSON["links"].(map[string]any)["next"].(string)
+	addressesByCursor := next[strings.Index(next, "?")+1:]
 	cases := []struct {
 		name   string
 		req    req
@@ -127,6 +122,9 @@ func TestRoundTrips(t *testing.T) {
 			Body: `{"data":{"type":"customer","name":"Ronald","password":"another password"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
 		{"update email", req{Route: "PUT /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),
 			Body: `{"data":{"type":"customer","email":"ronald@example.com"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}, 0, false},
+		{"update email, the customer with its password", req{Route: "PUT /v2/customers/{customerId}", Path: andy, Headers: asAndy,
+			Body: `{"data":{"type":"customer","email":"andrew@example.com","current_password":"` + testPassword + `"}}`},
+			map[string]int{"GetItem": 1, "UpdateItem": 2, "TransactWriteItems": 1}, 0, false}, // counted, then cleared with the log-in's
 		{"list", req{Route: "GET /v2/customers", Headers: bearer(h.admin)}, map[string]int{"Query": 8, "BatchGetItem": 1}, 0, false},
 		{"list at an offset", req{Route: "GET /v2/customers", Query: "page[offset]=1", Headers: bearer(h.admin)},
 			map[string]int{"Query": 8, "BatchGetItem": 1}, 0, false},
@@ -162,6 +160,8 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"Query": 1}, 0, false},
 		{"list addresses at an offset", req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Query: "page[offset]=1", Headers: bearer(h.admin)},
 			map[string]int{"Query": 2}, 0, false},
+		{"list addresses by cursor", req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Query: addressesByCursor, Headers: bearer(h.admin)},
+			map[string]int{"Query": 1, "GetItem": 1}, 0, false},
 		// Cold, an address endpoint also reads the addresses flow's fields: one Query more.
 		{"list addresses, settings not cached", req{Route: "GET /v2/customers/{customerId}/addresses", Path: id, Headers: bearer(h.admin)},
 			map[string]int{"Query": 1 + 1, "GetItem": 1}, 0, true},
@@ -208,6 +208,9 @@ func TestRoundTrips(t *testing.T) {
 		{"log-in after failures", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
 			Body: `{"data":{"type":"token","email":"ann@example.com","password":"` + testPassword + `"}}`},
 			map[string]int{"GetItem": 1, "UpdateItem": 2}, 0, false},
+		{"log-in, a hash of another cost made anew", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+			Body: `{"data":{"type":"token","email":"tammy@example.com","password":"` + testPassword + `"}}`},
+			map[string]int{"GetItem": 1, "UpdateItem": 1, "TransactWriteItems": 1}, 0, false},
 		{"checkout, a customer", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-ron"), Headers: asOwen,
 			Body: checkoutBody(`{"id":"` + owen + `"}`)}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}, 0, false},
 		{"checkout, a guest", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-guest"), Headers: bearer(h.implicit),
@@ -222,6 +225,10 @@ func TestRoundTrips(t *testing.T) {
 		{"order items, its customer", req{Route: "GET /v2/orders/{orderId}/items", Path: order, Headers: asOwen},
 			map[string]int{"BatchGetItem": 1}, 0, false},
 		{"a customer's orders", req{Route: "GET /v2/orders", Headers: asOwen}, map[string]int{"Query": 1}, 0, false},
+		// Filtered: the customer's token checked on its profile, then its history (and its
+		// redacted orders, none).
+		{"a customer's orders, filtered", req{Route: "GET /v2/orders", Query: "filter=ge(created_at,2000-01-01T00:00:00Z)", Headers: asOwen},
+			map[string]int{"GetItem": 1, "Query": 2}, 0, false},
 		// Cold, an order endpoint also reads the orders flow's fields: one Query more.
 		{"a customer's orders, settings not cached", req{Route: "GET /v2/orders", Headers: asOwen},
 			map[string]int{"Query": 1 + 1, "GetItem": 1}, 0, true},
@@ -246,6 +253,8 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1}, 0, false},
 		{"delete, with log-in attempts", req{Route: "DELETE /v2/customers/{customerId}", Path: jerry, Headers: bearer(h.admin)},
 			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1, "BatchWriteItem": 1}, 0, false},
+		{"delete, a customer of single sign-on", req{Route: "DELETE /v2/customers/{customerId}", Path: gone, Headers: bearer(h.admin)},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "Query": 1}, 0, false},
 		{"create flow", req{Route: "POST /v2/flows", Headers: bearer(h.admin), Body: `{"data":{"type":"flow","name":"New","slug":"rt-new"}}`},
 			map[string]int{"TransactWriteItems": 1}, 0, false},
 		{"list flows", req{Route: "GET /v2/flows", Headers: bearer(h.implicit)}, map[string]int{"Query": 1}, 0, false},
@@ -309,7 +318,7 @@ func TestRoundTrips(t *testing.T) {
 	}
 	// Settings are cached per process: read them once, as a warm function would have.
 	expect(t, h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)}), 200)
-	used := map[string]map[string]bool{} // route → IAM actions its requests needed
+	used := map[string][]dynamolocal.Access{} // function → what its requests needed
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			handlers := h.handlers
@@ -322,16 +331,10 @@ func TestRoundTrips(t *testing.T) {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
 			got := h.db.Calls().ByOp()
-			allowed := allowedActions(t, c.req.Route)
-			if used[c.req.Route] == nil {
-				used[c.req.Route] = map[string]bool{}
-			}
-			for action := range h.db.Calls().Actions() {
-				used[c.req.Route][action] = true
-				if !allowed[action] {
-					t.Errorf("%s needs %s, which template.yaml does not allow its function", c.req.Route, action)
-				}
-			}
+			fn := routeFunction(t, c.req.Route)
+			accesses := h.db.Calls().Accesses()
+			checkAccess(t, fn, accesses)
+			used[fn.LogicalID] = append(used[fn.LogicalID], accesses...)
 			if len(got) != len(c.want) {
 				t.Errorf("calls %v, want %v", got, c.want)
 			}
@@ -359,31 +362,178 @@ func TestRoundTrips(t *testing.T) {
 		if rep := out.(cleanup.Report); rep.CustomersErased < 1 || rep.OrdersRedacted < 1 || rep.AddressesDeleted < 1 {
 			t.Fatalf("report %+v: want a customer, an order and an address at least", rep)
 		}
-		allowed := map[string]bool{}
-		for _, a := range allowedFunction(t, fn).Allowed {
-			allowed[a] = true
-		}
-		used[fn] = map[string]bool{}
-		for action := range h.db.Calls().Actions() {
-			used[fn][action] = true
-			if !allowed[action] {
-				t.Errorf("%s needs %s, which template.yaml does not allow it", fn, action)
-			}
-		}
+		accesses := h.db.Calls().Accesses()
+		checkAccess(t, templateFunction(t, fn), accesses)
+		used[fn] = append(used[fn], accesses...)
 	})
 	// Least privilege: nothing allowed that no request (or run, for a function without a
 	// route) needs.
-	for _, fn := range testenv.Template(t).Functions {
-		key := fn.RouteKey
-		if len(fn.Routes) == 0 {
-			key = fn.LogicalID
+	for i := range testenv.Template(t).Functions {
+		fn := &testenv.Template(t).Functions[i]
+		checkPolicy(t, fn, used[fn.LogicalID])
+	}
+}
+
+// routeFunction is template.yaml's function serving route.
+func routeFunction(t *testing.T, route string) *samtemplate.Function {
+	t.Helper()
+	fns := testenv.Template(t).Functions
+	for i := range fns {
+		if fns[i].RouteKey == route {
+			return &fns[i]
 		}
-		for _, a := range fn.Allowed {
-			if !used[key][a] {
-				t.Errorf("%s is allowed %s, which none of its requests needs", fn.LogicalID, a)
+	}
+	t.Fatalf("no function serves %s", route)
+	return nil
+}
+
+// templateFunction is template.yaml's function logicalID.
+func templateFunction(t *testing.T, logicalID string) *samtemplate.Function {
+	t.Helper()
+	fn, err := testenv.Template(t).Function(logicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fn
+}
+
+// checkAccess checks that fn's policy allows each of the accesses its request made: one of
+// its statements allows the action, on the table or the index read, for every partition key
+// the call touches (dynamodb:LeadingKeys under ForAllValues: IAM evaluates the call's keys
+// against one statement at a time; a transaction's items are authorized one by one).
+func checkAccess(t *testing.T, fn *samtemplate.Function, accesses []dynamolocal.Access) {
+	t.Helper()
+	table := testenv.Template(t).Table.LogicalID
+	for _, a := range accesses {
+		switch {
+		case a.Unread != "":
+			t.Errorf("%s: the recorder could not read the leading keys of %s", fn.LogicalID, a)
+		case a.Action == "dynamodb:Scan":
+			t.Errorf("%s: %s: no Scan on a request path", fn.LogicalID, a)
+		case !slices.ContainsFunc(fn.Statements, func(s samtemplate.Statement) bool {
+			return s.Allows(a.Action, table, a.Index, a.LeadingKeys)
+		}):
+			t.Errorf("%s needs %s, which no statement of its policy in template.yaml allows", fn.LogicalID, a)
+		}
+		for _, k := range a.LeadingKeys {
+			if family(k) == "" {
+				t.Errorf("%s: %s touches %q, of no partition family keyFamilies knows: add its own", fn.LogicalID, a, k)
 			}
 		}
 	}
+}
+
+// keyFamilies are the table's partition key families (pkg/store/keys.go), each as the
+// tightest pattern that holds them, with a key of the family. checkPolicy holds each
+// pattern of a policy to the families its function touches: COUNT#* would also reach the
+// orders' count shards, SSO* the log-in states and codes.
+var keyFamilies = []struct{ pattern, sample string }{
+	{"CUSTOMER#*", "CUSTOMER#" + uuid.New()},
+	{"EMAIL#*", "EMAIL#ann@example.com"},
+	{"LOGIN#*", "LOGIN#ann@example.com"},
+	{"COUNT#customers#*", "COUNT#customers#00"},
+	{"COUNT#orders#*", "COUNT#orders#00"},
+	{"SETTINGS", "SETTINGS"},
+	{"FLOWS", "FLOWS"},
+	{"SSO", "SSO"},
+	{"SSO#STATE#*", "SSO#STATE#0a1b"},
+	{"SSO#CODE#*", "SSO#CODE#0a1b"},
+	{"IDENTITY#*", "IDENTITY#p#0a1b"},
+	{"CART#*", "CART#rt"},
+	{"ORDER#*", "ORDER#" + uuid.New()},
+	// Index partitions: customers' write shards, the deleted ones', external_ref's, orders'.
+	{"C#*", "C#0"},
+	{"DELETED#*", "DELETED#0"},
+	{"XREF#*", "XREF#0a1b"},
+	{"O#*", "O#0"},
+}
+
+// family is the pattern of key's family in keyFamilies, "" when none holds it.
+func family(key string) string {
+	for _, f := range keyFamilies {
+		if samtemplate.Like(f.pattern, key) {
+			return f.pattern
+		}
+	}
+	return ""
+}
+
+// checkPolicy holds fn's policy to least privilege, given every access its requests made:
+// every DynamoDB statement is on the table (or its indexes) and has a dynamodb:LeadingKeys
+// condition; none allows a Scan (a ForAllValues condition holds when a call has no key, so
+// it would not restrict one) or names actions by wildcard; and each of its actions, on each
+// of its resources, for each of its key patterns, is what some request did (an access the
+// statement allows, of that action on that resource, with a key of that pattern), and no
+// pattern reaches a family of partitions (keyFamilies) that none of them touched. So a
+// statement that lets a function read SETTINGS and write CUSTOMER#* partitions does not
+// also let it write SETTINGS, and COUNT#* does not stand for COUNT#customers#*.
+func checkPolicy(t *testing.T, fn *samtemplate.Function, used []dynamolocal.Access) {
+	t.Helper()
+	table := testenv.Template(t).Table.LogicalID
+	for _, p := range fn.OtherPolicies {
+		if strings.Contains(strings.ToLower(p), "dynamodb") {
+			t.Errorf("%s has the policy %s: give it inline statements with dynamodb:LeadingKeys conditions", fn.LogicalID, p)
+		}
+	}
+	for i, s := range fn.Statements {
+		var actions []string
+		for _, a := range s.Actions {
+			if strings.HasPrefix(strings.ToLower(a), "dynamodb:") {
+				actions = append(actions, a)
+			}
+		}
+		if len(actions) == 0 {
+			continue
+		}
+		name := fmt.Sprintf("%s's statement %d %v", fn.LogicalID, i+1, actions)
+		if s.AllowsAction("dynamodb:Scan") {
+			t.Errorf("%s allows dynamodb:Scan, which dynamodb:LeadingKeys does not restrict", name)
+		}
+		if slices.ContainsFunc(actions, func(a string) bool { return strings.ContainsAny(a, "*?") }) {
+			t.Errorf("%s names actions by wildcard: write them out", name)
+		}
+		if len(s.LeadingKeys) == 0 {
+			t.Errorf("%s has no dynamodb:LeadingKeys condition: it allows every partition", name)
+			continue
+		}
+		for _, r := range s.Resources {
+			if r.Table != table {
+				t.Errorf("%s is on %v, not the table or its indexes", name, r.Raw)
+				continue
+			}
+			for _, action := range actions {
+				for _, p := range s.LeadingKeys {
+					if !slices.ContainsFunc(used, func(a dynamolocal.Access) bool {
+						return s.Allows(a.Action, table, a.Index, a.LeadingKeys) &&
+							samtemplate.Like(strings.ToLower(action), strings.ToLower(a.Action)) && r.Covers(table, a.Index) &&
+							slices.ContainsFunc(a.LeadingKeys, func(k string) bool { return s.MatchesPattern(p, k) })
+					}) {
+						t.Errorf("%s allows %s on %s for %q, which none of its requests needs", name, action, resourceName(r), p)
+					}
+				}
+			}
+		}
+		// Where families share a prefix, the longer one: no pattern reaches a family the
+		// function never touches.
+		for _, p := range s.LeadingKeys {
+			for _, f := range keyFamilies {
+				if s.MatchesPattern(p, f.sample) && !slices.ContainsFunc(used, func(a dynamolocal.Access) bool {
+					return s.Allows(a.Action, table, a.Index, a.LeadingKeys) &&
+						slices.ContainsFunc(a.LeadingKeys, func(k string) bool { return s.MatchesPattern(p, k) && family(k) == f.pattern })
+				}) {
+					t.Errorf("%s: %q also reaches %s, which none of its requests touches: narrow it", name, p, f.pattern)
+				}
+			}
+		}
+	}
+}
+
+// resourceName names a resource of the table for messages.
+func resourceName(r samtemplate.Resource) string {
+	if r.Suffix == "" {
+		return "the table"
+	}
+	return "the table's " + strings.TrimPrefix(r.Suffix, "/")
 }
 
 // TestListsAuthorizeFirst: a caller who may not list gets its 403 before the query is

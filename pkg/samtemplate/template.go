@@ -63,8 +63,13 @@ type Function struct {
 	// Schedules lists its Schedule events (EventBridge rules), unresolved: each is a
 	// literal such as "rate(15 minutes)" or an intrinsic such as a !Sub.
 	Schedules []Schedule
-	// Allowed lists the actions its inline policy statements allow (e.g. "dynamodb:GetItem").
-	Allowed []string
+	// Statements are the Allow statements of its inline policies (Policies: - Statement:),
+	// in template order; Allowed lists their actions (e.g. "dynamodb:GetItem").
+	Statements []Statement
+	Allowed    []string
+	// OtherPolicies names its Policies entries that are not inline statements: SAM policy
+	// templates (e.g. "DynamoDBReadPolicy") and managed policies, unread.
+	OtherPolicies []string
 
 	// Method, Path and RouteKey repeat the function's only HttpApi route; they are empty
 	// when it has none or several.
@@ -288,19 +293,8 @@ func parseFunction(id string, res, globals map[string]any) (Function, error) {
 			fn.Environment[k] = v
 		}
 	}
-	if policies, ok := props["Policies"].([]any); ok {
-		for _, p := range policies {
-			pm, _ := p.(map[string]any)
-			statements, _ := pm["Statement"].([]any)
-			for _, st := range statements {
-				sm, _ := st.(map[string]any)
-				if sm["Effect"] != "Allow" {
-					continue
-				}
-				actions, _ := stringList(sm["Action"])
-				fn.Allowed = append(fn.Allowed, actions...)
-			}
-		}
+	if err := fn.parsePolicies(props["Policies"]); err != nil {
+		return fn, fmt.Errorf("Policies: %w", err)
 	}
 	events := mapping(props, "Events")
 	names := make([]string, 0, len(events))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -77,6 +78,8 @@ func NewDB(t testing.TB) *DB {
 		t.Fatal("testenv: call testenv.Main from TestMain")
 	}
 	calls := dynamolocal.NewCalls()
+	table, indexes := partitionKeys(Template(t).Table)
+	calls.RecordAccess(table, indexes)
 	base, err := dynamolocal.Client(context.Background(), endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -93,4 +96,21 @@ func NewDB(t testing.TB) *DB {
 	})
 	calls.Reset()
 	return &DB{Client: client, Table: name, calls: calls}
+}
+
+// partitionKeys names the partition key attribute of the table and of each of its indexes.
+func partitionKeys(t *samtemplate.Table) (table string, indexes map[string]string) {
+	hash := func(ks []samtemplate.KeyElement) string {
+		for _, k := range ks {
+			if k.KeyType == "HASH" {
+				return k.AttributeName
+			}
+		}
+		return ""
+	}
+	indexes = map[string]string{}
+	for _, ix := range append(slices.Clone(t.GlobalSecondaryIndexes), t.LocalSecondaryIndexes...) {
+		indexes[ix.IndexName] = hash(ix.KeySchema)
+	}
+	return hash(t.KeySchema), indexes
 }
