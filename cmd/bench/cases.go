@@ -472,7 +472,7 @@ func checkout(registered bool) func(context.Context, *env) (*op, error) {
 			if err != nil {
 				return nil, err
 			}
-			if headers, err = e.asCustomer(c); err != nil {
+			if headers, err = e.asCustomer(ctx, c); err != nil {
 				return nil, err
 			}
 			customer = `{"id":"` + c.ID + `"}`

@@ -29,12 +29,13 @@ import (
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/orders"
 	"github.com/acme/customers/pkg/samtemplate"
+	"github.com/acme/customers/pkg/secrets"
 	"github.com/acme/customers/pkg/store"
 )
 
 const (
 	clientID        = "bench-client"
-	clientSecret    = "bench-client-secret"
+	clientSecret    = "bench-client-secret-0123456789abcdef"
 	fixturePassword = "correct horse battery"
 )
 
@@ -51,6 +52,7 @@ type env struct {
 	tables   []string // every table made, deleted by closeEnv
 	calls    *dynamolocal.Calls
 	deps     *app.Deps
+	secrets  secrets.Static
 	fixtures *store.Store // writes fixtures, outside the timed calls
 	admin    string       // a client_credentials access token
 	implicit string       // an implicit access token
@@ -95,12 +97,13 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOpti
 		return nil, nil, err
 	}
 	cfg := config.Config{
-		TableName:    e.table,
-		SigningKey:   []byte("bench-signing-key-0123456789abcdef0123"),
-		Issuer:       config.DefaultIssuer,
-		ClientID:     clientID,
-		ClientSecret: clientSecret,
-		BcryptCost:   config.DefaultBcryptCost,
+		TableName:  e.table,
+		Issuer:     config.DefaultIssuer,
+		ClientID:   clientID,
+		Secrets:    config.AllSecrets,
+		SecretsTTL: config.DefaultSecretsTTL,
+		KeysTTL:    config.DefaultKeysTTL,
+		BcryptCost: config.DefaultBcryptCost,
 		// No throttling: the failed log-in cases fail hundreds of times for one email.
 		LoginMaxAttempts:  1 << 30,
 		LoginFreeAttempts: 1 << 30,
@@ -110,7 +113,9 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOpti
 		// a cold one adds to lists and address writes.
 		SettingsTTL: 24 * time.Hour,
 	}
-	if e.deps, err = app.New(cfg, e.db); err != nil {
+	e.secrets = secrets.Generated(cfg.Secrets.IDs()...)
+	e.secrets[cfg.Secrets.Client] = secrets.Set{Current: clientSecret}
+	if e.deps, err = app.New(cfg, e.db, e.secrets); err != nil {
 		closeEnv()
 		return nil, nil, err
 	}
@@ -119,7 +124,7 @@ func newEnv(ctx context.Context, root string, tpl *samtemplate.Template, apiOpti
 		grant auth.Grant
 		dst   *string
 	}{{auth.ClientCredentials, &e.admin}, {auth.Implicit, &e.implicit}} {
-		tok, err := e.deps.Tokens.IssueAccess(t.grant, clientID)
+		tok, err := e.deps.Tokens.IssueAccess(ctx, t.grant, clientID)
 		if err != nil {
 			closeEnv()
 			return nil, nil, err
@@ -367,8 +372,8 @@ func (e *env) placeOrder(ctx context.Context, c *customers.Customer) (*orders.Or
 
 // asCustomer is the headers of a storefront request made for c: the implicit access token
 // and a customer token of c.
-func (e *env) asCustomer(c *customers.Customer) (map[string]string, error) {
-	tok, err := e.deps.Tokens.IssueCustomer(c.ID, c.TokenGen)
+func (e *env) asCustomer(ctx context.Context, c *customers.Customer) (map[string]string, error) {
+	tok, err := e.deps.Tokens.IssueCustomer(ctx, c.ID, c.TokenGen)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +387,7 @@ func (e *env) seedOrders(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	if e.asShopper, err = e.asCustomer(c); err != nil {
+	if e.asShopper, err = e.asCustomer(ctx, c); err != nil {
 		return err
 	}
 	for range n {
@@ -438,7 +443,7 @@ func (e *env) customDeps(ctx context.Context) (*app.Deps, error) {
 	if e.custom != nil {
 		return e.custom, nil
 	}
-	d, err := app.New(e.deps.Config, e.db)
+	d, err := app.New(e.deps.Config, e.db, e.secrets)
 	if err != nil {
 		return nil, err
 	}

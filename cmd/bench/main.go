@@ -47,6 +47,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/dynamolocal"
 	"github.com/acme/customers/pkg/flows"
@@ -57,6 +59,7 @@ type options struct {
 	n, nBcrypt, warm, warmBcrypt int
 	out                          string
 	latency, sizes               bool
+	cold                         int
 	scale                        scaleOptions
 }
 
@@ -69,6 +72,7 @@ func main() {
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
 	flag.BoolVar(&o.latency, "latency", true, "measure latency (needs DynamoDB Local)")
 	flag.BoolVar(&o.sizes, "sizes", true, "build the functions and report their sizes")
+	flag.IntVar(&o.cold, "cold", 20, "cold starts per binary (minimal Lambda, a reader, the token function; 0 for none)")
 	scale := flag.String("scale", "1000,100000", "customer counts of the scale run, comma-separated (\"\" for none); each is loaded into a fresh table")
 	scaleOnly := flag.Bool("scale-only", false, "run only the scale runs, customer lists, order history and cleanup (no latency, no sizes)")
 	flag.IntVar(&o.scale.orders, "orders", 100000, "orders of the order-history scale run's customer, loaded into a fresh table (0 for none)")
@@ -135,6 +139,11 @@ func run(ctx context.Context, o options) error {
 		r.env = e
 		if err := latency(ctx, e, rec, o, r); err != nil {
 			return err
+		}
+		if o.cold > 0 {
+			if r.cold, err = coldStarts(ctx, root, tpl, e.endpoint, o.cold); err != nil {
+				return err
+			}
 		}
 	}
 	if len(o.scale.sizes) > 0 || o.scale.orders > 0 || o.scale.cleanup.deleted > 0 {
@@ -286,5 +295,43 @@ func latency(ctx context.Context, e *env, rec *recorder, o options, r *report) e
 		return err
 	}
 	r.hash, r.compare = s[0], s[1]
+	return verification(ctx, e, o, r)
+}
+
+// verification measures verifying one access token, warm (its keys cached): EdDSA as the
+// functions verify now, next to HS256 with the same claims and checks as before asymmetric
+// signing (golang-jwt under a 32-byte key derived as that design did).
+func verification(ctx context.Context, e *env, o options, r *report) error {
+	fmt.Fprintln(os.Stderr, "bench: token verification alone")
+	if _, err := e.deps.Tokens.VerifyAccess(ctx, e.admin); err != nil {
+		return err
+	}
+	hsKey := []byte("bench-hs256-key-0123456789abcdef")
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(e.admin, claims); err != nil {
+		return err
+	}
+	hs, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(hsKey)
+	if err != nil {
+		return err
+	}
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(),
+		jwt.WithIssuer(e.deps.Config.Issuer), jwt.WithAudience("api"), jwt.WithStrictDecoding())
+	before := &op{run: func(context.Context) error {
+		_, err := parser.Parse(hs, func(*jwt.Token) (any, error) { return hsKey, nil })
+		return err
+	}}
+	now := &op{run: func(ctx context.Context) error {
+		_, err := e.deps.Tokens.VerifyAccess(ctx, e.admin)
+		return err
+	}}
+	s, err := measure(ctx, []*op{before, now}, o.warm, verifyCalls)
+	if err != nil {
+		return err
+	}
+	r.verifyHS, r.verifyEd = s[0], s[1]
 	return nil
 }
+
+// verifyCalls is how many verifications each side times.
+const verifyCalls = 5000

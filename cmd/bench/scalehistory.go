@@ -192,7 +192,7 @@ func (sr *scaleReport) runHistory(ctx context.Context, root string, tpl *samtemp
 	run.load = st
 	fmt.Fprintf(os.Stderr, "bench: order history: loaded %d links in %s\n", st.items, st.elapsed.Round(time.Millisecond))
 	h := api.Handle("ListOrdersFunction", handlers.ListOrders(e.deps))
-	headers, err := e.asCustomer(c)
+	headers, err := e.asCustomer(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func TestConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal("chromium is not installed: run `make deps` (scripts/setup.sh installs Debian's chromium package)")
 	}
-	const clientID, clientSecret = "console-test-client", "console-test-client-secret"
+	const clientID, clientSecret = "console-test-client", "console-test-client-secret-0123456789"
 	t.Setenv("CLIENT_ID", clientID)
 	t.Setenv("CLIENT_SECRET", clientSecret)
 	t.Setenv("MOCK_IDP", "0")

@@ -6,8 +6,9 @@
 //	samlocal exec -- <command...>           a command with DYNAMODB_ENDPOINT set to a fresh DynamoDB Local
 //
 // Environment: PORT (3000), DYNAMODB_ENDPOINT (use it instead of starting DynamoDB Local),
-// DYNAMODB_PORT (8000), TABLE_NAME (customers), FUNCTION_CONCURRENCY (8), and the template
-// parameters CLIENT_ID, CLIENT_SECRET, SIGNING_KEY, BCRYPT_COST, CORS_ALLOW_ORIGINS. For
+// DYNAMODB_PORT (8000), TABLE_NAME (customers), FUNCTION_CONCURRENCY (8), the template
+// parameters CLIENT_ID, BCRYPT_COST, CORS_ALLOW_ORIGINS, the client secret CLIENT_SECRET
+// (the other secrets are generated in SAMLOCAL_SECRETS_DIR, .aws-sam/secrets). For
 // start-api's mock identity provider: MOCK_IDP (0: none), MOCK_IDP_PORT (any free port),
 // MOCK_IDP_CLIENT_ID (local-storefront-sso), MOCK_IDP_CLIENT_SECRET (local-sso-secret).
 package main

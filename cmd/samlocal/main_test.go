@@ -33,8 +33,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	endpoint = ep
+	// The runs' secrets in a folder of their own, not the developer's .aws-sam/secrets.
+	dir, err := os.MkdirTemp("", "samlocal-secrets-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("SAMLOCAL_SECRETS_DIR", dir)
 	code := m.Run()
 	stop()
+	os.RemoveAll(dir)
 	os.Exit(code)
 }
 

@@ -22,9 +22,9 @@ import (
 // (testdata/sdk-e2e.mjs) —; single sign-on through a mock OpenID Connect provider with the
 // same SDK (testdata/sso-e2e.mjs); and the routes the API does not have.
 func TestEndToEnd(t *testing.T) {
-	nodeModules(t, "@moltin/sdk")
+	nodeModules(t, "@moltin/sdk", "jose")
 	t.Setenv("CLIENT_ID", "sdk-test-client")
-	t.Setenv("CLIENT_SECRET", "sdk-test-client-secret")
+	t.Setenv("CLIENT_SECRET", "sdk-test-client-secret-0123456789abcdef")
 	const origin = "https://shop.example.test"
 	t.Setenv("CORS_ALLOW_ORIGINS", origin)
 	t.Setenv("MOCK_IDP", "0") // single sign-on below uses a provider of its own; TestStartAPI checks start-api's
@@ -32,7 +32,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("official SDK", func(t *testing.T) {
 		cmd := exec.Command("node", "testdata/sdk-e2e.mjs")
-		cmd.Env = append(os.Environ(), "API_HOST="+addr)
+		cmd.Env = append(os.Environ(), "API_HOST="+addr, "TOKEN_ISSUER=local") // AWS::StackName locally
 		out, err := cmd.CombinedOutput()
 		t.Logf("%s", out)
 		if err != nil {

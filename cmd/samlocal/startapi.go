@@ -63,8 +63,16 @@ func startAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "  %-40s %s\n", rt.RouteKey(), fn.LogicalID)
 		}
 	}
-	fmt.Fprintf(stdout, "Client id      %s\nClient secret  %s\nDynamoDB       %s (table %s)\n",
-		values["ClientId"], values["ClientSecret"], l.endpoint, l.table)
+	clientSecret := "(none: the template has no ClientSecret)"
+	if id := values["ClientSecret"]; id != "" {
+		set, err := l.runner.Secrets().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		clientSecret = set.Current
+	}
+	fmt.Fprintf(stdout, "Client id      %s\nClient secret  %s\nSecrets        %s (the functions' Secrets Manager, at %s)\nDynamoDB       %s (table %s)\n",
+		values["ClientId"], clientSecret, l.runner.SecretsDir(), l.runner.SecretsURL(), l.endpoint, l.table)
 	idp.banner(stdout)
 	fmt.Fprintln(stdout, "Ctrl-C stops everything.")
 

@@ -5,12 +5,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/acme/customers/pkg/addresses"
@@ -22,6 +24,8 @@ import (
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/orders"
+	"github.com/acme/customers/pkg/seal"
+	"github.com/acme/customers/pkg/secrets"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/sso"
 	"github.com/acme/customers/pkg/store"
@@ -46,9 +50,14 @@ type Deps struct {
 	Store *store.Store
 }
 
-// New builds Deps from a configuration and a DynamoDB client.
-func New(cfg config.Config, db store.API) (*Deps, error) {
-	tokens, err := auth.NewTokens(cfg.SigningKey, cfg.Issuer)
+// New builds Deps from a configuration, a DynamoDB client and where the secrets are read
+// from. Nothing is read yet: each secret at its first need.
+func New(cfg config.Config, db store.API, src secrets.Source) (*Deps, error) {
+	secret := func(id string) *secrets.Value { return secrets.NewValue(src, id, cfg.SecretsTTL, api.Logger) }
+	st := store.New(db, cfg.TableName).WithCursors(seal.NewKeyring(secret(cfg.Secrets.Cursors), store.CursorPurpose))
+	tokens, err := auth.NewTokens(auth.TokenConfig{Issuer: cfg.Issuer, Keys: st, KeysTTL: cfg.KeysTTL,
+		Signing: map[auth.Kind]*secrets.Value{auth.AccessKind: secret(cfg.Secrets.AccessTokenKeys),
+			auth.CustomerKind: secret(cfg.Secrets.CustomerTokenKeys)}})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +65,6 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(db, cfg.TableName).WithCursorKey(cfg.SigningKey)
 	set := settings.NewService(st, cfg.SettingsTTL)
 	// Custom fields, from a cache bounded like the settings'.
 	schemas := flows.NewSchemas(st, cfg.SettingsTTL)
@@ -93,7 +101,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 	return &Deps{
 		Config:    cfg,
 		Tokens:    tokens,
-		Client:    auth.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret},
+		Client:    auth.Client{ID: cfg.ClientID, Secret: secret(cfg.Secrets.Client)},
 		Customers: cust,
 		Addresses: addresses.NewService(st, addressRules, schemas),
 		Carts:     carts.NewService(st, storeCurrency),
@@ -101,7 +109,7 @@ func New(cfg config.Config, db store.API) (*Deps, error) {
 		Settings:  set,
 		Flows:     flows.NewService(st, schemas.Forget),
 		Schemas:   schemas,
-		SSO:       sso.NewService(st, cfg.TableName, cfg.SigningKey, cfg.ProviderTimeout, api.Logger),
+		SSO:       sso.NewService(st, cfg.TableName, seal.NewKeyring(secret(cfg.Secrets.SSO), sso.SecretPurpose), cfg.ProviderTimeout, api.Logger),
 		Store:     st,
 	}, nil
 }
@@ -112,18 +120,38 @@ func LoginPolicy(cfg config.Config) customers.LoginPolicy {
 		FreeAttempts: cfg.LoginFreeAttempts, FirstDelay: cfg.LoginFirstDelay}
 }
 
-// FromEnv builds Deps from the environment: the configuration and a DynamoDB client from
-// the standard AWS settings (AWS_ENDPOINT_URL_DYNAMODB points it at DynamoDB Local).
-func FromEnv(ctx context.Context) (*Deps, error) {
+// FromEnv builds Deps from the environment: the configuration, and a DynamoDB client and a
+// Secrets Manager client from Lambda's AWS settings (AWS_ENDPOINT_URL_DYNAMODB and
+// AWS_ENDPOINT_URL_SECRETS_MANAGER point them at `make local`'s).
+func FromEnv(context.Context) (*Deps, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := LambdaAWSConfig(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("app: loading AWS configuration: %w", err)
+		return nil, err
 	}
-	return New(cfg, dynamodb.NewFromConfig(awsCfg))
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
+			o.BaseEndpoint = &ep
+		}
+	})
+	return New(cfg, db, secrets.NewClient(awsCfg, os.Getenv(secrets.EndpointEnv)))
+}
+
+// LambdaAWSConfig is the AWS configuration Lambda gives a function in its environment: the
+// region, and the execution role's credentials. The SDK's general loader
+// (config.LoadDefaultConfig: shared files, SSO, web identity, container and instance
+// credentials) would add 1.8 MB to every binary and its work to every cold start for
+// sources a function never uses (README, Performance).
+func LambdaAWSConfig(getenv func(string) string) (aws.Config, error) {
+	region, id, secret := getenv("AWS_REGION"), getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || id == "" || secret == "" {
+		return aws.Config{}, errors.New("app: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them)")
+	}
+	return aws.Config{Region: region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")))}, nil
 }
 
 // Endpoint builds an endpoint's handler from Deps.

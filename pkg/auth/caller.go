@@ -1,11 +1,15 @@
 package auth
 
 import (
+	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/acme/customers/pkg/problem"
+	"github.com/acme/customers/pkg/secrets"
 )
 
 // Caller is who is making a request: the application's grant and, when a customer token
@@ -63,16 +67,19 @@ var (
 // Caller verifies the request's tokens. A missing or bad access token is a 401; a bad
 // customer token is a 403 (the official SDK answers 401 by re-authenticating and retrying
 // with the same customer token, which would only delay the shopper).
-func (t *Tokens) Caller(h Headers) (Caller, error) {
-	g, err := t.Access(h)
+func (t *Tokens) Caller(ctx context.Context, h Headers) (Caller, error) {
+	g, err := t.Access(ctx, h)
 	if err != nil {
 		return Caller{}, err
 	}
 	c := Caller{Grant: g}
 	if ct := h.Header(CustomerTokenHeader); ct != "" {
-		cc, err := t.VerifyCustomer(strings.TrimSpace(ct))
-		if err != nil {
+		cc, err := t.VerifyCustomer(ctx, strings.TrimSpace(ct))
+		if errors.Is(err, ErrInvalidToken) {
 			return Caller{}, errBadCustomerToken
+		}
+		if err != nil {
+			return Caller{}, err
 		}
 		c.CustomerID, c.Gen, c.IssuedAt = cc.CustomerID, cc.Gen, cc.IssuedAt
 	}
@@ -82,20 +89,23 @@ func (t *Tokens) Caller(h Headers) (Caller, error) {
 // Application is the caller as an application alone: the access token is verified and a
 // customer token is ignored. Sign-up and log-in use it, so that a shopper whose customer
 // token has expired can still log in again.
-func (t *Tokens) Application(h Headers) (Caller, error) {
-	g, err := t.Access(h)
+func (t *Tokens) Application(ctx context.Context, h Headers) (Caller, error) {
+	g, err := t.Access(ctx, h)
 	return Caller{Grant: g}, err
 }
 
 // Access verifies the request's access token alone.
-func (t *Tokens) Access(h Headers) (Grant, error) {
+func (t *Tokens) Access(ctx context.Context, h Headers) (Grant, error) {
 	raw, ok := bearer(h.Header("Authorization"))
 	if !ok {
 		return "", errNoAccess
 	}
-	ac, err := t.VerifyAccess(raw)
-	if err != nil {
+	ac, err := t.VerifyAccess(ctx, raw)
+	if errors.Is(err, ErrInvalidToken) {
 		return "", errNoAccess
+	}
+	if err != nil {
+		return "", err
 	}
 	return ac.Grant, nil
 }
@@ -112,11 +122,24 @@ func bearer(h string) (string, bool) {
 
 // Client is the one application allowed to get access tokens.
 type Client struct {
-	ID     string
-	Secret string
+	ID string
+	// Secret holds its client secret: the current one, and during a change the other
+	// one too.
+	Secret *secrets.Value
 }
 
-// CheckSecret compares a presented secret in constant time.
-func (c Client) CheckSecret(secret string) bool {
-	return c.Secret != "" && subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) == 1
+// CheckSecret compares a presented secret with every valid one, each in constant time: the
+// SHA-256 of each side, so that not even the valid secrets' length shows in the timing.
+func (c Client) CheckSecret(ctx context.Context, presented string) (bool, error) {
+	set, err := c.Secret.Get(ctx)
+	if err != nil {
+		return false, err
+	}
+	p := sha256.Sum256([]byte(presented))
+	ok := 0
+	for _, s := range set.All() {
+		v := sha256.Sum256([]byte(s))
+		ok |= subtle.ConstantTimeCompare(v[:], p[:])
+	}
+	return ok == 1 && presented != "", nil
 }

@@ -17,8 +17,14 @@ type Value[T any] struct {
 	ttl  time.Duration
 	now  func() time.Time
 
+	// retry and failed, when set (KeepOnFailure): a failed reload of a value loaded
+	// before keeps that value for retry more, and reports the failure.
+	retry  time.Duration
+	failed func(error)
+
 	mu        sync.Mutex
 	v         T
+	loaded    bool
 	fetched   time.Time
 	refreshed time.Time // when Refresh last loaded
 }
@@ -27,6 +33,14 @@ type Value[T any] struct {
 // time).
 func New[T any](ttl time.Duration, load func(context.Context) (T, error)) *Value[T] {
 	return &Value[T]{load: load, ttl: ttl, now: time.Now}
+}
+
+// KeepOnFailure makes a failed reload keep the value loaded before, as if it had been
+// loaded retry before its TTL ends, and report the failure to failed; a value never loaded
+// still fails. For values whose last good copy beats no copy (secrets).
+func (c *Value[T]) KeepOnFailure(retry time.Duration, failed func(error)) *Value[T] {
+	c.retry, c.failed = retry, failed
+	return c
 }
 
 // Get returns the value, loading it when it is older than the TTL or was never loaded. A
@@ -44,10 +58,15 @@ func (c *Value[T]) Get(ctx context.Context) (T, error) {
 func (c *Value[T]) reload(ctx context.Context) (T, error) {
 	v, err := c.load(ctx)
 	if err != nil {
+		if c.loaded && c.failed != nil {
+			c.failed(err)
+			c.fetched = c.now().Add(c.retry - c.ttl)
+			return c.v, nil
+		}
 		var zero T
 		return zero, err
 	}
-	c.v, c.fetched = v, c.now()
+	c.v, c.fetched, c.loaded = v, c.now(), true
 	return v, nil
 }
 
@@ -69,7 +88,7 @@ func (c *Value[T]) Refresh(ctx context.Context, minAge time.Duration) (T, error)
 func (c *Value[T]) Set(v T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.v, c.fetched = v, c.now()
+	c.v, c.fetched, c.loaded = v, c.now(), true
 }
 
 // Forget drops the value: the next Get loads it.

@@ -11,12 +11,17 @@ import (
 
 // Config is everything a function may need. Fields a function does not use may be empty.
 type Config struct {
-	TableName    string
-	SigningKey   []byte
-	Issuer       string
-	ClientID     string
-	ClientSecret string
-	BcryptCost   int
+	TableName string
+	Issuer    string
+	ClientID  string
+	// Secrets names the secrets this function may read (template.yaml gives each to the
+	// functions that need it alone); the secrets themselves are never in the environment.
+	Secrets SecretIDs
+	// SecretsTTL bounds how long a process uses a secret before reading it again (a
+	// rotation reaches every process within it); KeysTTL the same for the public token keys.
+	SecretsTTL time.Duration
+	KeysTTL    time.Duration
+	BcryptCost int
 	// Log-in throttling (customers.LoginPolicy): per window, at most LoginMaxAttempts for
 	// an email from all addresses, and LoginFreeAttempts from one address before each
 	// further attempt waits twice as long as the one before, from LoginFirstDelay.
@@ -36,6 +41,18 @@ type Config struct {
 	CleanupRetention time.Duration
 }
 
+// SecretIDs are the ARNs (or names) of the deployment's secrets in Secrets Manager; empty
+// for a secret the function is not given.
+type SecretIDs struct {
+	// AccessTokenKeys and CustomerTokenKeys sign each kind of token (the token functions).
+	AccessTokenKeys, CustomerTokenKeys string
+	// Client is the client secret of the client_credentials grant (the token function).
+	Client string
+	// Cursors seals the list cursors (the list functions); SSO seals the identity
+	// providers' client secrets (the profile writers and the callback).
+	Cursors, SSO string
+}
+
 // Defaults that the template does not need to set.
 const (
 	DefaultIssuer            = "customers"
@@ -47,6 +64,8 @@ const (
 	DefaultReauthMaxAge      = 10 * time.Minute
 	DefaultSettingsTTL       = 10 * time.Second
 	DefaultProviderTimeout   = 4 * time.Second
+	DefaultSecretsTTL        = 5 * time.Minute
+	DefaultKeysTTL           = 5 * time.Minute
 )
 
 // FromEnv reads the configuration from environment variables.
@@ -73,11 +92,11 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return n, nil
 	}
 	c := Config{
-		TableName:    getenv("TABLE_NAME"),
-		SigningKey:   []byte(getenv("SIGNING_KEY")),
-		Issuer:       envOr("TOKEN_ISSUER", DefaultIssuer),
-		ClientID:     getenv("CLIENT_ID"),
-		ClientSecret: getenv("CLIENT_SECRET"),
+		TableName: getenv("TABLE_NAME"),
+		Issuer:    envOr("TOKEN_ISSUER", DefaultIssuer),
+		ClientID:  getenv("CLIENT_ID"),
+		Secrets: SecretIDs{AccessTokenKeys: getenv("ACCESS_TOKEN_KEYS_ARN"), CustomerTokenKeys: getenv("CUSTOMER_TOKEN_KEYS_ARN"),
+			Client: getenv("CLIENT_SECRET_ARN"), Cursors: getenv("CURSOR_KEYS_ARN"), SSO: getenv("SSO_KEYS_ARN")},
 	}
 	var err error
 	if c.BcryptCost, err = envInt("BCRYPT_COST", DefaultBcryptCost); err != nil {
@@ -108,6 +127,12 @@ func FromLookup(getenv func(string) string) (Config, error) {
 	if c.ProviderTimeout, err = seconds("SSO_PROVIDER_TIMEOUT_SECONDS", DefaultProviderTimeout); err != nil {
 		return c, err
 	}
+	if c.SecretsTTL, err = seconds("SECRETS_CACHE_SECONDS", DefaultSecretsTTL); err != nil {
+		return c, err
+	}
+	if c.KeysTTL, err = seconds("TOKEN_KEYS_CACHE_SECONDS", DefaultKeysTTL); err != nil {
+		return c, err
+	}
 	days, err := envInt("CLEANUP_RETENTION_DAYS", 0)
 	if err != nil {
 		return c, err
@@ -116,8 +141,6 @@ func FromLookup(getenv func(string) string) (Config, error) {
 	switch {
 	case c.TableName == "":
 		return c, fmt.Errorf("config: TABLE_NAME is not set")
-	case len(c.SigningKey) < 32:
-		return c, fmt.Errorf("config: SIGNING_KEY must be set to at least 32 bytes")
 	case c.ClientID == "":
 		return c, fmt.Errorf("config: CLIENT_ID is not set")
 	case c.LoginMaxAttempts < 1 || c.LoginFreeAttempts < 1 || c.LoginWindow < time.Second || c.LoginFirstDelay < time.Second:
@@ -126,6 +149,8 @@ func FromLookup(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: REAUTH_MAX_AGE_SECONDS must not be negative")
 	case c.SettingsTTL < 0:
 		return c, fmt.Errorf("config: SETTINGS_CACHE_SECONDS must not be negative")
+	case c.SecretsTTL < time.Second || c.KeysTTL < time.Second:
+		return c, fmt.Errorf("config: SECRETS_CACHE_SECONDS and TOKEN_KEYS_CACHE_SECONDS must be at least 1")
 	case c.ProviderTimeout < time.Second:
 		return c, fmt.Errorf("config: SSO_PROVIDER_TIMEOUT_SECONDS must be at least 1")
 	case days < 0:
@@ -133,3 +158,18 @@ func FromLookup(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// IDs is every secret id set, in a fixed order.
+func (s SecretIDs) IDs() []string {
+	var ids []string
+	for _, id := range []string{s.AccessTokenKeys, s.CustomerTokenKeys, s.Client, s.Cursors, s.SSO} {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// AllSecrets names every secret by its role (tests and tools that hold them all).
+var AllSecrets = SecretIDs{AccessTokenKeys: "access-token-keys", CustomerTokenKeys: "customer-token-keys",
+	Client: "client-secret", Cursors: "cursor-keys", SSO: "sso-keys"}

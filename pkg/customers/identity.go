@@ -56,7 +56,7 @@ func (s *Service) LoginIdentity(ctx context.Context, who Identity) (string, auth
 		if err != nil {
 			return "", auth.Token{}, err
 		}
-		tok, err := s.tokens.IssueCustomer(c.ID, c.TokenGen)
+		tok, err := s.tokens.IssueCustomer(ctx, c.ID, c.TokenGen)
 		return c.ID, tok, err
 	}
 }

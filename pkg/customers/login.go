@@ -64,7 +64,7 @@ func (s *Service) Login(ctx context.Context, caller auth.Caller, email, password
 			_ = s.store.Rehash(ctx, cred.CustomerID, key, cred.PasswordHash, h)
 		}
 	}
-	tok, err := s.tokens.IssueCustomer(cred.CustomerID, cred.TokenGen)
+	tok, err := s.tokens.IssueCustomer(ctx, cred.CustomerID, cred.TokenGen)
 	if err != nil {
 		return "", auth.Token{}, err
 	}

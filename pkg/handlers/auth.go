@@ -9,13 +9,13 @@ import (
 
 // verifier works out the caller from the request's tokens: auth.Tokens.Caller, or
 // auth.Tokens.Application where a customer token plays no part.
-type verifier func(auth.Headers) (auth.Caller, error)
+type verifier func(context.Context, auth.Headers) (auth.Caller, error)
 
 // withCaller runs h for a verified caller (401 for a bad access token, 403 for a bad
 // customer token).
 func withCaller(verify verifier, h func(context.Context, *api.Request, auth.Caller) (api.Response, error)) api.HandlerFunc {
 	return func(ctx context.Context, r *api.Request) (api.Response, error) {
-		c, err := verify(r)
+		c, err := verify(ctx, r)
 		if err != nil {
 			return api.Response{}, err
 		}

@@ -1,11 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/config"
 )
 
@@ -13,11 +13,8 @@ import (
 // still valid): what a thief who took a token from a shopper's browser holds.
 func (h *harness) oldToken(id string, gen int64) string {
 	h.t.Helper()
-	tk, err := auth.NewTokens(h.cfg.SigningKey, h.cfg.Issuer)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	tok, err := tk.WithClock(func() time.Time { return time.Now().Add(-h.cfg.ReauthMaxAge - time.Minute) }).IssueCustomer(id, gen)
+	deps, _ := h.on(h.cfg, h.db.Client)
+	tok, err := deps.Tokens.WithClock(func() time.Time { return time.Now().Add(-h.cfg.ReauthMaxAge - time.Minute) }).IssueCustomer(context.Background(), id, gen)
 	if err != nil {
 		h.t.Fatal(err)
 	}

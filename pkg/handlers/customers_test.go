@@ -16,7 +16,7 @@ func TestAccessToken(t *testing.T) {
 		headers map[string]string
 		status  int
 	}{
-		{"client credentials", "grant_type=client_credentials&client_id=test-client&client_secret=test-client-secret", form, 200},
+		{"client credentials", "grant_type=client_credentials&client_id=test-client&client_secret=" + testClientSecret, form, 200},
 		{"implicit", "grant_type=implicit&client_id=test-client", form, 200},
 		{"form sent as JSON content type", "grant_type=implicit&client_id=test-client", map[string]string{"content-type": "application/json"}, 200},
 		{"JSON object", `{"grant_type":"implicit","client_id":"test-client"}`, map[string]string{"content-type": "application/json"}, 200},

@@ -15,6 +15,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/samtemplate"
+	"github.com/acme/customers/pkg/secrets"
 	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 
 const (
 	testClientID     = "test-client"
-	testClientSecret = "test-client-secret"
+	testClientSecret = "test-client-secret-0123456789abcdef"
 	testPassword     = "correct horse battery"
 )
 
@@ -46,6 +47,7 @@ type harness struct {
 	db       *testenv.DB
 	deps     *app.Deps
 	cfg      config.Config
+	secrets  secrets.Static // every secret, as the functions of a deployment read them
 	handlers map[string]api.HandlerFunc
 	admin    string // a client_credentials access token
 	implicit string // an implicit access token
@@ -55,12 +57,13 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	db := testenv.NewDB(t)
 	cfg := config.Config{
-		TableName:    db.Table,
-		SigningKey:   []byte("test-signing-key-0123456789abcdef0123"),
-		Issuer:       config.DefaultIssuer,
-		ClientID:     testClientID,
-		ClientSecret: testClientSecret,
-		BcryptCost:   10,
+		TableName:  db.Table,
+		Issuer:     config.DefaultIssuer,
+		ClientID:   testClientID,
+		Secrets:    config.AllSecrets,
+		SecretsTTL: time.Hour,
+		KeysTTL:    time.Hour,
+		BcryptCost: 10,
 		// Windows are fixed, from the Unix epoch: a test that crossed from one into the next
 		// would see its counts start afresh. 1,000 hours makes that a once-in-six-weeks moment.
 		LoginWindow:       1000 * time.Hour,
@@ -76,10 +79,16 @@ func newHarness(t *testing.T, tweak ...func(*config.Config)) *harness {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	h := &harness{t: t, db: db, cfg: cfg}
+	h := &harness{t: t, db: db, cfg: cfg, secrets: secrets.Generated(cfg.Secrets.IDs()...)}
+	h.secrets[cfg.Secrets.Client] = secrets.Set{Current: testClientSecret}
 	h.deps, h.handlers = h.on(cfg, db.Client)
 	h.admin = h.accessToken("client_credentials")
 	h.implicit = h.accessToken("implicit")
+	// A warm process: the published token keys read (the cold() handlers read them at
+	// their first verification).
+	if _, err := h.deps.Tokens.PublicKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 
@@ -99,10 +108,16 @@ func (h *harness) do(r req) response {
 	return h.doWith(h.handlers, r)
 }
 
-// on builds every handler on cfg and a DynamoDB client.
+// on builds every handler on cfg and a DynamoDB client, with the harness's secrets.
 func (h *harness) on(cfg config.Config, db store.API) (*app.Deps, map[string]api.HandlerFunc) {
 	h.t.Helper()
-	deps, err := app.New(cfg, db)
+	return h.onWith(cfg, db, h.secrets)
+}
+
+// onWith builds every handler on cfg, a DynamoDB client and the secrets src.
+func (h *harness) onWith(cfg config.Config, db store.API, src secrets.Source) (*app.Deps, map[string]api.HandlerFunc) {
+	h.t.Helper()
+	deps, err := app.New(cfg, db, src)
 	if err != nil {
 		h.t.Fatal(err)
 	}

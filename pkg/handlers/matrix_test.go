@@ -1,8 +1,7 @@
 package handlers
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
+	"crypto/ed25519"
 	"fmt"
 	"net/url"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/testenv"
 )
@@ -158,6 +158,8 @@ func matrixRows() []matrixRow {
 		{route: "DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}", class: matrixAdminOnly, ok: 204},
 		// The staff console's files are public: nothing in them is secret.
 		{route: "GET /console/{proxy+}", class: matrixPublic, ok: 200},
+		// The public key set is public: it is what outside verifiers fetch.
+		{route: "GET /.well-known/jwks.json", class: matrixPublic, ok: 200},
 		{route: "DELETE /v2/customers/{customerId}", class: matrixCustomerScoped, ok: 204},
 	}
 }
@@ -292,9 +294,9 @@ const (
 )
 
 func matrixCallers() []matrixCaller {
-	accessKey := func(h *harness) []byte { return matrixKey(h.cfg.SigningKey, "access-token") }
-	customerKey := func(h *harness) []byte { return matrixKey(h.cfg.SigningKey, "customer-token") }
-	otherSecret := []byte("another-signing-key-0123456789abcdef")
+	accessKey := func(h *harness) ed25519.PrivateKey { return matrixKey(h, auth.AccessKind) }
+	customerKey := func(h *harness) ed25519.PrivateKey { return matrixKey(h, auth.CustomerKind) }
+	_, otherKey := auth.SigningKey("another-signing-secret-0123456789abcdef", auth.AccessKind)
 	// The bad access tokens are made from a client_credentials token: if one passed, its
 	// cells would succeed.
 	expire := func(ttl time.Duration) func(jwt.MapClaims) {
@@ -313,10 +315,10 @@ func matrixCallers() []matrixCaller {
 			return map[string]string{"Authorization": "Bearer abc"}, w.b.target()
 		}},
 		{name: "expired access token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
-			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodHS256, accessKey(h), expire(time.Hour))), w.b.target()
+			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodEdDSA, accessKey(h), expire(time.Hour))), w.b.target()
 		}},
 		{name: "forged access token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
-			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodHS256, matrixKey(otherSecret, "access-token"), nil)), w.b.target()
+			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodEdDSA, otherKey, nil)), w.b.target()
 		}},
 		{name: "alg none access token", setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return bearer(matrixResign(h.t, h.admin, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil)), w.b.target()
@@ -352,10 +354,10 @@ func matrixCallers() []matrixCaller {
 			return withCustomer(h.implicit, "abc"), w.a.target()
 		}},
 		{name: "expired customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
-			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodHS256, customerKey(h), expire(24*time.Hour))), w.a.target()
+			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodEdDSA, customerKey(h), expire(24*time.Hour))), w.a.target()
 		}},
 		{name: "forged customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
-			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodHS256, matrixKey(otherSecret, "customer-token"), nil)), w.a.target()
+			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodEdDSA, otherKey, nil)), w.a.target()
 		}},
 		{name: "alg none customer token", access: true, setup: func(h *harness, w *matrixWorld) (map[string]string, matrixTarget) {
 			return withCustomer(h.implicit, matrixResign(h.t, w.aToken, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil)), w.a.target()
@@ -490,9 +492,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		ht := *h
 		ht.t = t
 		w := newMatrixWorld(&ht, -1)
-		admin := matrixResign(t, h.admin, jwt.SigningMethodHS256, matrixKey(h.cfg.SigningKey, "access-token"), nil)
+		admin := matrixResign(t, h.admin, jwt.SigningMethodEdDSA, matrixKey(h, auth.AccessKind), nil)
 		expect(t, ht.do(req{Route: "GET /v2/customers", Headers: bearer(admin)}), 200)
-		own := matrixResign(t, w.aToken, jwt.SigningMethodHS256, matrixKey(h.cfg.SigningKey, "customer-token"), nil)
+		own := matrixResign(t, w.aToken, jwt.SigningMethodEdDSA, matrixKey(h, auth.CustomerKind), nil)
 		expect(t, ht.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": w.a.id},
 			Headers: withCustomer(h.implicit, own)}), 200)
 	})
@@ -609,23 +611,26 @@ func matrixSame(t *testing.T, who string, before, after []string) {
 }
 
 // matrixKey derives a token kind's key from the signing secret, as auth.NewTokens does.
-func matrixKey(secret []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
+func matrixKey(h *harness, kind auth.Kind) ed25519.PrivateKey {
+	id := map[auth.Kind]string{auth.AccessKind: h.cfg.Secrets.AccessTokenKeys, auth.CustomerKind: h.cfg.Secrets.CustomerTokenKeys}[kind]
+	_, key := auth.SigningKey(h.secrets[id].Current, kind)
+	return key
 }
 
-// matrixResign signs raw's claims, changed by edit, with method and key.
+// matrixResign signs raw's claims, changed by edit, with method and key, under raw's kid.
 func matrixResign(t testing.TB, raw string, method jwt.SigningMethod, key any, edit func(jwt.MapClaims)) string {
 	t.Helper()
 	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err != nil {
+	old, _, err := jwt.NewParser().ParseUnverified(raw, claims)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if edit != nil {
 		edit(claims)
 	}
-	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	tok := jwt.NewWithClaims(method, claims)
+	tok.Header["kid"] = old.Header["kid"]
+	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
@@ -36,11 +37,19 @@ func AccessToken(d *app.Deps) api.HandlerFunc {
 			return api.Response{}, &problem.Error{Kind: problem.BadRequest, Title: "Bad Request",
 				Detail: "client_id is required", Source: "client_id"}
 		}
-		if form.Get("client_id") != d.Client.ID ||
-			(grant == auth.ClientCredentials && !d.Client.CheckSecret(form.Get("client_secret"))) {
+		if form.Get("client_id") != d.Client.ID {
 			return api.Response{}, errBadClient
 		}
-		tok, err := d.Tokens.IssueAccess(grant, d.Client.ID)
+		if grant == auth.ClientCredentials {
+			ok, err := d.Client.CheckSecret(ctx, form.Get("client_secret"))
+			if err != nil {
+				return api.Response{}, err
+			}
+			if !ok {
+				return api.Response{}, errBadClient
+			}
+		}
+		tok, err := d.Tokens.IssueAccess(ctx, grant, d.Client.ID)
 		if err != nil {
 			return api.Response{}, err
 		}
@@ -86,4 +95,31 @@ func tokenForm(r *api.Request) (url.Values, error) {
 		}
 	}
 	return v, nil
+}
+
+// JWKSMaxAge is how long a verifier may keep the public key set (Cache-Control): a key is
+// published this long, at least, before it signs (README, Rotating keys).
+const JWKSMaxAge = 300
+
+// JWKS is GET /.well-known/jwks.json: the public keys that verify this deployment's access
+// and customer tokens (RFC 7517), for other services of the store to verify a customer
+// token on their own. No token needed; cacheable.
+func JWKS(d *app.Deps) api.HandlerFunc {
+	return func(ctx context.Context, r *api.Request) (api.Response, error) {
+		sets, err := d.Tokens.PublicKeys(ctx)
+		if err != nil {
+			return api.Response{}, err
+		}
+		doc := struct {
+			Keys []auth.JWK `json:"keys"`
+		}{Keys: []auth.JWK{}}
+		for _, kind := range auth.Kinds {
+			doc.Keys = append(doc.Keys, sets[kind].Keys...)
+		}
+		res, err := api.JSON(http.StatusOK, doc)
+		if err == nil {
+			res.Headers["Cache-Control"] = "public, max-age=" + strconv.Itoa(JWKSMaxAge)
+		}
+		return res, err
+	}
 }

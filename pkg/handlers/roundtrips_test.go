@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"slices"
@@ -311,6 +312,8 @@ func TestRoundTrips(t *testing.T) {
 		{"log-in through a provider, linked by email", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: oidcToken(linkCode)},
 			map[string]int{"DeleteItem": 1, "GetItem": 3, "TransactWriteItems": 1}, 0, false},
 		{"the staff console's page", req{Route: "GET /console/{proxy+}", Path: map[string]string{"proxy": "index.html"}}, map[string]int{}, 0, false},
+		{"the public key set", req{Route: "GET /.well-known/jwks.json"}, map[string]int{}, 0, false},
+		{"the public key set, cold", req{Route: "GET /.well-known/jwks.json"}, map[string]int{}, 0, true},
 		// The $default route answers from the route table alone.
 		{"unknown route", req{Route: "$default", Call: "GET /v2/nothing", Headers: bearer(h.admin)}, map[string]int{}, 404, false},
 		{"wrong method", req{Route: "$default", Call: "PATCH /v2/customers/{customerId}", Path: id, Headers: bearer(h.admin),
@@ -333,6 +336,13 @@ func TestRoundTrips(t *testing.T) {
 			got := h.db.Calls().ByOp()
 			fn := routeFunction(t, c.req.Route)
 			accesses := h.db.Calls().Accesses()
+			// A cold process also reads the published token keys, once (what a case
+			// wants is the rest): a warm one never.
+			if n := tokenKeyReads(accesses); n > 1 || (n == 1 && !c.cold) {
+				t.Errorf("%d reads of the token keys", n)
+			} else if got["BatchGetItem"] -= n; got["BatchGetItem"] == 0 {
+				delete(got, "BatchGetItem")
+			}
 			checkAccess(t, fn, accesses)
 			used[fn.LogicalID] = append(used[fn.LogicalID], accesses...)
 			if len(got) != len(c.want) {
@@ -346,6 +356,48 @@ func TestRoundTrips(t *testing.T) {
 			}
 		})
 	}
+	// A cold process reads the published token keys at its first verification, and a token
+	// function publishes its keys before it first signs (the cases above are warm): each
+	// route once more on cold handlers, with an access token of a kid nobody published
+	// (two reads: the keys, and again for the unknown kid), or for the token functions a
+	// token asked for.
+	t.Run("cold processes and the token keys", func(t *testing.T) {
+		admin := strings.Split(h.admin, ".")
+		ghost := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"nobody","typ":"JWT"}`)) + "." + admin[1] + "." + admin[2]
+		h.createCustomer("Cold", "cold.keys@example.com")
+		var routes []string
+		for _, fn := range testenv.Template(t).Functions {
+			for _, rt := range fn.Routes {
+				routes = append(routes, rt.RouteKey())
+			}
+		}
+		for _, route := range routes {
+			if route == "$default" {
+				continue // answers from the route table alone (above)
+			}
+			rq := req{Route: route, Headers: bearer(ghost)}
+			switch route {
+			case "POST /oauth/access_token":
+				rq = req{Route: route, Body: "grant_type=implicit&client_id=" + testClientID,
+					Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}
+			case "POST /v2/customers/tokens":
+				rq.Headers = bearer(h.implicit)
+				rq.Body = `{"data":{"type":"token","email":"cold.keys@example.com","password":"` + testPassword + `"}}`
+			}
+			if strings.Contains(route, "{proxy+}") {
+				rq.Path = map[string]string{"proxy": "index.html"}
+			}
+			h.db.Calls().Reset()
+			r := h.doWith(h.cold(), rq)
+			if r.Status >= 500 {
+				t.Fatalf("%s: %d %s", route, r.Status, r.Body)
+			}
+			fn := routeFunction(t, route)
+			accesses := h.db.Calls().Accesses()
+			checkAccess(t, fn, accesses)
+			used[fn.LogicalID] = append(used[fn.LogicalID], accesses...)
+		}
+	})
 	// Functions without a route, by an explicit run each. The scheduled cleanup erases a
 	// deleted customer with an address and an order (and the customers deleted above).
 	t.Run("scheduled cleanup", func(t *testing.T) {
@@ -372,6 +424,18 @@ func TestRoundTrips(t *testing.T) {
 		fn := &testenv.Template(t).Functions[i]
 		checkPolicy(t, fn, used[fn.LogicalID])
 	}
+}
+
+// tokenKeyReads counts the reads of the published token keys among accesses.
+func tokenKeyReads(accesses []dynamolocal.Access) int {
+	n := 0
+	for _, a := range accesses {
+		if a.Action == "dynamodb:BatchGetItem" && len(a.LeadingKeys) > 0 &&
+			!slices.ContainsFunc(a.LeadingKeys, func(k string) bool { return !strings.HasPrefix(k, "TOKENKEYS#") }) {
+			n++
+		}
+	}
+	return n
 }
 
 // routeFunction is template.yaml's function serving route.
@@ -446,6 +510,9 @@ var keyFamilies = []struct{ pattern, sample string }{
 	{"DELETED#*", "DELETED#0"},
 	{"XREF#*", "XREF#0a1b"},
 	{"O#*", "O#0"},
+	// The published token keys, a partition per kind (one signer writes each).
+	{"TOKENKEYS#access", "TOKENKEYS#access"},
+	{"TOKENKEYS#customer", "TOKENKEYS#customer"},
 }
 
 // family is the pattern of key's family in keyFamilies, "" when none holds it.
@@ -537,8 +604,8 @@ func resourceName(r samtemplate.Resource) string {
 }
 
 // TestListsAuthorizeFirst: a caller who may not list gets its 403 before the query is
-// parsed (no filter grammar details) and before any DynamoDB call (settings included: the
-// handlers are cold).
+// parsed (no filter grammar details) and before any DynamoDB call but the read of the
+// token keys that verifying the caller needs (settings included: the handlers are cold).
 func TestListsAuthorizeFirst(t *testing.T) {
 	h := newHarness(t)
 	ron := h.createCustomer("Ron", "ron@example.com")
@@ -568,8 +635,9 @@ func TestListsAuthorizeFirst(t *testing.T) {
 			if e := errorsOf(t, r); len(e) != 1 || e[0]["source"] != nil {
 				t.Errorf("%v", e)
 			}
-			if calls := h.db.Calls().ByOp(); len(calls) != 0 {
-				t.Errorf("DynamoDB calls %v, want none", calls)
+			// Verifying the caller's tokens reads the published keys (cold); nothing else.
+			if n, calls := tokenKeyReads(h.db.Calls().Accesses()), h.db.Calls().ByOp(); n > 1 || calls["BatchGetItem"] != n || len(calls) > min(n, 1) {
+				t.Errorf("DynamoDB calls %v (%d of the token keys), want those alone", calls, n)
 			}
 		})
 	}

@@ -73,6 +73,8 @@ var Routes = map[string]app.Endpoint{
 	"GET /oidc-idp/stores/{storeId}/authentication-realms/{realmId}/.well-known/openid-configuration":   OIDCDiscovery,
 
 	"GET /console/{proxy+}": Console,
+
+	"GET /.well-known/jwks.json": JWKS,
 }
 
 // maxEcho bounds the request text (path, method) an error detail quotes, in bytes.

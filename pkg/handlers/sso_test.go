@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/mockidp"
+	"github.com/acme/customers/pkg/secrets"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -508,10 +510,11 @@ func TestSSOProviderFaults(t *testing.T) {
 		expect(t, w.redeem(w.login(t), storefrontURI, testVerifier), 200)
 	})
 	t.Run("a client secret sealed under another key", func(t *testing.T) {
-		// A process of a deployment whose SIGNING_KEY changed since the profile was made.
-		cfg := w.h.cfg
-		cfg.SigningKey = []byte("another-signing-key-0123456789abcdef")
-		_, other := w.h.on(cfg, w.h.db.Client)
+		// A process of a deployment whose sealing secret moved on since the profile was
+		// made, and no longer has the value it was sealed under.
+		moved := maps.Clone(w.h.secrets)
+		moved[w.h.cfg.Secrets.SSO] = secrets.Set{Current: secrets.Generate(64)}
+		_, other := w.h.onWith(w.h.cfg, w.h.db.Client, moved)
 		do := func(r req) response { return w.h.doWith(other, r) }
 		_, toProvider, _ := w.visit(t, do, w.authorizeURL("s", storefrontURI, nil))
 		_, toCallback, _ := w.visit(t, do, toProvider)

@@ -208,7 +208,7 @@ func TestLoginThrottleUnderConcurrency(t *testing.T) {
 func TestLoginPreparesTheDummyHash(t *testing.T) {
 	h := newHarness(t)
 	for _, e := range []app.Endpoint{CreateCustomerToken, UpdateCustomer} {
-		deps, err := app.New(h.cfg, h.db.Client)
+		deps, err := app.New(h.cfg, h.db.Client, h.secrets)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func TestLoginUpgradesOldHashes(t *testing.T) {
 	for _, cost := range []int{11, 10} {
 		cfg := h.cfg
 		cfg.BcryptCost = cost
-		deps, err := app.New(cfg, h.db.Client)
+		deps, err := app.New(cfg, h.db.Client, h.secrets)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,28 +30,25 @@ import (
 
 	"github.com/acme/customers/pkg/dynamolocal"
 	"github.com/acme/customers/pkg/samtemplate"
+	"github.com/acme/customers/pkg/secrets"
 )
 
 // Local defaults, also documented in the README.
 const (
-	DefaultClientID     = "local-client"
-	DefaultClientSecret = "local-client-secret"
-	DefaultSigningKey   = "local-signing-key-0123456789abcdef-not-for-production"
-	DefaultTableName    = "customers"
+	DefaultClientID  = "local-client"
+	DefaultTableName = "customers"
 )
 
 // parameterEnv maps the template's parameters to the environment variables that override
 // them locally, with their local defaults ("" means the template's Default).
 var parameterEnv = []struct{ param, env, def string }{
 	{"ClientId", "CLIENT_ID", DefaultClientID},
-	{"ClientSecret", "CLIENT_SECRET", DefaultClientSecret},
-	{"SigningKey", "SIGNING_KEY", DefaultSigningKey},
 	{"BcryptCost", "BCRYPT_COST", ""},
 	{"CorsAllowOrigins", "CORS_ALLOW_ORIGINS", ""},
 }
 
 // ParametersFromEnv returns the template parameter values for a local run: CLIENT_ID,
-// CLIENT_SECRET, SIGNING_KEY, BCRYPT_COST and CORS_ALLOW_ORIGINS from the environment,
+// BCRYPT_COST and CORS_ALLOW_ORIGINS from the environment,
 // else the local defaults (the template's Default for BcryptCost and CorsAllowOrigins).
 func ParametersFromEnv() samtemplate.Values {
 	v := samtemplate.Values{}
@@ -73,6 +70,9 @@ type Config struct {
 	// BuildDir defaults to Root/.aws-sam/build; function LogicalId's bootstrap is
 	// BuildDir/LogicalId/bootstrap.
 	BuildDir string
+	// SecretsDir holds the template's secrets (made on first run); $SAMLOCAL_SECRETS_DIR,
+	// else Root/.aws-sam/secrets, by default (tests give each run a folder of its own).
+	SecretsDir string
 	// DynamoDBEndpoint is given to the functions as AWS_ENDPOINT_URL_DYNAMODB; when set,
 	// New creates the table there unless it exists.
 	DynamoDBEndpoint string
@@ -95,6 +95,8 @@ type Runner struct {
 	cfg    Config
 	tmpl   *samtemplate.Template
 	values samtemplate.Values
+
+	secrets *localSecrets
 
 	mu     sync.Mutex
 	pools  map[string]*Pool
@@ -119,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		cfg.Template = t
 	}
 	cfg.BuildDir = cmp.Or(cfg.BuildDir, filepath.Join(cfg.Root, ".aws-sam", "build"))
+	cfg.SecretsDir = cmp.Or(cfg.SecretsDir, os.Getenv("SAMLOCAL_SECRETS_DIR"), filepath.Join(cfg.Root, ".aws-sam", "secrets"))
 	cfg.TableName = cmp.Or(cfg.TableName, DefaultTableName)
 	if cfg.Parameters == nil {
 		cfg.Parameters = ParametersFromEnv()
@@ -140,22 +143,40 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if r.tmpl.Table != nil {
 		r.values[r.tmpl.Table.LogicalID] = cfg.TableName
 	}
+	sec, err := startSecrets(cfg.SecretsDir, r.tmpl, r.values)
+	if err != nil {
+		return nil, err
+	}
+	r.secrets = sec
 	for i := range r.tmpl.Functions {
 		if _, err := r.tmpl.Environment(&r.tmpl.Functions[i], r.values); err != nil {
+			r.Close()
 			return nil, err
 		}
 	}
 	if cfg.DynamoDBEndpoint != "" && r.tmpl.Table != nil {
 		client, err := dynamolocal.Client(ctx, cfg.DynamoDBEndpoint)
 		if err != nil {
+			r.Close()
 			return nil, err
 		}
 		if _, err := r.tmpl.EnsureTable(ctx, client, cfg.TableName); err != nil {
+			r.Close()
 			return nil, err
 		}
 	}
 	return r, nil
 }
+
+// Secrets is the functions' Secrets Manager: the template's secrets as the functions read
+// them (cmd/keys rotates them through its URL, SecretsURL).
+func (r *Runner) Secrets() *secrets.Local { return r.secrets.Local }
+
+// SecretsDir is the folder the secrets are kept in.
+func (r *Runner) SecretsDir() string { return r.cfg.SecretsDir }
+
+// SecretsURL is the address of the functions' Secrets Manager.
+func (r *Runner) SecretsURL() string { return r.secrets.url }
 
 // Template returns the template the runner serves.
 func (r *Runner) Template() *samtemplate.Template { return r.tmpl }
@@ -234,6 +255,9 @@ func (r *Runner) Close() {
 	for _, p := range r.pools {
 		p.Close()
 	}
+	if r.secrets != nil {
+		_ = r.secrets.srv.Close()
+	}
 }
 
 // pool returns the function's process pool, creating it on first use.
@@ -261,6 +285,7 @@ func (r *Runner) pool(logicalID string) (*Pool, error) {
 	if r.cfg.DynamoDBEndpoint != "" {
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = r.cfg.DynamoDBEndpoint
 	}
+	env[secrets.EndpointEnv] = r.secrets.url
 	p := NewPool(Lambda{
 		Name:        logicalID,
 		Bootstrap:   bootstrap,

@@ -20,6 +20,7 @@ const (
 	TypeFunction = "AWS::Serverless::Function"
 	TypeHttpApi  = "AWS::Serverless::HttpApi"
 	TypeTable    = "AWS::DynamoDB::Table"
+	TypeSecret   = "AWS::SecretsManager::Secret"
 )
 
 // Template is the part of a SAM template the local runner needs.
@@ -28,6 +29,7 @@ type Template struct {
 	Functions  []Function // in template order
 	Api        *HttpApi   // nil when the template declares no AWS::Serverless::HttpApi
 	Table      *Table     // the single AWS::DynamoDB::Table, nil when there is none
+	Secrets    []Secret   // the AWS::SecretsManager::Secret resources, in template order
 
 	resources map[string]string // logical id -> type
 	defaultBy string            // the function serving the $default route
@@ -195,6 +197,8 @@ func Parse(data []byte) (*Template, error) {
 				return nil, fmt.Errorf("resource %s: %w", id, err)
 			}
 			t.Table = tbl
+		case TypeSecret:
+			t.Secrets = append(t.Secrets, parseSecret(id, props))
 		}
 	}
 	return t, nil

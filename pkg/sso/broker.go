@@ -169,10 +169,14 @@ func (s *Service) Callback(ctx context.Context, storeID, realmID, profileID stri
 	} else if err != nil {
 		return "", err
 	}
-	secret, err := s.secrets.Open(prof.SealedSecret, []byte(prof.ID))
+	box, err := s.secrets.Box(ctx)
 	if err != nil {
-		// Sealed under another key (SIGNING_KEY changed since): the operator sets the
-		// profile's client secret again.
+		return "", err
+	}
+	secret, err := box.Open(prof.SealedSecret, []byte(prof.ID))
+	if err != nil {
+		// Sealed under a key retired since (the sealing secret rotated past it): the
+		// operator sets the profile's client secret again.
 		s.log.Error("an OpenID Connect profile's client secret does not open: set it again", "profile_id", prof.ID)
 		return fail("server_error", "the identity provider is not configured correctly")
 	}

@@ -18,9 +18,9 @@ type Service struct {
 	store Store
 	// The realm's id and its store's, derived from the deployment's name.
 	realmID, storeID string
-	// secrets seals the profiles' client secrets; its key is derived from the deployment's
-	// secret key, which the table never holds.
-	secrets   *seal.Box
+	// secrets seals the profiles' client secrets under a key derived from the deployment's
+	// sealing secret, which the table never holds.
+	secrets   *seal.Keyring
 	providers *providers
 	now       func() time.Time
 	// log hears of every provider that failed a log-in (the storefront only gets an OAuth
@@ -29,13 +29,25 @@ type Service struct {
 }
 
 // NewService returns a Service on s. deployment names the deployment (its table): the
-// realm's ids are derived from it. secretKey is the deployment's secret that the client
-// secrets' key is derived from; timeout bounds each call to a provider (0: the default).
-func NewService(s Store, deployment string, secretKey []byte, timeout time.Duration, log *slog.Logger) *Service {
+// realm's ids are derived from it. secrets seals the profiles' client secrets (its purpose:
+// SecretPurpose); timeout bounds each call to a provider (0: the default).
+func NewService(s Store, deployment string, secrets *seal.Keyring, timeout time.Duration, log *slog.Logger) *Service {
 	now := func() time.Time { return time.Now().UTC() }
 	return &Service{store: s, log: log, realmID: id.Derived("authentication-realm\x1f" + deployment),
-		storeID: id.Derived("store\x1f" + deployment), secrets: seal.New(secretKey, "oidc-client-secret"),
+		storeID: id.Derived("store\x1f" + deployment), secrets: secrets,
 		providers: newProviders(timeout, now), now: now}
+}
+
+// SecretPurpose is what the client secrets' sealing key is derived for.
+const SecretPurpose = "oidc-client-secret"
+
+// seal seals a profile's client secret, bound to its id.
+func (s *Service) seal(ctx context.Context, secret, profileID string) ([]byte, error) {
+	box, err := s.secrets.Box(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return box.Seal([]byte(secret), []byte(profileID)), nil
 }
 
 // ErrNeedsAdmin refuses a caller who may not change the single sign-on configuration.
@@ -154,7 +166,9 @@ func (s *Service) CreateProfile(ctx context.Context, c auth.Caller, realmID stri
 	if p.Issuer, err = s.checkDiscovery(ctx, p.DiscoveryURL); err != nil {
 		return nil, nil, err
 	}
-	p.SealedSecret = s.secrets.Seal([]byte(in.ClientSecret), []byte(p.ID))
+	if p.SealedSecret, err = s.seal(ctx, in.ClientSecret, p.ID); err != nil {
+		return nil, nil, err
+	}
 	if err := s.store.CreateProfile(ctx, p); err != nil {
 		return nil, nil, err
 	}
@@ -182,7 +196,9 @@ func (s *Service) UpdateProfile(ctx context.Context, c auth.Caller, realmID, pro
 		next.ClientID = in.ClientID
 	}
 	if in.ClientSecret != "" {
-		next.SealedSecret = s.secrets.Seal([]byte(in.ClientSecret), []byte(cur.ID))
+		if next.SealedSecret, err = s.seal(ctx, in.ClientSecret, cur.ID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if in.DiscoveryURL != "" && in.DiscoveryURL != cur.DiscoveryURL {
 		if next.Issuer, err = s.checkDiscovery(ctx, in.DiscoveryURL); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"testing"
 
 	"github.com/acme/customers/pkg/customers"
@@ -76,7 +77,7 @@ func TestCursorFormat(t *testing.T) {
 	const old = "eyJmIjo3LCJwIjpbIiIsIlx1MDAwMGRvbmUiLCJhXHUwMDFmMDEyMyIsIiIsIiIsIiIsIiIsIiJdLCJiIjozfQ" // unsealed
 	want := cursor{F: 7, P: []string{"", cursorDone, "a\x1f0123", "", "", "", "", ""}, B: 3}
 	s := &Store{}
-	if got := s.encodeCursor(want); got != old {
+	if got, _ := s.encodeCursor(context.Background(), want); got != old {
 		t.Errorf("encoded %s", got)
 	}
 }

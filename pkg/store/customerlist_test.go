@@ -20,6 +20,8 @@ import (
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/handlers"
+	"github.com/acme/customers/pkg/seal"
+	"github.com/acme/customers/pkg/secrets"
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
@@ -39,13 +41,15 @@ func listCustomers(t *testing.T, s *store.Store) func(query string) listPage {
 	logger := api.Logger
 	api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	t.Cleanup(func() { api.Logger = logger })
-	key := []byte("test-signing-key-0123456789abcdef0123")
-	s.WithCursorKey(key)
-	tokens, err := auth.NewTokens(key, config.DefaultIssuer)
+	src := secrets.Generated("cursors", "access")
+	secret := func(id string) *secrets.Value { return secrets.NewValue(src, id, time.Hour, nil) }
+	s.WithCursors(seal.NewKeyring(secret("cursors"), store.CursorPurpose))
+	tokens, err := auth.NewTokens(auth.TokenConfig{Issuer: config.DefaultIssuer, Keys: s,
+		Signing: map[auth.Kind]*secrets.Value{auth.AccessKind: secret("access")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := tokens.IssueAccess(auth.ClientCredentials, "test-client")
+	admin, err := tokens.IssueAccess(context.Background(), auth.ClientCredentials, "test-client")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"unicode/utf8"
@@ -83,7 +84,10 @@ func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset
 	skip, n := offset, limit
 	var start map[string]types.AttributeValue
 	if cursorText != "" {
-		c, err := s.decodeCursor(cursorText, p.fingerprint(), 1)
+		c, err := s.decodeCursor(ctx, cursorText, p.fingerprint(), 1)
+		if err != nil && !errors.Is(err, errBadCursor) {
+			return res, err
+		}
 		if err != nil || !p.holds(c.P[0]) || c.B > offset {
 			return res, errBadCursor
 		}
@@ -166,7 +170,10 @@ func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset
 	res.rows = rows[:min(len(rows), limit)]
 	if more && len(res.rows) > 0 {
 		last := attrString(res.rows[len(res.rows)-1], attrSK)
-		res.next = s.encodeCursor(cursor{F: p.fingerprint(), P: []string{last}, B: offset + len(res.rows)})
+		var err error
+		if res.next, err = s.encodeCursor(ctx, cursor{F: p.fingerprint(), P: []string{last}, B: offset + len(res.rows)}); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

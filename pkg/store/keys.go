@@ -38,6 +38,8 @@ import (
 //	                                                    subject is; the customer lists its own)
 //	cart            CART#<cartId>      CART        -   (one item a cart, each line a map attribute
 //	                                                    line:<itemId>; expires by TTL)
+//	token keys      TOKENKEYS#<kind>   KEYS        -   (the public keys a kind of token is
+//	                                                    verified with, published by its signer)
 //
 // A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
 // order, and nothing sorts between them: one Query from #PROFILE reads both.
@@ -156,6 +158,10 @@ func profileKey(id string) key    { return key{partSSO, prefixProfile + id} }
 func stateKey(hash string) key    { return key{"SSO#STATE#" + hash, "STATE"} }
 func grantKey(hash string) key    { return key{"SSO#CODE#" + hash, "CODE"} }
 func identityKey(name string) key { return key{"IDENTITY#" + name, "IDENTITY"} }
+
+// tokenKeysKey is the item of kind's public token keys: one partition per kind, so that
+// each signer's IAM policy reaches its own kind's alone.
+func tokenKeysKey(kind string) key { return key{"TOKENKEYS#" + kind, "KEYS"} }
 
 // lineAttr is the attribute of a cart's item that holds the line itemID.
 func lineAttr(itemID string) string { return prefixLine + itemID }

@@ -473,7 +473,7 @@ func (d *listSpec[T]) listStream(ctx context.Context, s *Store, q listQuery, r k
 	var from cursor // where to start: the start of the list without a cursor
 	if q.cursor != "" {
 		var err error
-		if from, err = s.decodeCursor(q.cursor, fp, shards); err == nil && !validPositions(from.P) {
+		if from, err = s.decodeCursor(ctx, q.cursor, fp, shards); err == nil && !validPositions(from.P) {
 			err = errBadCursor
 		}
 		if err != nil {
@@ -527,7 +527,10 @@ func (d *listSpec[T]) listStream(ctx context.Context, s *Store, q listQuery, r k
 		}
 	}
 	if !m.exhausted() && q.limit > 0 {
-		res.next = s.encodeCursor(cursor{F: fp, P: m.positions(), B: from.B + matched})
+		var err error
+		if res.next, err = s.encodeCursor(ctx, cursor{F: fp, P: m.positions(), B: from.B + matched}); err != nil {
+			return res, err
+		}
 	}
 	if unfiltered {
 		c := <-counted
@@ -789,20 +792,28 @@ func fingerprint(q listQuery) uint32 {
 
 // encodeCursor seals the positions (they hold sort values: emails, names) with the store's
 // cursor key, so that they neither show in URLs and logs nor can be forged.
-func (s *Store) encodeCursor(c cursor) string {
+func (s *Store) encodeCursor(ctx context.Context, c cursor) (string, error) {
 	b, _ := json.Marshal(c)
 	if s.cursors != nil {
-		b = s.cursors.Seal(b, nil)
+		box, err := s.cursors.Box(ctx)
+		if err != nil {
+			return "", err
+		}
+		b = box.Seal(b, nil)
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // decodeCursor opens a cursor made for fingerprint fp with n positions.
-func (s *Store) decodeCursor(text string, fp uint32, n int) (cursor, error) {
+func (s *Store) decodeCursor(ctx context.Context, text string, fp uint32, n int) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(text)
 	if err == nil && s.cursors != nil {
-		b, err = s.cursors.Open(b, nil)
+		box, kerr := s.cursors.Box(ctx)
+		if kerr != nil {
+			return cursor{}, kerr
+		}
+		b, err = box.Open(b, nil)
 	}
 	if err != nil || len(b) > 16<<10 || json.Unmarshal(b, &c) != nil || c.F != fp || len(c.P) != n || c.B < 0 {
 		return cursor{}, errBadCursor

@@ -14,6 +14,8 @@ import (
 	"github.com/acme/customers/pkg/customers"
 	"github.com/acme/customers/pkg/filter"
 	"github.com/acme/customers/pkg/id"
+	"github.com/acme/customers/pkg/seal"
+	"github.com/acme/customers/pkg/secrets"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -89,7 +91,7 @@ var widgetList = &listSpec[*widget]{
 // from its own count shards, and points by GetItem and by a Query of the table.
 func TestListEngineWidgets(t *testing.T) {
 	db := testenv.NewDB(t)
-	s := New(db.Client, db.Table).WithCursorKey([]byte("test-signing-key-0123456789abcdef0123"))
+	s := New(db.Client, db.Table).WithCursors(seal.NewKeyring(secrets.NewValue(secrets.Generated("k"), "k", time.Hour, nil), CursorPurpose))
 	ctx := context.Background()
 	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	all := make([]*widget, 20)

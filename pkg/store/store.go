@@ -40,18 +40,21 @@ type API interface {
 type Store struct {
 	db    API
 	table string
-	// cursors seals list continuations; nil leaves them readable (tests, tools).
-	cursors *seal.Box
+	// cursors seals list continuations; nil leaves them readable (store tests).
+	cursors *seal.Keyring
 	// budgets bounds the rows a list reads (scanBudget and countBudget; tests make them
 	// small).
 	budgets listBudgets
 }
 
-// WithCursorKey makes the store seal list continuations with a key derived from secret, so
-// that they reveal nothing and cannot be forged. Every function of a deployment must use
-// the same secret (the signing key), or a link made by one would not open in another.
-func (s *Store) WithCursorKey(secret []byte) *Store {
-	s.cursors = seal.New(secret, "list-cursor")
+// CursorPurpose is what the list cursors' key is derived for.
+const CursorPurpose = "list-cursor"
+
+// WithCursors makes the store seal list continuations with keys (their purpose:
+// CursorPurpose), so that they reveal nothing and cannot be forged. Every function that
+// lists must be given the same secret, or a link made by one would not open in another.
+func (s *Store) WithCursors(keys *seal.Keyring) *Store {
+	s.cursors = keys
 	return s
 }
 

@@ -4,9 +4,10 @@
 // TestEndToEnd with API_HOST, CLIENT_ID and CLIENT_SECRET set; prints one line a step and
 // exits non-zero on the first failed expectation.
 import { gateway, MemoryStorageFactory } from '@moltin/sdk'
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose'
 import assert from 'node:assert/strict'
 
-const { API_HOST: host, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret } = process.env
+const { API_HOST: host, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, TOKEN_ISSUER: issuer } = process.env
 console.info = () => {} // the SDK logs every token check
 
 // A call the service refuses unexpectedly rejects with the parsed error body, no Error:
@@ -69,6 +70,23 @@ assert.equal(token.data.customer_id, id)
 assert.ok(token.data.expires > Date.now() / 1000 + 23 * 3600)
 const customerToken = token.data.token
 step('customer token')
+
+// Another service of the store verifies the customer token on its own, with an independent
+// library (jose) and the public key set: EdDSA, its issuer, the customer audience.
+const keysURL = new URL(`http://${host}/.well-known/jwks.json`)
+const keySet = await fetch(keysURL)
+expect('key set status', keySet.status, 200)
+expect('key set caching', keySet.headers.get('cache-control'), 'public, max-age=300')
+const published = (await keySet.json()).keys
+expect('published key types', [...new Set(published.map((k) => `${k.kty} ${k.crv} ${k.alg} ${k.use}`))], ['OKP Ed25519 EdDSA sig'])
+assert.ok(published.every((k) => !('d' in k)), 'no private part is published')
+const jwks = createRemoteJWKSet(keysURL)
+const verified = await jwtVerify(customerToken, jwks, { issuer, audience: 'customer', algorithms: ['EdDSA'], requiredClaims: ['exp', 'iat', 'sub'] })
+expect('verified subject', verified.payload.sub, id)
+assert.ok(published.some((k) => k.kid === decodeProtectedHeader(customerToken).kid), 'the token names a published key')
+// An access token is signed by another key and for another audience: never a customer token.
+await assert.rejects(jwtVerify(auth.access_token, jwks, { issuer, audience: 'customer', algorithms: ['EdDSA'] }))
+step('the customer token verified by jose against /.well-known/jwks.json; an access token is not one')
 
 const bad = await rejected(shop.Customers.TokenViaPassword(email, 'wrong password'))
 assert.equal(bad.errors[0].status, 401)
