@@ -25,10 +25,12 @@ var coldCases = []struct{ function, event string }{
 	{"AccessTokenFunction", "events/access-token.json"},
 }
 
-// coldStart is one binary's cold starts: from starting its process to its first answer.
+// coldStart is one binary's cold starts: from starting its process to its first request
+// for an event (init, Lambda's Init Duration), and to its first answer (init and that
+// request).
 type coldStart struct {
-	name  string
-	times sample
+	name        string
+	init, times sample
 }
 
 // coldStarts measures n cold starts of the minimal Lambda and of each coldCases function:
@@ -109,6 +111,7 @@ func coldStarts(ctx context.Context, root string, tpl *samtemplate.Template, end
 			start := time.Now()
 			res, err := p.Invoke(ctx, t.event)
 			d := time.Since(start)
+			inits := p.InitDurations()
 			p.Close()
 			if err != nil {
 				return nil, fmt.Errorf("cold start of %s: %w", t.name, err)
@@ -116,8 +119,12 @@ func coldStarts(ctx context.Context, root string, tpl *samtemplate.Template, end
 			if status := statusOf(res); status >= 300 {
 				return nil, fmt.Errorf("cold start of %s: status %d: %s", t.name, status, res)
 			}
+			if len(inits) != 1 {
+				return nil, fmt.Errorf("cold start of %s: %d processes", t.name, len(inits))
+			}
 			if run >= 0 { // the first round warms the page cache
 				out[i].times.durs = append(out[i].times.durs, d)
+				out[i].init.durs = append(out[i].init.durs, inits[0])
 			}
 		}
 	}

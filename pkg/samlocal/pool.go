@@ -126,6 +126,30 @@ func (p *Pool) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	}
 }
 
+// InitDurations returns how long each process the pool started took to initialise, from
+// its start to its first request for an event (Lambda's Init Duration), in start order;
+// processes still initialising are left out.
+func (p *Pool) InitDurations() []time.Duration {
+	p.mu.Lock()
+	procs := slices.Collect(maps.Keys(p.live))
+	procs = append(procs, p.idle...)
+	p.mu.Unlock()
+	var out []time.Duration
+	seen := map[*process]bool{}
+	for _, proc := range procs {
+		if seen[proc] {
+			continue
+		}
+		seen[proc] = true
+		proc.mu.Lock()
+		if !proc.ready.IsZero() {
+			out = append(out, proc.ready.Sub(proc.started))
+		}
+		proc.mu.Unlock()
+	}
+	return out
+}
+
 // Processes returns how many processes are running.
 func (p *Pool) Processes() int {
 	p.mu.Lock()
@@ -199,6 +223,8 @@ type process struct {
 	mu        sync.Mutex
 	current   *invocation
 	initError *InvokeError // from POST /runtime/init/error
+	started   time.Time    // when the process was started
+	ready     time.Time    // when it first asked for an event: its init was done
 }
 
 type invocation struct {
@@ -245,6 +271,7 @@ func startProcess(fn Lambda, seq int, log *lineLog) (*process, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = time.Second
+	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		p.server.Close()
 		return nil, fmt.Errorf("samlocal: start %s: %w", fn.Name, err)

@@ -18,6 +18,11 @@ func (p *process) runtimeAPI(fn Lambda) http.Handler {
 	arn := "arn:aws:lambda:us-east-1:123456789012:function:" + fn.Name
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		if p.ready.IsZero() {
+			p.ready = time.Now()
+		}
+		p.mu.Unlock()
 		var inv *invocation
 		select {
 		case inv = <-p.next:
