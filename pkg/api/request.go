@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"maps"
 	"mime"
 	"net/url"
 	"strings"
@@ -70,6 +71,9 @@ func (r *Request) Header(name string) string { return r.headers[strings.ToLower(
 
 // Param returns a path parameter.
 func (r *Request) Param(name string) string { return r.params[name] }
+
+// Params returns a copy of every path parameter.
+func (r *Request) Params() map[string]string { return maps.Clone(r.params) }
 
 // parseQuery splits a raw query string without turning '+' into a space: the official SDK
 // never encodes its query, so a '+' it sends is a literal plus (an email such as

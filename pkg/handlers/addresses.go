@@ -86,7 +86,7 @@ func ListAddresses(d *app.Deps) api.HandlerFunc {
 
 // CreateAddress is POST /v2/customers/{customerId}/addresses.
 func CreateAddress(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
 		return addressKind.one(ctx, d, r, http.StatusCreated)(d.Addresses.Create(ctx, c, r.Param("customerId"), body))
 	})
 }

@@ -67,7 +67,7 @@ func viewCustomer(c *customers.Customer) customerView {
 
 // CreateCustomer is POST /v2/customers.
 func CreateCustomer(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
 		return customer(ctx, d, http.StatusCreated)(d.Customers.Create(ctx, body))
 	})
 }

@@ -94,7 +94,7 @@ func all[T, V any](r *api.Request, view func(*api.Request, T) V) func([]T, error
 
 // CreateFlow is POST /v2/flows.
 func CreateFlow(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
 		return one(r, http.StatusCreated, viewFlow)(d.Flows.CreateFlow(ctx, c, body))
 	})
 }
@@ -143,7 +143,7 @@ func ListFlowFields(d *app.Deps) api.HandlerFunc {
 
 // CreateField is POST /v2/fields.
 func CreateField(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
 		return one(r, http.StatusCreated, viewField)(d.Flows.CreateField(ctx, c, body))
 	})
 }

@@ -131,7 +131,7 @@ var orderKind = kind[*orders.Order]{flow: flows.Orders,
 
 // Checkout is POST /v2/carts/{cartId}/checkout.
 func Checkout(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
 		return orderKind.one(ctx, d, r, http.StatusCreated)(d.Orders.Checkout(ctx, c, r.Param("cartId"), body))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -51,6 +52,7 @@ func TestRoundTrips(t *testing.T) {
 	h.put("rt-guest", "Eggs", 1, 100)
 	h.put("rt-guest-cold", "Eggs", 1, 100)
 	h.put("rt-placed", "Ham", 1, 100)
+	h.put("rt-keyed", "Jam", 1, 100)
 	// Owen is no other case's: his token stays good.
 	owen := h.createCustomer("Owen", "owen@example.com")
 	asOwen := withCustomer(h.implicit, h.customerToken("owen@example.com"))
@@ -68,6 +70,7 @@ func TestRoundTrips(t *testing.T) {
 	field := map[string]string{"fieldId": h.createField(flow["flowId"], "rt_field", `"string"`)}
 	empty := map[string]string{"flowId": h.createFlow("rt-empty")}
 	h.createField(h.createFlow("customers"), "tier", `"string"`)
+	keyedFlow := h.createFlow("rt-keyed-fields")
 	// Single sign-on: a profile at the test provider, a second one to change and delete,
 	// a log-in waiting at the callback, and one-time codes for a new customer, the same
 	// identity again, and an identity that links to Leslie (her verified email).
@@ -311,6 +314,26 @@ func TestRoundTrips(t *testing.T) {
 			map[string]int{"DeleteItem": 1, "GetItem": 2}, 0, false},
 		{"log-in through a provider, linked by email", req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit), Body: oidcToken(linkCode)},
 			map[string]int{"DeleteItem": 1, "GetItem": 3, "TransactWriteItems": 1}, 0, false},
+		// A create with an Idempotency-Key reads the key's record, writes it in its
+		// transaction and stores its answer in it; a retry reads the record alone.
+		{"create, with an Idempotency-Key", req{Route: "POST /v2/customers", Headers: keyed(bearer(h.admin), "rt-customer"),
+			Body: `{"data":{"type":"customer","name":"Kay","email":"kay@example.com"}}`},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}, 0, false},
+		{"create, retried with its Idempotency-Key", req{Route: "POST /v2/customers", Headers: keyed(bearer(h.admin), "rt-customer"),
+			Body: `{"data":{"type":"customer","name":"Kay","email":"kay@example.com"}}`}, map[string]int{"GetItem": 1}, 0, false},
+		{"create address, with an Idempotency-Key", req{Route: "POST /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": owen},
+			Headers: keyed(bearer(h.admin), "rt-address"), Body: anAddress},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}, 0, false},
+		{"checkout, with an Idempotency-Key", req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("rt-keyed"), Headers: keyed(bearer(h.implicit), "rt-checkout"),
+			Body: checkoutBody(`{"name":"Guest","email":"guest@example.com"}`)}, map[string]int{"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 1}, 0, false},
+		{"create flow, with an Idempotency-Key", req{Route: "POST /v2/flows", Headers: keyed(bearer(h.admin), "rt-flow"),
+			Body: `{"data":{"type":"flow","name":"Keyed","slug":"rt-keyed"}}`}, map[string]int{"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}, 0, false},
+		{"create field, with an Idempotency-Key", req{Route: "POST /v2/fields", Headers: keyed(bearer(h.admin), "rt-field"),
+			Body: `{"data":{"type":"field","name":"K","slug":"rt_keyed","field_type":"integer","relationships":{"flow":{"data":{"type":"flow","id":"` + keyedFlow + `"}}}}}`},
+			map[string]int{"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 1}, 0, false},
+		{"create OIDC profile, with an Idempotency-Key", req{Route: "POST /v2/authentication-realms/{realmId}/oidc-profiles", Path: realm, Headers: keyed(bearer(h.admin), "rt-profile"),
+			Body: `{"data":{"type":"oidc-profile","name":"Keyed","discovery_url":"` + sso.idp.DiscoveryURL() + `","client_id":"c","client_secret":"s"}}`},
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}, 0, false},
 		{"the staff console's page", req{Route: "GET /console/{proxy+}", Path: map[string]string{"proxy": "index.html"}}, map[string]int{}, 0, false},
 		{"the public key set", req{Route: "GET /.well-known/jwks.json"}, map[string]int{}, 0, false},
 		{"the public key set, cold", req{Route: "GET /.well-known/jwks.json"}, map[string]int{}, 0, true},
@@ -426,6 +449,13 @@ func TestRoundTrips(t *testing.T) {
 	}
 }
 
+// keyed adds an Idempotency-Key to headers.
+func keyed(headers map[string]string, key string) map[string]string {
+	out := maps.Clone(headers)
+	out["Idempotency-Key"] = key
+	return out
+}
+
 // tokenKeyReads counts the reads of the published token keys among accesses.
 func tokenKeyReads(accesses []dynamolocal.Access) int {
 	n := 0
@@ -511,6 +541,7 @@ var keyFamilies = []struct{ pattern, sample string }{
 	{"XREF#*", "XREF#0a1b"},
 	{"O#*", "O#0"},
 	// The published token keys, a partition per kind (one signer writes each).
+	{"IDEMPOTENCY#*", "IDEMPOTENCY#0a1b"},
 	{"TOKENKEYS#access", "TOKENKEYS#access"},
 	{"TOKENKEYS#customer", "TOKENKEYS#customer"},
 }

@@ -179,7 +179,7 @@ func GetOIDCProfile(d *app.Deps) api.HandlerFunc {
 
 // CreateOIDCProfile is POST /v2/authentication-realms/{realmId}/oidc-profiles.
 func CreateOIDCProfile(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
 		return profile(r, http.StatusCreated)(d.SSO.CreateProfile(ctx, c, r.Param("realmId"), body))
 	})
 }

@@ -40,6 +40,8 @@ import (
 //	                                                    line:<itemId>; expires by TTL)
 //	token keys      TOKENKEYS#<kind>   KEYS        -   (the public keys a kind of token is
 //	                                                    verified with, published by its signer)
+//	idempotency key IDEMPOTENCY#<sha256(scope, key)>  IDEMPOTENCY  -  (a create's key: written in
+//	                                                    its transaction; expires by TTL, 24 hours)
 //
 // A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
 // order, and nothing sorts between them: one Query from #PROFILE reads both.
@@ -162,6 +164,9 @@ func identityKey(name string) key { return key{"IDENTITY#" + name, "IDENTITY"} }
 // tokenKeysKey is the item of kind's public token keys: one partition per kind, so that
 // each signer's IAM policy reaches its own kind's alone.
 func tokenKeysKey(kind string) key { return key{"TOKENKEYS#" + kind, "KEYS"} }
+
+// idempotencyKey is the record of an Idempotency-Key (id: a hash of the caller and the key).
+func idempotencyKey(id string) key { return key{"IDEMPOTENCY#" + id, "IDEMPOTENCY"} }
 
 // lineAttr is the attribute of a cart's item that holds the line itemID.
 func lineAttr(itemID string) string { return prefixLine + itemID }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/acme/customers/pkg/idempotency"
 	"github.com/acme/customers/pkg/problem"
 	"github.com/acme/customers/pkg/seal"
 )
@@ -156,15 +157,26 @@ const (
 // attempt: the SDK fills ClientRequestToken into the input it is given, and reusing that
 // token would make DynamoDB treat a new write as a replay and skip its conditions. It
 // returns the cancellation reasons of a transaction that failed a condition.
+//
+// When ctx carries an idempotency key not yet written (idempotency.With), its record joins
+// the transaction as its last item; if another request wrote that record first, nothing is
+// written and transact returns idempotency.ErrRace.
 func (s *Store) transact(ctx context.Context, op string, build func() []types.TransactWriteItem) ([]types.CancellationReason, error) {
 	for attempt := 1; ; attempt++ {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: build()})
+		items, keyed := s.withIdempotency(ctx, build())
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			if keyed != nil {
+				keyed.MarkWritten()
+			}
 			return nil, nil
 		}
 		reasons := cancelReasons(err)
 		if reasons == nil {
 			return nil, fail(op, err)
+		}
+		if keyed != nil && failed(reasons, len(items)-1) {
+			return nil, idempotency.ErrRace
 		}
 		// A conflicting transaction or throttling cancels without any condition failing:
 		// both are worth retrying, and both are a 503 once the retries are spent (a 409
