@@ -19,6 +19,9 @@ import (
 // responses that carried no ConsumedCapacity, so that a DynamoDB that does not report it
 // shows instead of reading as zero.
 type capacity struct {
+	// marked, when set, meters only the calls made under a context from metered (the
+	// handler side of the latency cases, not their untimed fixtures).
+	marked   bool
 	mu       sync.Mutex
 	rcu, wcu float64
 	// rcuByOp and wcuByOp: the units of each read and write operation.
@@ -71,12 +74,17 @@ func (c *capacity) install(s *middleware.Stack) error {
 	return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("sumConsumedCapacity",
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			out, md, err := next.HandleDeserialize(ctx, in)
-			if err == nil {
+			if err == nil && (!c.marked || ctx.Value(meteredKey{}) != nil) {
 				c.record(middleware.GetOperationName(ctx), out.Result, out.RawResponse)
 			}
 			return out, md, err
 		}), middleware.Before)
 }
+
+type meteredKey struct{}
+
+// metered marks ctx's calls for a meter that meters marked calls alone.
+func metered(ctx context.Context) context.Context { return context.WithValue(ctx, meteredKey{}, true) }
 
 // consumedOne is a single ConsumedCapacity as a slice (none when nil).
 func consumedOne(cc *types.ConsumedCapacity) []types.ConsumedCapacity {

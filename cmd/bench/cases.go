@@ -103,6 +103,7 @@ func handlerOpOn(d *app.Deps, function string, ep app.Endpoint, want int, next f
 	h := api.Handle(function, ep(d))
 	var ev events.APIGatewayV2HTTPRequest
 	return &op{
+		function: function,
 		prepare: func(ctx context.Context) error {
 			r, err := next(ctx)
 			ev = testenv.Event(r)

@@ -131,13 +131,15 @@ func run(ctx context.Context, o options) error {
 	api.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if o.latency {
 		rec := &recorder{}
-		e, closeEnv, err := newEnv(ctx, root, tpl, rec.install)
+		meter := newCapacity()
+		meter.marked = true // the handler calls alone: not the fixtures, not the replays
+		e, closeEnv, err := newEnv(ctx, root, tpl, rec.install, meter.install)
 		if err != nil {
 			return err
 		}
 		defer closeEnv()
 		r.env = e
-		if err := latency(ctx, e, rec, o, r); err != nil {
+		if err := latency(ctx, e, rec, meter, o, r); err != nil {
 			return err
 		}
 		if o.cold > 0 {
@@ -171,8 +173,9 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// latency measures every case and bcrypt alone. rec is installed on e.db.
-func latency(ctx context.Context, e *env, rec *recorder, o options, r *report) error {
+// latency measures every case and bcrypt alone. rec and meter are installed on e.db: the
+// meter reads the capacity units of each case's handler calls.
+func latency(ctx context.Context, e *env, rec *recorder, meter *capacity, o options, r *report) error {
 	// The bare sides replay on tables of their own that follow e.table: bare on one, bare
 	// with bcrypt on the other (each replay makes the handler call's writes once more).
 	var followers []*follower
@@ -266,11 +269,20 @@ func latency(ctx context.Context, e *env, rec *recorder, o options, r *report) e
 	for i, c := range cases {
 		warm, n := iters(c)
 		fmt.Fprintf(os.Stderr, "bench: %s (%d calls per side)\n", c.name, n)
+		meter.reset()
 		s, err := measureCase(i, warm, n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		cr := caseResult{c: c, handler: s[0]}
+		// The handler ran once before a replayed case, then warm-up and timed calls.
+		runs := max(warm, 1) + n
+		if len(sides[i]) > 1 {
+			runs++
+		}
+		cr := caseResult{c: c, handler: s[0], units: meter.read(), runs: runs, fn: sides[i][0].function}
+		if fn, err := e.tpl.Function(cr.fn); err == nil {
+			cr.mem = fn.MemorySize
+		}
 		if len(s) > 1 {
 			cr.bare = &s[1]
 		}

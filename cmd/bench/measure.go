@@ -16,6 +16,7 @@ const lambdaTimeout = 10 * time.Second
 // op is one side of a case: prepare sets up the next call and is not timed; run is the
 // timed call; describe, when set, names the DynamoDB calls of the last call.
 type op struct {
+	function string // the template's function a handler side runs in (cost table)
 	prepare  func(ctx context.Context) error
 	run      func(ctx context.Context) error
 	describe func() string
@@ -92,7 +93,7 @@ func once(ctx context.Context, o *op, s *sample, record bool) error {
 		runtime.ReadMemStats(&m0)
 	}
 	t0 := time.Now()
-	err := o.run(cctx)
+	err := o.run(metered(cctx))
 	d := time.Since(t0)
 	if record {
 		runtime.ReadMemStats(&m1)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -18,6 +19,11 @@ type caseResult struct {
 	c                benchCase
 	handler          sample
 	bare, bareBcrypt *sample
+	// units is the capacity the handler's calls consumed over runs calls (cost table).
+	units reading
+	runs  int
+	fn    string // its function, memory  its MemorySize
+	mem   int
 }
 
 // report is everything the markdown report shows.
@@ -153,11 +159,54 @@ func (r *report) write(w io.Writer) {
 	if r.scale != nil {
 		r.scale.write(p)
 	}
+	if len(r.cases) > 0 {
+		r.writeCost(p)
+	}
 	if len(r.cold) > 0 {
 		r.writeCold(p)
 	}
 	if len(r.binaries) > 0 {
 		r.writeSizes(p)
+	}
+}
+
+// Published on-demand prices, us-east-1, as of 2026-12-01 (README, Cost): API Gateway HTTP
+// API requests (first 300 million a month), Lambda arm64 requests and GB-seconds, DynamoDB
+// on-demand request units (since the price cut of November 2024).
+const (
+	priceHTTPAPI  = 1.00         // $ per million requests
+	priceLambdaRq = 0.20         // $ per million requests
+	priceGBSecond = 0.0000133334 // $ per GB-second, arm64
+	priceWRU      = 0.625        // $ per million write request units
+	priceRRU      = 0.125        // $ per million read request units
+)
+
+func (r *report) writeCost(p func(string, ...any)) {
+	p("")
+	p("### Cost per million requests")
+	p("")
+	p("Per request: the read and write request units DynamoDB Local reported for the handler's calls (averaged over its")
+	p("%d or so calls, warm), the handler's p50 rounded up to the millisecond as Lambda's billed duration at the", r.iters[0])
+	p("function's memory from template.yaml, and the resulting dollars per million requests at us-east-1 on-demand prices")
+	p("(HTTP API $%.2f/M requests; Lambda arm64 $%.2f/M requests + $%.10f per GB-second; DynamoDB $%.3f/M WRU, $%.3f/M RRU).", priceHTTPAPI, priceLambdaRq, priceGBSecond, priceWRU, priceRRU)
+	p("Logs, Secrets Manager reads (cold starts only) and data transfer are not included.")
+	p("")
+	p("| endpoint | RRU | WRU | billed ms | MB | API $ | Lambda $ | DynamoDB $ | total $ per million |")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, cr := range r.cases {
+		if cr.runs == 0 || cr.mem == 0 {
+			continue
+		}
+		rru, wru := cr.units.rcu/float64(cr.runs), cr.units.wcu/float64(cr.runs)
+		billed := math.Ceil(float64(cr.handler.quantile(0.5)) / float64(time.Millisecond))
+		lambda := priceLambdaRq + billed/1000*float64(cr.mem)/1024*priceGBSecond*1e6
+		ddb := rru*priceRRU + wru*priceWRU
+		mark := ""
+		if !cr.units.complete() {
+			mark = " (some calls reported no units)"
+		}
+		p("| %s%s | %.2f | %.2f | %.0f | %d | %.2f | %.2f | %.2f | %.2f |", cr.c.name, mark, rru, wru, billed, cr.mem,
+			priceHTTPAPI, lambda, ddb, priceHTTPAPI+lambda+ddb)
 	}
 }
 
