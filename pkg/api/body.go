@@ -21,7 +21,7 @@ type Object map[string]json.RawMessage
 // DecodeData reads a JSON body of the form {"data": {...}} strictly: the media type must be
 // JSON, the body one JSON value with nothing after it, no object anywhere may repeat a key
 // (even in another letter case: Go's decoder would silently merge "Email" into "email"),
-// and "data" must be an object.
+// it must be valid UTF-8, and "data" must be an object.
 func DecodeData(r *Request) (Object, error) {
 	if mt := r.MediaType(); mt != "application/json" && mt != "application/vnd.api+json" {
 		return nil, problem.New(problem.UnsupportedMedia, "Unsupported Media Type",
@@ -33,6 +33,11 @@ func DecodeData(r *Request) (Object, error) {
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, problem.Bad("Bad Request", "the request body is empty")
+	}
+	// JSON is UTF-8 (RFC 8259); Go's decoder would silently turn invalid bytes into U+FFFD,
+	// storing (say) a password other than the one sent.
+	if !utf8.Valid(b) {
+		return nil, problem.Bad("Bad Request", "the body is not valid UTF-8")
 	}
 	if err := checkJSON(b); err != nil {
 		return nil, err
