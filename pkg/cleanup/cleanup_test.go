@@ -17,6 +17,7 @@ import (
 
 	"github.com/acme/customers/pkg/seed"
 	"github.com/acme/customers/pkg/store"
+	"github.com/acme/customers/pkg/telemetry"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -272,7 +273,7 @@ func TestHandlerLog(t *testing.T) {
 		CustomersErased, OrdersRedacted, StoppedEarly *int
 	}
 	if err := json.Unmarshal([]byte(lines[1]), &emf); err != nil || len(emf.AWS.CloudWatchMetrics) != 1 ||
-		emf.AWS.CloudWatchMetrics[0].Namespace != Namespace || len(emf.AWS.CloudWatchMetrics[0].Metrics) != 3 ||
+		emf.AWS.CloudWatchMetrics[0].Namespace != telemetry.Namespace() || len(emf.AWS.CloudWatchMetrics[0].Metrics) != 3 ||
 		emf.CustomersErased == nil || *emf.CustomersErased != 1 || emf.OrdersRedacted == nil || emf.StoppedEarly == nil {
 		t.Errorf("metric line %s, %v", lines[1], err)
 	}

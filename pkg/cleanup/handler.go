@@ -10,10 +10,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/acme/customers/pkg/app"
+	"github.com/acme/customers/pkg/telemetry"
 )
-
-// Namespace is the CloudWatch namespace of the run's embedded-format metrics.
-const Namespace = "Customers/Cleanup"
 
 // Handler is CleanupDeletedCustomersFunction: one run per scheduled event, its Report
 // logged on stdout (see Log) and returned.
@@ -25,7 +23,7 @@ func Handler(d *app.Deps) func(context.Context, events.EventBridgeEvent) (any, e
 func NewHandler(c *Cleaner, w io.Writer, now func() time.Time) func(context.Context, events.EventBridgeEvent) (any, error) {
 	return func(ctx context.Context, _ events.EventBridgeEvent) (any, error) {
 		rep, err := c.Run(ctx, now())
-		Log(w, rep, err)
+		Log(ctx, w, rep, err)
 		if err != nil {
 			return nil, err
 		}
@@ -36,35 +34,35 @@ func NewHandler(c *Cleaner, w io.Writer, now func() time.Time) func(context.Cont
 // Log writes a run's two log lines to w: the Report as one JSON object (message
 // "cleanup run", "failed": true when it ended on an error, whose text is left out since it
 // may name a key), then the same counts in CloudWatch's embedded metric format
-// (CustomersErased, OrdersRedacted, StoppedEarly in Namespace) for an alarm to watch.
-func Log(w io.Writer, rep Report, err error) {
+// (CustomersErased, OrdersRedacted, StoppedEarly in the deployment's namespace,
+// telemetry.Namespace, without dimensions) for an alarm to watch. Both carry the
+// invocation's request id and cold-start flag, as every line of an endpoint does.
+func Log(ctx context.Context, w io.Writer, rep Report, err error) {
+	inv := telemetry.Current(ctx)
 	line := struct {
 		Message string `json:"message"`
 		Report
 		Failed bool `json:"failed"`
-	}{"cleanup run", rep, err != nil}
-	b, _ := json.Marshal(line)
+		// telemetry.KeyFunctionRequestID and telemetry.KeyColdStart, when in an invocation.
+		FunctionRequestID string `json:"function_request_id,omitempty"`
+		ColdStart         *bool  `json:"cold_start,omitempty"`
+	}{Message: "cleanup run", Report: rep, Failed: err != nil}
 	stopped := 0
 	if rep.StoppedEarly {
 		stopped = 1
 	}
-	emf := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": time.Now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  Namespace,
-				"Dimensions": [][]string{{}},
-				"Metrics": []any{
-					map[string]string{"Name": "CustomersErased", "Unit": "Count"},
-					map[string]string{"Name": "OrdersRedacted", "Unit": "Count"},
-					map[string]string{"Name": "StoppedEarly", "Unit": "Count"},
-				},
-			}},
-		},
-		"CustomersErased": rep.CustomersErased,
-		"OrdersRedacted":  rep.OrdersRedacted,
-		"StoppedEarly":    stopped,
+	emf := telemetry.Document{Namespace: telemetry.Namespace(), Time: time.Now(), Metrics: []telemetry.Metric{
+		{Name: "CustomersErased", Unit: "Count", Value: float64(rep.CustomersErased)},
+		{Name: "OrdersRedacted", Unit: "Count", Value: float64(rep.OrdersRedacted)},
+		{Name: "StoppedEarly", Unit: "Count", Value: float64(stopped)},
+	}}.Members()
+	if inv != nil {
+		line.FunctionRequestID, line.ColdStart = inv.RequestID, &inv.ColdStart
+		for _, a := range inv.Attrs() {
+			emf[a.Key] = a.Value.Any()
+		}
 	}
+	b, _ := json.Marshal(line)
 	m, _ := json.Marshal(emf)
 	w.Write(append(append(b, '\n'), append(m, '\n')...))
 }

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +37,44 @@ type Attempt struct {
 	Prior bool
 }
 
+// Metrics of log-ins with a password, each counted once per attempt (api.Count) for an
+// operator to watch: a surge of failures is someone guessing, of throttled attempts the
+// policy holding them off.
+const (
+	MetricLoginSuccess   = "LoginSuccess"   // a token was issued
+	MetricLoginFailure   = "LoginFailure"   // ErrBadCredentials: no such email, or the wrong password
+	MetricLoginThrottled = "LoginThrottled" // the policy refused the attempt (429) before any check
+)
+
 // Login checks an email and password and issues a customer token. Failures look the same
 // and take the same time whether or not the email belongs to anyone. Every attempt is
 // counted before the password is checked, atomically, so parallel guesses cannot slip past
-// the policy.
+// the policy. Its outcome is counted as a metric (LoginOutcome).
 func (s *Service) Login(ctx context.Context, caller auth.Caller, email, password string) (string, auth.Token, error) {
+	id, tok, err := s.checkLogin(ctx, caller, email, password)
+	if m := LoginOutcome(err); m != "" {
+		api.Count(ctx, m)
+	}
+	return id, tok, err
+}
+
+// LoginOutcome is the metric a log-in's result counts: MetricLoginSuccess,
+// MetricLoginFailure or MetricLoginThrottled; "" for a failure of ours (a 5xx, which the
+// API counts as such), which says nothing of the credentials.
+func LoginOutcome(err error) string {
+	switch {
+	case err == nil:
+		return MetricLoginSuccess
+	case errors.Is(err, ErrBadCredentials):
+		return MetricLoginFailure
+	case problem.Is(err, problem.TooManyRequests):
+		return MetricLoginThrottled
+	}
+	return ""
+}
+
+// checkLogin is Login without the metric.
+func (s *Service) checkLogin(ctx context.Context, caller auth.Caller, email, password string) (string, auth.Token, error) {
 	if CheckEmail(strings.TrimSpace(email), "data.email") != nil {
 		// Nobody can have signed up with it: answer as for an unknown email, without a key
 		// DynamoDB would refuse.

@@ -17,7 +17,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/awslabs/goformation/v7"
+	"gopkg.in/yaml.v3"
 )
+
+// mappingValue is the value under key in a YAML mapping node, nil when absent.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// mappingValues lists the values of a YAML mapping node.
+func mappingValues(n *yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	for i := 1; n != nil && n.Kind == yaml.MappingNode && i < len(n.Content); i += 2 {
+		out = append(out, n.Content[i])
+	}
+	return out
+}
 
 // root is the module root, where template.yaml, the Makefile, functions/ and events/ live.
 const root = "../.."
@@ -87,11 +110,39 @@ func TestTemplateFunctions(t *testing.T) {
 	}
 }
 
-// The template must satisfy goformation's SAM schema too, not only this package.
+// The template must satisfy goformation's SAM schema too, not only this package, except
+// where that schema is wrong: goformation (v7.14.9) names an HttpApi's AccessLogSettings
+// "AccessLogSetting" and makes its RouteSettings one setting instead of a map of route
+// keys, so those two are left out here (cfn-lint, in make test, checks them against
+// SAM's own schema).
 func TestTemplateGoformation(t *testing.T) {
-	cf, err := goformation.Open(filepath.Join(root, "template.yaml"))
+	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {
-		t.Fatalf("goformation.Open: %v", err)
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range mappingValues(mappingValue(doc.Content[0], "Resources")) {
+		if typ := mappingValue(res, "Type"); typ == nil || typ.Value != samtemplate.TypeHttpApi {
+			continue
+		}
+		props := mappingValue(res, "Properties")
+		for i := 0; props != nil && i+1 < len(props.Content); {
+			if k := props.Content[i].Value; k == "AccessLogSettings" || k == "RouteSettings" {
+				props.Content = slices.Delete(props.Content, i, i+2)
+				continue
+			}
+			i += 2
+		}
+	}
+	if data, err = yaml.Marshal(&doc); err != nil {
+		t.Fatal(err)
+	}
+	cf, err := goformation.ParseYAML(data)
+	if err != nil {
+		t.Fatalf("goformation.ParseYAML: %v", err)
 	}
 	fns := cf.GetAllServerlessFunctionResources()
 	if len(fns) != len(loadTemplate(t).Functions) {
