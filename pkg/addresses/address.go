@@ -80,8 +80,10 @@ type Store interface {
 	// UpdateAddress writes new values and custom values (all of them) over cur (same
 	// version) while the owner is live.
 	UpdateAddress(ctx context.Context, o Owner, cur *Address, values map[string]string, custom flows.Values, now time.Time) (*Address, error)
-	// DeleteAddress removes the address and uncounts it, atomically.
-	DeleteAddress(ctx context.Context, o Owner, addressID string) error
+	// DeleteAddress removes the address and uncounts it, atomically; when versions is not
+	// nil (If-Match's, etag.Match.Versions), only if the address is at one of them (else an
+	// etag.Changed).
+	DeleteAddress(ctx context.Context, o Owner, addressID string, versions []int64) error
 	// Addresses lists a page of the owner's addresses, oldest first, with their number.
 	// cursor continues a page before (its Next).
 	Addresses(ctx context.Context, o Owner, limit, offset int, cursor string) (Page, error)

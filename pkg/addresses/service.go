@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
@@ -127,8 +128,10 @@ func (s *Service) read(ctx context.Context, body api.Object, pathID string, crea
 	return in, Missing(in.values, in.rules.Mandatory, create, "data").Err()
 }
 
-// Update changes the fields the body names; a mandatory field cannot be blanked.
-func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, addressID string, body api.Object) (*Address, error) {
+// Update changes the fields the body names; a mandatory field cannot be blanked. With
+// If-Match (m), the address must be at a version it names: the address read must be, and
+// the write is at its version.
+func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, addressID string, body api.Object, m etag.Match) (*Address, error) {
 	o, err := owner(c, customerID)
 	if err != nil {
 		return nil, err
@@ -144,6 +147,9 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 	if err != nil {
 		return nil, explain(c, err)
 	}
+	if err := m.Check(addressID, cur.Version); err != nil {
+		return nil, err
+	}
 	next := make(map[string]string, len(Fields))
 	for _, f := range Fields {
 		next[f] = cur.Values[f]
@@ -152,11 +158,12 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, customerID, address
 		}
 	}
 	a, err := s.store.UpdateAddress(ctx, o, cur, next, in.schema.Prune(cur.Custom.Merge(in.custom)), s.now())
-	return a, explain(c, err)
+	return a, m.Refused(addressID, explain(c, err))
 }
 
-// Delete removes an address.
-func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, addressID string) error {
+// Delete removes an address; with If-Match (m), only if it is at a version m names (in the
+// delete's condition).
+func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, addressID string, m etag.Match) error {
 	o, err := owner(c, customerID)
 	if err != nil {
 		return err
@@ -164,7 +171,7 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, customerID, address
 	if !id.Valid(addressID) {
 		return ErrNotFound
 	}
-	return explain(c, s.store.DeleteAddress(ctx, o, addressID))
+	return m.Refused(addressID, explain(c, s.store.DeleteAddress(ctx, o, addressID, m.Versions(addressID))))
 }
 
 // Missing reports each of the mandatory fields that values leaves blank (all: also those it

@@ -207,7 +207,7 @@ func TestStatusTable(t *testing.T) {
 		problem.Internal: 500, problem.BadRequest: 400, problem.Unauthorized: 401, problem.Forbidden: 403,
 		problem.NotFound: 404, problem.MethodNotAllowed: 405, problem.Conflict: 409, problem.TooLarge: 413,
 		problem.UnsupportedMedia: 415, problem.Unprocessable: 422, problem.TooManyRequests: 429,
-		problem.Unavailable: 503,
+		problem.Unavailable: 503, problem.PreconditionFailed: 412,
 	}
 	for k, s := range want {
 		if Status(k) != s {

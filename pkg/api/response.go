@@ -30,6 +30,8 @@ var statuses = map[problem.Kind]int{
 	problem.Unprocessable:    http.StatusUnprocessableEntity,
 	problem.TooManyRequests:  http.StatusTooManyRequests,
 	problem.Unavailable:      http.StatusServiceUnavailable,
+
+	problem.PreconditionFailed: http.StatusPreconditionFailed,
 }
 
 // Status is the HTTP status of a problem kind.
@@ -101,6 +103,7 @@ func errorResponse(err error, requestID string) Response {
 	entries := make([]errorEntry, len(list))
 	var retry int
 	var allow []string
+	var etag string
 	for i, e := range list {
 		entries[i] = errorEntry{Status: statuses[e.Kind], Title: e.Title, Detail: e.Detail, Source: e.Source}
 		if e.Kind == problem.Internal || e.Kind == problem.Unavailable {
@@ -112,6 +115,9 @@ func errorResponse(err error, requestID string) Response {
 		if len(e.Allow) > 0 && allow == nil {
 			allow = e.Allow
 		}
+		if e.ETag != "" && etag == "" {
+			etag = e.ETag
+		}
 	}
 	resp, _ := JSON(status, struct {
 		Errors []errorEntry `json:"errors"`
@@ -121,6 +127,9 @@ func errorResponse(err error, requestID string) Response {
 	}
 	if allow != nil {
 		resp.Headers["Allow"] = strings.Join(allow, ", ")
+	}
+	if etag != "" {
+		resp.Headers["ETag"] = etag
 	}
 	return resp
 }

@@ -102,6 +102,9 @@ type ListResult struct {
 type Guard struct {
 	Version  int64 // 0: any version
 	TokenGen *int64
+	// Versions, when not nil, are the versions a request's If-Match names (etag.Match):
+	// the record must be at one of them (none: at none, a write that cannot land).
+	Versions []int64
 }
 
 // Store keeps customers. Package store implements it on DynamoDB.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
@@ -148,7 +149,16 @@ func (s *Service) live(ctx context.Context, caller auth.Caller, customerID strin
 // Update applies a partial update. A new email goes through the same uniqueness claim as
 // sign-up; a new password kills the customer's older tokens. A customer (not staff) who
 // changes their email or an existing password must prove it is them (see reauthenticate).
-func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID string, o api.Object) (*Customer, error) {
+// With If-Match (m), the record must be at a version it names, in the write's condition:
+// otherwise 412 and nothing changes.
+func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID string, o api.Object, m etag.Match) (*Customer, error) {
+	c, err := s.updateMatching(ctx, caller, customerID, o, m)
+	return c, m.Refused(customerID, err)
+}
+
+// updateMatching is Update, whose refusal for a change made meanwhile (an etag.Changed)
+// becomes If-Match's 412.
+func (s *Service) updateMatching(ctx context.Context, caller auth.Caller, customerID string, o api.Object, m etag.Match) (*Customer, error) {
 	if err := Authorize(caller, customerID); err != nil {
 		return nil, err
 	}
@@ -165,13 +175,18 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 	}
 	p := Patch{Name: in.Name, Email: in.Email, SetExternalRef: in.SetExternalRef, ExternalRef: in.ExternalRef}
 	if p.Email == nil && in.Password == nil && in.Custom == nil {
-		return s.update(ctx, caller, customerID, p, 0)
+		g := guard(caller, 0)
+		g.Versions = m.Versions(customerID)
+		return s.update(ctx, caller, customerID, p, g)
 	}
 	// Credentials may change: read first, for the old email's key and the proof; custom
 	// values are merged into the ones read, pruned of deleted fields', and written whole.
 	cur, err := s.live(ctx, caller, customerID)
 	if err != nil {
 		return nil, err
+	}
+	if err := m.Check(customerID, cur.Version); err != nil {
+		return nil, err // and the writes below are at cur's version, which m names
 	}
 	if in.Custom != nil {
 		p.Custom, p.ReplaceCustom = schema.Prune(cur.Custom.Merge(in.Custom)), true
@@ -188,7 +203,7 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, customerID str
 		p.PasswordHash = &h
 	}
 	if !moves && p.PasswordHash == nil {
-		return s.update(ctx, caller, customerID, p, cur.Version)
+		return s.update(ctx, caller, customerID, p, guard(caller, cur.Version))
 	}
 	out, err := s.store.ChangeCredentials(ctx, cur, p, s.now())
 	if errors.Is(err, ErrStale) && caller.CustomerID != "" {
@@ -235,8 +250,8 @@ func (s *Service) reauthenticate(ctx context.Context, caller auth.Caller, cur *C
 	return nil
 }
 
-func (s *Service) update(ctx context.Context, caller auth.Caller, customerID string, p Patch, version int64) (*Customer, error) {
-	out, err := s.store.Update(ctx, customerID, p, s.now(), guard(caller, version))
+func (s *Service) update(ctx context.Context, caller auth.Caller, customerID string, p Patch, g Guard) (*Customer, error) {
+	out, err := s.store.Update(ctx, customerID, p, s.now(), g)
 	if errors.Is(err, ErrNotFound) && caller.CustomerID != "" {
 		return nil, ErrRevoked
 	}
@@ -244,8 +259,10 @@ func (s *Service) update(ctx context.Context, caller auth.Caller, customerID str
 }
 
 // Delete deletes a customer at once: it disappears, its email is free again and its tokens
-// stop working. The scheduled cleanup erases what belonged to it later.
-func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID string) error {
+// stop working. The scheduled cleanup erases what belonged to it later. With If-Match (m),
+// the record must be at a version it names: the delete is written at the version read,
+// which m names, and a change in between is a 412, not another try.
+func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID string, m etag.Match) error {
 	if err := Authorize(caller, customerID); err != nil {
 		return err
 	}
@@ -257,7 +274,13 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, customerID str
 		if err != nil {
 			return err
 		}
+		if err := m.Check(customerID, cur.Version); err != nil {
+			return err
+		}
 		err = s.store.Delete(ctx, cur, s.now())
+		if m.Present() {
+			return m.Refused(customerID, err)
+		}
 		if !errors.Is(err, ErrStale) || attempt == 2 {
 			return err
 		}

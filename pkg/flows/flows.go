@@ -141,7 +141,9 @@ type Store interface {
 	// AllFields returns every field of every flow.
 	AllFields(ctx context.Context) ([]*Field, error)
 	UpdateField(ctx context.Context, cur, next *Field) error
-	DeleteField(ctx context.Context, f *Field) error
+	// DeleteField deletes f; atVersion: only if it is still at f's version (else an
+	// etag.Changed).
+	DeleteField(ctx context.Context, f *Field, atVersion bool) error
 }
 
 // ErrHasFields is the store's refusal to delete a flow that has fields.

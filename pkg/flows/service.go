@@ -9,6 +9,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -63,13 +64,17 @@ func (s *Service) Flow(ctx context.Context, _ auth.Caller, flowID string) (*Flow
 	return s.store.Flow(ctx, flowID)
 }
 
-// UpdateFlow changes a flow (a partial update).
-func (s *Service) UpdateFlow(ctx context.Context, c auth.Caller, flowID string, o api.Object) (*Flow, error) {
+// UpdateFlow changes a flow (a partial update). With If-Match (m), the flow read must be
+// at a version m names, and is written at that version.
+func (s *Service) UpdateFlow(ctx context.Context, c auth.Caller, flowID string, o api.Object, m etag.Match) (*Flow, error) {
 	if err := mayWrite(c); err != nil {
 		return nil, err
 	}
 	cur, err := s.Flow(ctx, c, flowID)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.Check(flowID, cur.Version); err != nil {
 		return nil, err
 	}
 	next, err := ParseFlow(o, cur)
@@ -78,7 +83,7 @@ func (s *Service) UpdateFlow(ctx context.Context, c auth.Caller, flowID string, 
 	}
 	next.Version, next.UpdatedAt = cur.Version+1, s.now().UTC()
 	if err := s.store.UpdateFlow(ctx, cur, next); err != nil {
-		return nil, err
+		return nil, m.Refused(flowID, err)
 	}
 	s.changed(cur.Slug)
 	s.changed(next.Slug)
@@ -86,7 +91,9 @@ func (s *Service) UpdateFlow(ctx context.Context, c auth.Caller, flowID string, 
 }
 
 // DeleteFlow deletes a flow that has no fields; one that has some is a 409 naming them.
-func (s *Service) DeleteFlow(ctx context.Context, c auth.Caller, flowID string) error {
+// With If-Match (m), the flow must be at a version m names (the delete is at the version
+// read).
+func (s *Service) DeleteFlow(ctx context.Context, c auth.Caller, flowID string, m etag.Match) error {
 	if err := mayWrite(c); err != nil {
 		return err
 	}
@@ -94,7 +101,10 @@ func (s *Service) DeleteFlow(ctx context.Context, c auth.Caller, flowID string) 
 	if err != nil {
 		return err
 	}
-	err = s.store.DeleteFlow(ctx, f)
+	if err := m.Check(flowID, f.Version); err != nil {
+		return err
+	}
+	err = m.Refused(flowID, s.store.DeleteFlow(ctx, f))
 	if errors.Is(err, ErrHasFields) {
 		_, fields, ferr := s.store.FlowFields(ctx, f.Slug)
 		if ferr != nil {
@@ -188,13 +198,17 @@ func (s *Service) Field(ctx context.Context, _ auth.Caller, fieldID string) (*Fi
 
 // UpdateField changes a field (a partial update; its type and flow never change). Values
 // already stored are kept whatever the new rules say: they are checked again only when
-// written.
-func (s *Service) UpdateField(ctx context.Context, c auth.Caller, fieldID string, o api.Object) (*Field, error) {
+// written. With If-Match (m), the field read must be at a version m names, and is written
+// at that version.
+func (s *Service) UpdateField(ctx context.Context, c auth.Caller, fieldID string, o api.Object, m etag.Match) (*Field, error) {
 	if err := mayWrite(c); err != nil {
 		return nil, err
 	}
 	cur, err := s.Field(ctx, c, fieldID)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.Check(fieldID, cur.Version); err != nil {
 		return nil, err
 	}
 	body, err := ParseField(o, cur)
@@ -207,14 +221,16 @@ func (s *Service) UpdateField(ctx context.Context, c auth.Caller, fieldID string
 	}
 	next.Version, next.UpdatedAt = cur.Version+1, s.now().UTC()
 	if err := s.store.UpdateField(ctx, cur, next); err != nil {
-		return nil, err
+		return nil, m.Refused(fieldID, err)
 	}
 	s.changed(cur.FlowSlug)
 	return next, nil
 }
 
-// DeleteField deletes a field; its stored values are never shown again.
-func (s *Service) DeleteField(ctx context.Context, c auth.Caller, fieldID string) error {
+// DeleteField deletes a field; its stored values are never shown again. With If-Match (m),
+// the field must be at a version m names: the field read, and the field deleted (at the
+// version read).
+func (s *Service) DeleteField(ctx context.Context, c auth.Caller, fieldID string, m etag.Match) error {
 	if err := mayWrite(c); err != nil {
 		return err
 	}
@@ -222,8 +238,11 @@ func (s *Service) DeleteField(ctx context.Context, c auth.Caller, fieldID string
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteField(ctx, f); err != nil {
+	if err := m.Check(fieldID, f.Version); err != nil {
 		return err
+	}
+	if err := s.store.DeleteField(ctx, f, m.Versions(fieldID) != nil); err != nil {
+		return m.Refused(fieldID, err)
 	}
 	s.changed(f.FlowSlug)
 	return nil

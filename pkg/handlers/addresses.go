@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 )
 
@@ -100,15 +101,15 @@ func GetAddress(d *app.Deps) api.HandlerFunc {
 
 // UpdateAddress is PUT /v2/customers/{customerId}/addresses/{addressId}, a partial update.
 func UpdateAddress(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return addressKind.one(ctx, d, r, http.StatusOK)(d.Addresses.Update(ctx, c, r.Param("customerId"), r.Param("addressId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return addressKind.one(ctx, d, r, http.StatusOK)(d.Addresses.Update(ctx, c, r.Param("customerId"), r.Param("addressId"), body, m))
 	})
 }
 
 // DeleteAddress is DELETE /v2/customers/{customerId}/addresses/{addressId}.
 func DeleteAddress(d *app.Deps) api.HandlerFunc {
-	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		if err := d.Addresses.Delete(ctx, c, r.Param("customerId"), r.Param("addressId")); err != nil {
+	return withCallerMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, m etag.Match) (api.Response, error) {
+		if err := d.Addresses.Delete(ctx, c, r.Param("customerId"), r.Param("addressId"), m); err != nil {
 			return api.Response{}, err
 		}
 		return api.NoContent()

@@ -12,6 +12,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -83,15 +84,15 @@ func GetCustomer(d *app.Deps) api.HandlerFunc {
 // current password: the dummy hash is made at cold start (see auth.Passwords.Prepare).
 func UpdateCustomer(d *app.Deps) api.HandlerFunc {
 	d.Customers.Passwords().Prepare()
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return customer(ctx, d, http.StatusOK)(d.Customers.Update(ctx, c, r.Param("customerId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return customer(ctx, d, http.StatusOK)(d.Customers.Update(ctx, c, r.Param("customerId"), body, m))
 	})
 }
 
 // DeleteCustomer is DELETE /v2/customers/{customerId}.
 func DeleteCustomer(d *app.Deps) api.HandlerFunc {
-	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		if err := d.Customers.Delete(ctx, c, r.Param("customerId")); err != nil {
+	return withCallerMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, m etag.Match) (api.Response, error) {
+		if err := d.Customers.Delete(ctx, c, r.Param("customerId"), m); err != nil {
 			return api.Response{}, err
 		}
 		return api.NoContent()

@@ -18,7 +18,7 @@ type kind[T any] struct {
 	custom func(T) flows.Values
 }
 
-// one renders one object, or the error that came instead.
+// one renders one object with its ETag, or the error that came instead.
 func (k kind[T]) one(ctx context.Context, d *app.Deps, r *api.Request, status int) func(T, error) (api.Response, error) {
 	return func(v T, err error) (api.Response, error) {
 		if err != nil {
@@ -28,7 +28,7 @@ func (k kind[T]) one(ctx context.Context, d *app.Deps, r *api.Request, status in
 		if err != nil {
 			return api.Response{}, err
 		}
-		return api.Data(status, extended(k.view(r, v), schema.Render(k.custom(v))))
+		return tagged(v)(api.Data(status, extended(k.view(r, v), schema.Render(k.custom(v)))))
 	}
 }
 

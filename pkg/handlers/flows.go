@@ -7,6 +7,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 )
 
@@ -59,13 +60,14 @@ func viewField(r *api.Request, f *flows.Field) fieldView {
 	return v
 }
 
-// one renders a single flow or field with status, or the error that came instead.
+// one renders a single flow, field or realm with status and its ETag, or the error that
+// came instead.
 func one[T, V any](r *api.Request, status int, view func(*api.Request, T) V) func(T, error) (api.Response, error) {
 	return func(v T, err error) (api.Response, error) {
 		if err != nil {
 			return api.Response{}, err
 		}
-		return api.Data(status, view(r, v))
+		return tagged(v)(api.Data(status, view(r, v)))
 	}
 }
 
@@ -119,15 +121,15 @@ func GetFlow(d *app.Deps) api.HandlerFunc {
 
 // UpdateFlow is PUT /v2/flows/{flowId}, a partial update.
 func UpdateFlow(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return one(r, http.StatusOK, viewFlow)(d.Flows.UpdateFlow(ctx, c, r.Param("flowId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return one(r, http.StatusOK, viewFlow)(d.Flows.UpdateFlow(ctx, c, r.Param("flowId"), body, m))
 	})
 }
 
 // DeleteFlow is DELETE /v2/flows/{flowId}.
 func DeleteFlow(d *app.Deps) api.HandlerFunc {
-	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		if err := d.Flows.DeleteFlow(ctx, c, r.Param("flowId")); err != nil {
+	return withCallerMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, m etag.Match) (api.Response, error) {
+		if err := d.Flows.DeleteFlow(ctx, c, r.Param("flowId"), m); err != nil {
 			return api.Response{}, err
 		}
 		return api.NoContent()
@@ -164,15 +166,15 @@ func GetField(d *app.Deps) api.HandlerFunc {
 
 // UpdateField is PUT /v2/fields/{fieldId}, a partial update.
 func UpdateField(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return one(r, http.StatusOK, viewField)(d.Flows.UpdateField(ctx, c, r.Param("fieldId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return one(r, http.StatusOK, viewField)(d.Flows.UpdateField(ctx, c, r.Param("fieldId"), body, m))
 	})
 }
 
 // DeleteField is DELETE /v2/fields/{fieldId}.
 func DeleteField(d *app.Deps) api.HandlerFunc {
-	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		if err := d.Flows.DeleteField(ctx, c, r.Param("fieldId")); err != nil {
+	return withCallerMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, m etag.Match) (api.Response, error) {
+		if err := d.Flows.DeleteField(ctx, c, r.Param("fieldId"), m); err != nil {
 			return api.Response{}, err
 		}
 		return api.NoContent()

@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/orders"
@@ -145,8 +146,8 @@ func GetOrder(d *app.Deps) api.HandlerFunc {
 
 // UpdateOrder is PUT /v2/orders/{orderId}, a partial update by staff.
 func UpdateOrder(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return orderKind.one(ctx, d, r, http.StatusOK)(d.Orders.Update(ctx, c, r.Param("orderId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return orderKind.one(ctx, d, r, http.StatusOK)(d.Orders.Update(ctx, c, r.Param("orderId"), body, m))
 	})
 }
 

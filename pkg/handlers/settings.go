@@ -7,10 +7,11 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/settings"
 )
 
-// settingsResponse renders the settings, or the error that came instead.
+// settingsResponse renders the settings with their ETag, or the error that came instead.
 func settingsResponse(s settings.Settings, err error) (api.Response, error) {
 	if err != nil {
 		return api.Response{}, err
@@ -36,10 +37,10 @@ func settingsResponse(s settings.Settings, err error) (api.Response, error) {
 	if s.MaxAddressesPerCustomer > 0 {
 		v.MaxAddressesPerCustomer = &s.MaxAddressesPerCustomer
 	}
-	return api.JSON(http.StatusOK, struct {
+	return tagged(s)(api.JSON(http.StatusOK, struct {
 		Data view `json:"data"`
 		Meta meta `json:"meta"`
-	}{v, meta{"store"}})
+	}{v, meta{"store"}}))
 }
 
 // GetSettings is GET /v2/settings.
@@ -51,7 +52,7 @@ func GetSettings(d *app.Deps) api.HandlerFunc {
 
 // UpdateSettings is PUT /v2/settings, a partial update.
 func UpdateSettings(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return settingsResponse(d.Settings.Update(ctx, c, body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return settingsResponse(d.Settings.Update(ctx, c, body, m))
 	})
 }

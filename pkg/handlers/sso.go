@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/problem"
 	"github.com/acme/customers/pkg/sso"
 )
@@ -97,18 +98,18 @@ func viewProfile(r *api.Request, realm *sso.Realm, p *sso.Profile) profileView {
 	return v
 }
 
-// profile renders one profile with its links also at the top level, where the original
-// puts them.
+// profile renders one profile, with its ETag, and with its links also at the top level,
+// where the original puts them.
 func profile(r *api.Request, status int) func(*sso.Realm, *sso.Profile, error) (api.Response, error) {
 	return func(realm *sso.Realm, p *sso.Profile, err error) (api.Response, error) {
 		if err != nil {
 			return api.Response{}, err
 		}
 		v := viewProfile(r, realm, p)
-		return api.JSON(status, struct {
+		return tagged(p)(api.JSON(status, struct {
 			Data  profileView  `json:"data"`
 			Links profileLinks `json:"links"`
-		}{v, v.Links})
+		}{v, v.Links}))
 	}
 }
 
@@ -157,8 +158,8 @@ func GetRealm(d *app.Deps) api.HandlerFunc {
 
 // UpdateRealm is PUT /v2/authentication-realms/{realmId}, a partial update.
 func UpdateRealm(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return one(r, http.StatusOK, viewRealm)(d.SSO.UpdateRealm(ctx, c, r.Param("realmId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return one(r, http.StatusOK, viewRealm)(d.SSO.UpdateRealm(ctx, c, r.Param("realmId"), body, m))
 	})
 }
 
@@ -186,15 +187,15 @@ func CreateOIDCProfile(d *app.Deps) api.HandlerFunc {
 
 // UpdateOIDCProfile is PUT /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}.
 func UpdateOIDCProfile(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object) (api.Response, error) {
-		return profile(r, http.StatusOK)(d.SSO.UpdateProfile(ctx, c, r.Param("realmId"), r.Param("profileId"), body))
+	return withBodyMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, body api.Object, m etag.Match) (api.Response, error) {
+		return profile(r, http.StatusOK)(d.SSO.UpdateProfile(ctx, c, r.Param("realmId"), r.Param("profileId"), body, m))
 	})
 }
 
 // DeleteOIDCProfile is DELETE /v2/authentication-realms/{realmId}/oidc-profiles/{profileId}.
 func DeleteOIDCProfile(d *app.Deps) api.HandlerFunc {
-	return withCaller(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller) (api.Response, error) {
-		if err := d.SSO.DeleteProfile(ctx, c, r.Param("realmId"), r.Param("profileId")); err != nil {
+	return withCallerMatch(d.Tokens.Caller, func(ctx context.Context, r *api.Request, c auth.Caller, m etag.Match) (api.Response, error) {
+		if err := d.SSO.DeleteProfile(ctx, c, r.Param("realmId"), r.Param("profileId"), m); err != nil {
 			return api.Response{}, err
 		}
 		return api.NoContent()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/flows"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
@@ -64,8 +65,10 @@ var (
 // an order once fulfilled keeps its shipping, shipping address and status, only a paid order
 // can be fulfilled, and (ours) a cancelled order is never fulfilled or reopened. The order
 // is read, checked and written at the version read: a concurrent change is a 409
-// (ErrStale). An update that changes nothing writes nothing.
-func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string, body api.Object) (*Order, error) {
+// (ErrStale). An update that changes nothing writes nothing. With If-Match (m), the order
+// read must be at a version m names (412 otherwise), and so must the order written: a
+// concurrent change is then a 412.
+func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string, body api.Object, m etag.Match) (*Order, error) {
 	if !caller.Admin() {
 		return nil, ErrStaffOnly
 	}
@@ -90,6 +93,9 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string
 	if err != nil {
 		return nil, err
 	}
+	if err := m.Check(orderID, cur.Version); err != nil {
+		return nil, err
+	}
 	next, err := p.apply(cur)
 	if err == nil && len(p.Custom) > 0 {
 		next.Custom = rules.Schema.Prune(next.Custom)
@@ -102,7 +108,7 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, orderID string
 	}
 	next.Version, next.UpdatedAt = cur.Version+1, s.now()
 	if err := s.store.UpdateOrder(ctx, cur, next); err != nil {
-		return nil, err
+		return nil, m.Refused(orderID, err)
 	}
 	return next, nil
 }

@@ -14,18 +14,19 @@ import (
 type Kind int
 
 const (
-	Internal         Kind = iota // a bug or an unexpected dependency failure (500)
-	BadRequest                   // malformed request, bad query parameter (400)
-	Unauthorized                 // missing, malformed, forged or expired access token (401)
-	Forbidden                    // a valid token without the right, or a bad customer token (403)
-	NotFound                     // no such resource (404)
-	MethodNotAllowed             // (405)
-	Conflict                     // uniqueness or concurrent-write conflict (409)
-	TooLarge                     // request body over the limit (413)
-	UnsupportedMedia             // Content-Type the endpoint does not take (415)
-	Unprocessable                // a field failed validation (422)
-	TooManyRequests              // throttled (429)
-	Unavailable                  // a dependency is throttling or timed out (503)
+	Internal           Kind = iota // a bug or an unexpected dependency failure (500)
+	BadRequest                     // malformed request, bad query parameter (400)
+	Unauthorized                   // missing, malformed, forged or expired access token (401)
+	Forbidden                      // a valid token without the right, or a bad customer token (403)
+	NotFound                       // no such resource (404)
+	MethodNotAllowed               // (405)
+	Conflict                       // uniqueness or concurrent-write conflict (409)
+	TooLarge                       // request body over the limit (413)
+	UnsupportedMedia               // Content-Type the endpoint does not take (415)
+	Unprocessable                  // a field failed validation (422)
+	TooManyRequests                // throttled (429)
+	Unavailable                    // a dependency is throttling or timed out (503)
+	PreconditionFailed             // If-Match names another version than the resource's (412)
 )
 
 // Error is one problem with a request, rendered as one entry of the contract's
@@ -39,6 +40,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Allow, when set, becomes the Allow header: the methods the path does have (405).
 	Allow []string
+	// ETag, when set, becomes the ETag header: the resource's current tag (412).
+	ETag string
 	// Cause is logged, never rendered.
 	Cause error
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/cache"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
 )
@@ -33,6 +34,8 @@ type Settings struct {
 	// Currency is the ISO 4217 code of the store's currency, which cart amounts are in
 	// (minor units of it); one of package money's table.
 	Currency string
+	// Version counts the changes (0: never changed); the settings' ETag is made of it.
+	Version int64
 }
 
 // Defaults and bounds of the settings.
@@ -106,8 +109,10 @@ func (s Settings) AddressRules() addresses.Rules {
 type Store interface {
 	// Settings reads the stored settings; members never set come back from Defaults.
 	Settings(ctx context.Context) (Settings, error)
-	// UpdateSettings applies p and returns the result.
-	UpdateSettings(ctx context.Context, p Patch) (Settings, error)
+	// UpdateSettings applies p and returns the result; when versions is not nil
+	// (If-Match's, etag.Match.Versions), only if the settings are at one of them (else an
+	// etag.Changed).
+	UpdateSettings(ctx context.Context, p Patch, versions []int64) (Settings, error)
 }
 
 // Service reads and changes the settings, caching reads for ttl.
@@ -135,6 +140,10 @@ func (s *Service) PageLength(ctx context.Context) (int, error) {
 
 var errAdminOnly = problem.Denied("settings need a client_credentials token")
 
+// ErrStale refuses a change written with If-Match when the settings are no longer at a
+// version it names (a 412 then; see etag.Match.Refused).
+var ErrStale = problem.New(problem.Conflict, "Conflict", "the settings changed while this request was processed; read them again")
+
 // Get returns the settings as stored, to an administrator.
 func (s *Service) Get(ctx context.Context, c auth.Caller) (Settings, error) {
 	if !c.Admin() {
@@ -143,8 +152,9 @@ func (s *Service) Get(ctx context.Context, c auth.Caller) (Settings, error) {
 	return s.store.Settings(ctx)
 }
 
-// Update changes the settings. Existing addresses are not touched.
-func (s *Service) Update(ctx context.Context, c auth.Caller, o api.Object) (Settings, error) {
+// Update changes the settings. Existing addresses are not touched. With If-Match (m), only
+// if they are at a version m names (in the write's condition).
+func (s *Service) Update(ctx context.Context, c auth.Caller, o api.Object, m etag.Match) (Settings, error) {
 	if !c.Admin() {
 		return Settings{}, errAdminOnly
 	}
@@ -152,9 +162,9 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, o api.Object) (Sett
 	if err != nil {
 		return Settings{}, err
 	}
-	st, err := s.store.UpdateSettings(ctx, p)
+	st, err := s.store.UpdateSettings(ctx, p, m.Versions(etag.Settings))
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, m.Refused(etag.Settings, err)
 	}
 	s.cached.Set(st)
 	return st, nil

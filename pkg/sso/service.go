@@ -8,6 +8,7 @@ import (
 
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/problem"
 	"github.com/acme/customers/pkg/seal"
@@ -100,14 +101,18 @@ func (s *Service) RealmByID(ctx context.Context, realmID string) (*Realm, error)
 	return s.Realm(ctx)
 }
 
-// UpdateRealm changes the realm's name, redirect URIs or duplicate-email policy.
-func (s *Service) UpdateRealm(ctx context.Context, c auth.Caller, realmID string, o api.Object) (*Realm, error) {
+// UpdateRealm changes the realm's name, redirect URIs or duplicate-email policy; with
+// If-Match (m), only if the realm is at a version m names (412 otherwise).
+func (s *Service) UpdateRealm(ctx context.Context, c auth.Caller, realmID string, o api.Object, m etag.Match) (*Realm, error) {
 	if err := mayWrite(c); err != nil {
 		return nil, err
 	}
 	cur, err := s.RealmByID(ctx, realmID)
 	if err != nil {
 		return nil, err
+	}
+	if err := m.Check(realmID, cur.Version); err != nil {
+		return nil, err // and the write below is at cur's version, which m names
 	}
 	next, err := ParseRealm(o, cur)
 	if err != nil {
@@ -118,7 +123,7 @@ func (s *Service) UpdateRealm(ctx context.Context, c auth.Caller, realmID string
 		next.CreatedAt = next.UpdatedAt // the store keeps the first
 	}
 	if err := s.store.UpdateRealm(ctx, cur, next); err != nil {
-		return nil, err
+		return nil, m.Refused(realmID, err)
 	}
 	return next, nil
 }
@@ -176,12 +181,16 @@ func (s *Service) CreateProfile(ctx context.Context, c auth.Caller, realmID stri
 }
 
 // UpdateProfile changes a profile (a partial update); a new discovery URL is read at once.
-func (s *Service) UpdateProfile(ctx context.Context, c auth.Caller, realmID, profileID string, o api.Object) (*Realm, *Profile, error) {
+// With If-Match (m), only if the profile is at a version m names (412 otherwise).
+func (s *Service) UpdateProfile(ctx context.Context, c auth.Caller, realmID, profileID string, o api.Object, m etag.Match) (*Realm, *Profile, error) {
 	if err := mayWrite(c); err != nil {
 		return nil, nil, err
 	}
 	r, cur, err := s.Profile(ctx, realmID, profileID)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.Check(profileID, cur.Version); err != nil {
 		return nil, nil, err
 	}
 	in, err := ParseProfile(o, false)
@@ -208,14 +217,15 @@ func (s *Service) UpdateProfile(ctx context.Context, c auth.Caller, realmID, pro
 	}
 	next.Version, next.UpdatedAt = cur.Version+1, s.now()
 	if err := s.store.UpdateProfile(ctx, cur, &next); err != nil {
-		return nil, nil, err
+		return nil, nil, m.Refused(profileID, err)
 	}
 	return r, &next, nil
 }
 
 // DeleteProfile removes a profile. Customers who logged in through it keep their records
-// (and any password); they can no longer log in through it.
-func (s *Service) DeleteProfile(ctx context.Context, c auth.Caller, realmID, profileID string) error {
+// (and any password); they can no longer log in through it. With If-Match (m), only if the
+// profile is at a version m names (412 otherwise).
+func (s *Service) DeleteProfile(ctx context.Context, c auth.Caller, realmID, profileID string, m etag.Match) error {
 	if err := mayWrite(c); err != nil {
 		return err
 	}
@@ -223,7 +233,10 @@ func (s *Service) DeleteProfile(ctx context.Context, c auth.Caller, realmID, pro
 	if err != nil {
 		return err
 	}
-	return s.store.DeleteProfile(ctx, cur)
+	if err := m.Check(profileID, cur.Version); err != nil {
+		return err
+	}
+	return m.Refused(profileID, s.store.DeleteProfile(ctx, cur))
 }
 
 // checkDiscovery reads a discovery document and returns its issuer, or a 422 that says why

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,7 +98,7 @@ func addressCount(profile map[string]types.AttributeValue) int {
 // ownerFailure explains why the owner's condition failed, from the profile as it was.
 func ownerFailure(r types.CancellationReason, o addresses.Owner) error {
 	err := guardFailure(r.Item, customers.Guard{TokenGen: o.TokenGen})
-	if err == customers.ErrStale { // no version was asked for: cannot happen
+	if errors.Is(err, customers.ErrStale) { // no version was asked for: cannot happen
 		return addresses.ErrStale
 	}
 	return err
@@ -219,16 +220,26 @@ func (s *Store) UpdateAddress(ctx context.Context, o addresses.Owner, cur *addre
 		return nil, ownerFailure(reasons[0], o)
 	case failed(reasons, 1) && len(reasons[1].Item) == 0:
 		return nil, addresses.ErrNotFound
+	case failed(reasons, 1):
+		return nil, changed(reasons[1].Item, addresses.ErrStale)
 	case reasons != nil:
 		return nil, addresses.ErrStale
 	}
 	return &next, nil
 }
 
-// DeleteAddress implements addresses.Store: one transaction deletes the address and
-// uncounts it on its live owner.
-func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID string) error {
+// DeleteAddress implements addresses.Store: one transaction deletes the address (at one of
+// versions, when given) and uncounts it on its live owner.
+func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID string, versions []int64) error {
 	cond, err := ownerCondition(o)
+	if err != nil {
+		return fail("delete address", err)
+	}
+	exists := expression.AttributeExists(expression.Name(attrPK))
+	if versions != nil {
+		exists = exists.And(versionIn(versions))
+	}
+	at, err := expression.NewBuilder().WithCondition(exists).Build()
 	if err != nil {
 		return fail("delete address", err)
 	}
@@ -240,7 +251,9 @@ func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID 
 				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
 				ExpressionAttributeValues:           withValue(cond.Values(), ":minus", numberAV(-1)),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-			{Delete: &types.Delete{TableName: &s.table, Key: ak, ConditionExpression: aws.String("attribute_exists(PK)")}},
+			{Delete: &types.Delete{TableName: &s.table, Key: ak, ConditionExpression: at.Condition(),
+				ExpressionAttributeNames: at.Names(), ExpressionAttributeValues: at.Values(),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		}
 	})
 	switch {
@@ -248,6 +261,8 @@ func (s *Store) DeleteAddress(ctx context.Context, o addresses.Owner, addressID 
 		return err
 	case failed(reasons, 0):
 		return ownerFailure(reasons[0], o)
+	case failed(reasons, 1) && len(reasons[1].Item) > 0:
+		return changed(reasons[1].Item, addresses.ErrStale) // at another version than versions
 	case reasons != nil:
 		return addresses.ErrNotFound
 	}

@@ -132,9 +132,14 @@ func touch(u expression.UpdateBuilder, now time.Time) expression.UpdateBuilder {
 }
 
 // updateCart runs one conditional UpdateItem on a cart item and returns the cart after it,
-// or failed when the condition failed, with the item as it was if onFail asks for it.
+// or failed when the condition failed, with the item as it was if onFail asks for it. With a
+// token (attrWriteToken; onFail ALL_OLD), a condition that failed on the write's own change
+// (the SDK sent it again after its answer was lost) is a success: the cart as it is.
 func (s *Store) updateCart(ctx context.Context, op, cartID string, u expression.UpdateBuilder, c expression.ConditionBuilder,
-	onFail types.ReturnValuesOnConditionCheckFailure, now time.Time) (cart *carts.Cart, old map[string]types.AttributeValue, failed bool, err error) {
+	onFail types.ReturnValuesOnConditionCheckFailure, token string, now time.Time) (cart *carts.Cart, old map[string]types.AttributeValue, failed bool, err error) {
+	if token != "" {
+		u = u.Set(expression.Name(attrWriteToken), expression.Value(token))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
 	if err != nil {
 		return nil, nil, false, fail(op, err)
@@ -147,6 +152,10 @@ func (s *Store) updateCart(ctx context.Context, op, cartID string, u expression.
 		ReturnValuesOnConditionCheckFailure: onFail,
 	})
 	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && appliedBy(ccf.Item, token) {
+		cart, err = cartOf(op, cartID, ccf.Item, now)
+		return cart, nil, false, err
+	}
 	if errors.As(err, &ccf) {
 		return nil, ccf.Item, true, nil
 	}
@@ -176,7 +185,7 @@ func (s *Store) AddLine(ctx context.Context, cartID string, l carts.Line, now ti
 		Add(n, expression.Value(1)), now)
 	c := expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(carts.MaxLines))).And(live(now))
 	for attempt := 1; attempt <= addAttempts; attempt++ {
-		cart, old, failed, err := s.updateCart(ctx, "add to cart", cartID, u, c, types.ReturnValuesOnConditionCheckFailureAllOld, now)
+		cart, old, failed, err := s.updateCart(ctx, "add to cart", cartID, u, c, types.ReturnValuesOnConditionCheckFailureAllOld, "", now)
 		switch {
 		case err != nil:
 			return nil, err
@@ -224,7 +233,7 @@ func (s *Store) UpdateLine(ctx context.Context, cartID, itemID string, p carts.P
 	u = setMember(u, line+"quantity", p.Quantity)
 	u = setMember(u, line+"amount", p.Amount)
 	u = setMember(u, line+"includes_tax", p.IncludesTax)
-	cart, _, failed, err := s.updateCart(ctx, "update cart item", cartID, u, lineExists(itemID, now), types.ReturnValuesOnConditionCheckFailureNone, now)
+	cart, _, failed, err := s.updateCart(ctx, "update cart item", cartID, u, lineExists(itemID, now), types.ReturnValuesOnConditionCheckFailureNone, "", now)
 	if failed {
 		return nil, carts.ErrLineNotFound
 	}
@@ -240,10 +249,12 @@ func setMember[T any](u expression.UpdateBuilder, path string, v *T) expression.
 }
 
 // RemoveLine implements carts.Store: one UpdateItem removes the line and uncounts it, on the
-// condition that the line exists.
+// condition that the line exists. Sent again by the SDK after its answer was lost, it finds
+// the line gone by its own hand (its write token) and answers the cart, not a 404.
 func (s *Store) RemoveLine(ctx context.Context, cartID, itemID string, now time.Time) (*carts.Cart, error) {
 	u := touch(expression.Remove(expression.Name(lineAttr(itemID))).Add(expression.Name(attrN), expression.Value(-1)), now)
-	cart, _, failed, err := s.updateCart(ctx, "remove cart item", cartID, u, lineExists(itemID, now), types.ReturnValuesOnConditionCheckFailureNone, now)
+	cart, _, failed, err := s.updateCart(ctx, "remove cart item", cartID, u, lineExists(itemID, now),
+		types.ReturnValuesOnConditionCheckFailureAllOld, newWriteToken(), now)
 	if failed {
 		return nil, carts.ErrLineNotFound
 	}

@@ -205,10 +205,12 @@ func (s *Store) Get(ctx context.Context, id string) (*customers.Customer, error)
 	return getOne(ctx, s, "get customer", customerKey(id), (*customerItem).customer, customers.ErrNotFound)
 }
 
-// patchUpdate is the update expression shared by Update and ChangeEmail.
-func patchUpdate(p customers.Patch, now time.Time, id string) expression.UpdateBuilder {
+// patchUpdate is the update expression shared by Update and ChangeCredentials; token is
+// the write's own (see attrWriteToken).
+func patchUpdate(p customers.Patch, now time.Time, id, token string) expression.UpdateBuilder {
 	ts := timeKey(now)
 	u := expression.Set(expression.Name("updated_at"), expression.Value(ts)).
+		Set(expression.Name(attrWriteToken), expression.Value(token)).
 		Set(expression.Name("GSI4SK"), expression.Value(sortKey(ts, id))).
 		Add(expression.Name("version"), expression.Value(1))
 	if p.Name != nil {
@@ -251,15 +253,19 @@ func guardCondition(g customers.Guard) expression.ConditionBuilder {
 	if g.TokenGen != nil {
 		c = c.And(expression.Name("token_gen").Equal(expression.Value(*g.TokenGen)))
 	}
+	if g.Versions != nil {
+		c = c.And(versionIn(g.Versions))
+	}
 	return c
 }
 
-// guardFailure explains a failed guard from the item as it was.
+// guardFailure explains a failed guard from the item as it was: a live record at another
+// version is stale (with its version, for If-Match's 412).
 func guardFailure(old map[string]types.AttributeValue, g customers.Guard) error {
 	if err := liveFor(old, g.TokenGen); err != nil {
 		return err
 	}
-	return customers.ErrStale
+	return changed(old, customers.ErrStale)
 }
 
 // liveFor checks a customer item the way guardCondition would, version aside: it must
@@ -276,9 +282,11 @@ func liveFor(item map[string]types.AttributeValue, tokenGen *int64) error {
 }
 
 // Update implements customers.Store with one conditional UpdateItem that returns the new
-// item.
+// item. Sent again by the SDK after its answer was lost, it finds its own change in the
+// item its failed condition returns (appliedBy), and returns that.
 func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now time.Time, g customers.Guard) (*customers.Customer, error) {
-	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, id)).WithCondition(guardCondition(g)).Build()
+	token := newWriteToken()
+	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, id, token)).WithCondition(guardCondition(g)).Build()
 	if err != nil {
 		return nil, fail("update customer", err)
 	}
@@ -295,10 +303,13 @@ func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now ti
 	})
 	if err != nil {
 		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
+		if !errors.As(err, &ccf) {
+			return nil, fail("update customer", err)
+		}
+		if !appliedBy(ccf.Item, token) {
 			return nil, guardFailure(ccf.Item, g)
 		}
-		return nil, fail("update customer", err)
+		out = &dynamodb.UpdateItemOutput{Attributes: ccf.Item} // this write, which landed: the record with it
 	}
 	var it customerItem
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
@@ -310,7 +321,7 @@ func (s *Store) Update(ctx context.Context, id string, p customers.Patch, now ti
 // ChangeCredentials implements customers.Store: the update and the claim's credentials
 // change together; a new email also releases the old claim and claims the new one.
 func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, p customers.Patch, now time.Time) (*customers.Customer, error) {
-	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, cur.ID)).
+	expr, err := expression.NewBuilder().WithUpdate(patchUpdate(p, now, cur.ID, newWriteToken())).
 		WithCondition(guardCondition(customers.Guard{Version: cur.Version})).Build()
 	if err != nil {
 		return nil, fail("change credentials", err)
@@ -322,7 +333,7 @@ func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, 
 		items := []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
-				ExpressionAttributeValues: expr.Values()}},
+				ExpressionAttributeValues: expr.Values(), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		}
 		if !moves {
 			return append(items, types.TransactWriteItem{Update: s.setCredentials(next)})
@@ -337,6 +348,8 @@ func (s *Store) ChangeCredentials(ctx context.Context, cur *customers.Customer, 
 	case reasons == nil:
 	case moves && failed(reasons, 2):
 		return nil, customers.ErrEmailTaken
+	case failed(reasons, 0) && liveFor(reasons[0].Item, nil) == nil:
+		return nil, changed(reasons[0].Item, customers.ErrStale)
 	default:
 		return nil, customers.ErrStale
 	}
@@ -355,7 +368,7 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 		Set(expression.Name("GSI1PK"), expression.Value(deletedPart(shardOf(cur.ID)))).
 		Set(expression.Name("GSI1SK"), expression.Value(sortKey(ts, cur.ID))).
 		Add(expression.Name("version"), expression.Value(1))
-	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref", "custom", "identities",
+	for _, a := range []string{"name", "name_lower", "email", "email_key", "password_hash", "external_ref", "custom", "identities", attrWriteToken,
 		"GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK", "GSI6PK", "GSI6SK"} {
 		u = u.Remove(expression.Name(a))
 	}
@@ -369,7 +382,7 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 		items := []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
-				ExpressionAttributeValues: expr.Values()}},
+				ExpressionAttributeValues: expr.Values(), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 			{Delete: s.deleteEmail(cur.Email, cur.ID)},
 			{Update: s.countUpdate(countCustomers, -1)},
 		}
@@ -380,6 +393,9 @@ func (s *Store) Delete(ctx context.Context, cur *customers.Customer, now time.Ti
 	})
 	if err != nil {
 		return err
+	}
+	if failed(reasons, 0) && liveFor(reasons[0].Item, nil) == nil {
+		return changed(reasons[0].Item, customers.ErrStale)
 	}
 	if reasons != nil {
 		return customers.ErrStale

@@ -190,7 +190,8 @@ func (s *Store) UpdateFlow(ctx context.Context, cur, next *flows.Flow) error {
 	oldClaim, _ := attributevalue.MarshalMap(flowDefKey(cur.Slug))
 	reasons, err := s.transact(ctx, op, func() []types.TransactWriteItem {
 		items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: flow,
-			ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: version}}}
+			ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: version,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}}
 		if next.Slug == cur.Slug {
 			return append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: oldClaim,
 				UpdateExpression: aws.String("SET enabled = :e"), ConditionExpression: aws.String("flow_id = :id"),
@@ -208,7 +209,7 @@ func (s *Store) UpdateFlow(ctx context.Context, cur, next *flows.Flow) error {
 	case err != nil:
 		return err
 	case failed(reasons, 0):
-		return flows.ErrStale
+		return changed(reasons[0].Item, flows.ErrStale)
 	case next.Slug != cur.Slug && failed(reasons, 1):
 		return flows.ErrSlugWithFields
 	case next.Slug != cur.Slug && failed(reasons, 2):
@@ -228,7 +229,8 @@ func (s *Store) DeleteFlow(ctx context.Context, f *flows.Flow) error {
 	reasons, err := s.transact(ctx, "delete flow", func() []types.TransactWriteItem {
 		return []types.TransactWriteItem{
 			{Delete: &types.Delete{TableName: &s.table, Key: flow, ConditionExpression: aws.String("version = :v"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":v": numberAV(f.Version)}}},
+				ExpressionAttributeValues:           map[string]types.AttributeValue{":v": numberAV(f.Version)},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 			{Delete: &types.Delete{TableName: &s.table, Key: claim,
 				ConditionExpression:       aws.String("flow_id = :id AND (attribute_not_exists(field_count) OR field_count = :zero)"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: f.ID}, ":zero": numberAV(0)}}},
@@ -241,6 +243,8 @@ func (s *Store) DeleteFlow(ctx context.Context, f *flows.Flow) error {
 		return err
 	case failed(reasons, 1):
 		return flows.ErrHasFields
+	case failed(reasons, 0):
+		return changed(reasons[0].Item, flows.ErrStale)
 	case reasons != nil:
 		return flows.ErrStale
 	}
@@ -349,12 +353,14 @@ func (s *Store) UpdateField(ctx context.Context, cur, next *flows.Field) error {
 	reasons, err := s.transact(ctx, "update field", func() []types.TransactWriteItem {
 		if next.Slug == cur.Slug {
 			return []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: field,
-				ConditionExpression: aws.String(same), ExpressionAttributeValues: version}}}
+				ConditionExpression: aws.String(same), ExpressionAttributeValues: version,
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}}
 		}
 		old, _ := attributevalue.MarshalMap(fieldDefKey(cur.FlowSlug, cur.Slug))
 		ptr := marshal(fieldPtr{key: fieldPtrKey(cur.ID), Type: typeFieldPtr, FlowSlug: next.FlowSlug, Slug: next.Slug})
 		return []types.TransactWriteItem{
-			{Delete: &types.Delete{TableName: &s.table, Key: old, ConditionExpression: aws.String(same), ExpressionAttributeValues: version}},
+			{Delete: &types.Delete{TableName: &s.table, Key: old, ConditionExpression: aws.String(same), ExpressionAttributeValues: version,
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 			{Put: &types.Put{TableName: &s.table, Item: field, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			{Put: &types.Put{TableName: &s.table, Item: ptr}},
 		}
@@ -363,7 +369,7 @@ func (s *Store) UpdateField(ctx context.Context, cur, next *flows.Field) error {
 	case err != nil:
 		return err
 	case failed(reasons, 0):
-		return flows.ErrStale
+		return sameField(reasons[0].Item, cur.ID, flows.ErrStale)
 	case failed(reasons, 1):
 		return flows.ErrFieldSlugTaken
 	case reasons != nil:
@@ -372,16 +378,30 @@ func (s *Store) UpdateField(ctx context.Context, cur, next *flows.Field) error {
 	return nil
 }
 
-// DeleteField implements flows.Store: the field, its pointer and one off its flow's claim,
-// in one transaction.
-func (s *Store) DeleteField(ctx context.Context, f *flows.Field) error {
+// sameField is err for a field write refused by its condition: with the version the field
+// is at (etag.Changed) when item, as the condition found it, is still that field (id), and
+// as it is when the slug now holds another field, or none.
+func sameField(item map[string]types.AttributeValue, id string, err error) error {
+	if attrString(item, "id") != id {
+		return err
+	}
+	return changed(item, err)
+}
+
+// DeleteField implements flows.Store: the field (atVersion: still at f's version), its
+// pointer and one off its flow's claim, in one transaction.
+func (s *Store) DeleteField(ctx context.Context, f *flows.Field, atVersion bool) error {
+	cond, values := "id = :id", map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: f.ID}}
+	if atVersion {
+		cond, values[":v"] = cond+" AND version = :v", numberAV(f.Version)
+	}
 	field, _ := attributevalue.MarshalMap(fieldDefKey(f.FlowSlug, f.Slug))
 	ptr, _ := attributevalue.MarshalMap(fieldPtrKey(f.ID))
 	claim, _ := attributevalue.MarshalMap(flowDefKey(f.FlowSlug))
 	reasons, err := s.transact(ctx, "delete field", func() []types.TransactWriteItem {
 		return []types.TransactWriteItem{
-			{Delete: &types.Delete{TableName: &s.table, Key: field, ConditionExpression: aws.String("id = :id"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: f.ID}}}},
+			{Delete: &types.Delete{TableName: &s.table, Key: field, ConditionExpression: aws.String(cond),
+				ExpressionAttributeValues: values, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 			{Delete: &types.Delete{TableName: &s.table, Key: ptr}},
 			{Update: &types.Update{TableName: &s.table, Key: claim, UpdateExpression: aws.String("ADD field_count :minus, retired :id"),
 				ConditionExpression: aws.String("attribute_exists(PK)"),
@@ -392,6 +412,8 @@ func (s *Store) DeleteField(ctx context.Context, f *flows.Field) error {
 	switch {
 	case err != nil:
 		return err
+	case failed(reasons, 0) && attrString(reasons[0].Item, "id") == f.ID:
+		return changed(reasons[0].Item, flows.ErrStale) // at another version
 	case failed(reasons, 0):
 		return flows.ErrFieldNotFound
 	case reasons != nil:

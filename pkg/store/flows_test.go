@@ -34,7 +34,7 @@ func TestLateFieldUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteField(ctx, cur); err != nil {
+	if err := s.DeleteField(ctx, cur, false); err != nil {
 		t.Fatal(err)
 	}
 	b := field()

@@ -218,7 +218,7 @@ func (s *Store) UpdateOrder(ctx context.Context, cur, next *orders.Order) error 
 		case failed(reasons, 0) && len(reasons[0].Item) == 0:
 			return orders.ErrNotFound
 		case failed(reasons, 0):
-			return orders.ErrStale
+			return changed(reasons[0].Item, orders.ErrStale)
 		case failed(reasons, 1) && linkK != nil:
 			linkK = nil // the copy is gone: the order alone
 			continue

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/acme/customers/pkg/etag"
 	"github.com/acme/customers/pkg/settings"
 )
 
@@ -27,13 +29,16 @@ type settingsItem struct {
 	Currency                     *string   `dynamodbav:"currency,omitempty"`
 }
 
-// settingsOf reads a settings item: the defaults with what it sets.
+// settingsOf reads a settings item: the defaults with what it sets, at its version (0: an
+// item never written, or written before the settings had a version).
 func settingsOf(op string, item map[string]types.AttributeValue) (settings.Settings, error) {
 	var it settingsItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return settings.Settings{}, fail(op, err)
 	}
-	return settings.Defaults().Apply(settings.Patch(it)), nil
+	st := settings.Defaults().Apply(settings.Patch(it))
+	st.Version = versionOf(item)
+	return st, nil
 }
 
 // Settings implements settings.Store with one consistent GetItem.
@@ -46,28 +51,42 @@ func (s *Store) Settings(ctx context.Context) (settings.Settings, error) {
 	return settingsOf("get settings", out.Item)
 }
 
-// UpdateSettings implements settings.Store with one UpdateItem that sets the members p sets
-// and returns the new item.
-func (s *Store) UpdateSettings(ctx context.Context, p settings.Patch) (settings.Settings, error) {
+// UpdateSettings implements settings.Store with one UpdateItem that sets the members p sets,
+// adds one to the version and returns the new item. With versions (If-Match's) it is
+// conditional, and recognises its own change when the SDK sends it again (attrWriteToken).
+func (s *Store) UpdateSettings(ctx context.Context, p settings.Patch, versions []int64) (settings.Settings, error) {
 	members, err := attributevalue.MarshalMap(settingsItem(p)) // nil members are left out
 	if err != nil {
 		return settings.Settings{}, fail("update settings", err)
 	}
-	u := expression.Set(expression.Name("type"), expression.Value("settings"))
+	token := newWriteToken()
+	u := expression.Set(expression.Name("type"), expression.Value("settings")).
+		Set(expression.Name(attrWriteToken), expression.Value(token)).
+		Add(expression.Name(attrVersion), expression.Value(1))
 	for _, name := range slices.Sorted(maps.Keys(members)) {
 		u = u.Set(expression.Name(name), expression.Value(members[name]))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(u).Build()
+	b := expression.NewBuilder().WithUpdate(u)
+	if versions != nil {
+		b = b.WithCondition(versionIn(versions))
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return settings.Settings{}, fail("update settings", err)
 	}
 	k, _ := attributevalue.MarshalMap(settingsKey())
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
+		TableName: &s.table, Key: k, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: types.ReturnValueAllNew,
+		ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if err != nil {
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf) && appliedBy(ccf.Item, token):
+		return settingsOf("update settings", ccf.Item) // this write, sent again: it landed
+	case errors.As(err, &ccf):
+		return settings.Settings{}, &etag.Changed{Version: versionOf(ccf.Item), Err: settings.ErrStale}
+	case err != nil:
 		return settings.Settings{}, fail("update settings", err)
 	}
 	return settingsOf("update settings", out.Attributes)

@@ -48,6 +48,7 @@ type profileItem struct {
 	Version      int64  `dynamodbav:"version"`
 	CreatedAt    string `dynamodbav:"created_at"`
 	UpdatedAt    string `dynamodbav:"updated_at"`
+	WriteToken   string `dynamodbav:"write_token,omitempty"` // attrWriteToken
 }
 
 func newProfileItem(p *sso.Profile) profileItem {
@@ -77,12 +78,15 @@ func (s *Store) Realm(ctx context.Context) (*sso.Realm, error) {
 var errNoRealm = errors.New("no realm item")
 
 // UpdateRealm implements sso.Store with one UpdateItem at cur's version (0: never
-// written); the profile count is not its to change.
+// written); the profile count is not its to change. Sent again by the SDK after its answer
+// was lost, it recognises its own change (attrWriteToken).
 func (s *Store) UpdateRealm(ctx context.Context, cur, next *sso.Realm) error {
 	k, _ := attributevalue.MarshalMap(realmKey())
 	uris, _ := attributevalue.Marshal(next.RedirectURIs)
+	token := newWriteToken()
 	cond, values := "version = :cur", map[string]types.AttributeValue{
-		":n": &types.AttributeValueMemberS{Value: next.Name}, ":u": uris,
+		":token": &types.AttributeValueMemberS{Value: token},
+		":n":     &types.AttributeValueMemberS{Value: next.Name}, ":u": uris,
 		":p": &types.AttributeValueMemberS{Value: next.DuplicateEmailPolicy}, ":v": numberAV(next.Version),
 		":t": &types.AttributeValueMemberS{Value: timeKey(next.UpdatedAt)}, ":type": &types.AttributeValueMemberS{Value: typeRealm},
 		":zero": numberAV(0)}
@@ -93,14 +97,12 @@ func (s *Store) UpdateRealm(ctx context.Context, cur, next *sso.Realm) error {
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: k,
 		UpdateExpression: aws.String("SET #type = :type, #n = :n, redirect_uris = :u, duplicate_email_policy = :p, version = :v, " +
-			"updated_at = :t, created_at = if_not_exists(created_at, :t), profile_count = if_not_exists(profile_count, :zero)"),
+			"updated_at = :t, created_at = if_not_exists(created_at, :t), profile_count = if_not_exists(profile_count, :zero), " +
+			attrWriteToken + " = :token"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#n": "name", "#type": "type"},
-		ExpressionAttributeValues: values})
-	if conditionFailed(err) {
-		return sso.ErrStale
-	}
-	return fail("update realm", err)
+		ExpressionAttributeValues: values, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	return s.versionFailure("update realm", err, token, sso.ErrStale)
 }
 
 const typeRealm = "authentication-realm"
@@ -158,19 +160,19 @@ func (s *Store) CreateProfile(ctx context.Context, p *sso.Profile) error {
 	return nil
 }
 
-// UpdateProfile implements sso.Store with one PutItem at cur's version.
+// UpdateProfile implements sso.Store with one PutItem at cur's version. Sent again by the
+// SDK after its answer was lost, it recognises its own change (attrWriteToken).
 func (s *Store) UpdateProfile(ctx context.Context, cur, next *sso.Profile) error {
-	item, err := attributevalue.MarshalMap(newProfileItem(next))
+	it := newProfileItem(next)
+	it.WriteToken = newWriteToken()
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return fail("update profile", err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
 		ConditionExpression:       aws.String("version = :cur"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":cur": numberAV(cur.Version)}})
-	if conditionFailed(err) {
-		return sso.ErrStale
-	}
-	return fail("update profile", err)
+		ExpressionAttributeValues: map[string]types.AttributeValue{":cur": numberAV(cur.Version)}, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	return s.versionFailure("update profile", err, it.WriteToken, sso.ErrStale)
 }
 
 // DeleteProfile implements sso.Store: the profile and the realm's count in one transaction.
@@ -179,13 +181,15 @@ func (s *Store) DeleteProfile(ctx context.Context, cur *sso.Profile) error {
 	reasons, err := s.transact(ctx, "delete profile", func() []types.TransactWriteItem {
 		return []types.TransactWriteItem{
 			{Delete: &types.Delete{TableName: &s.table, Key: k, ConditionExpression: aws.String("version = :cur"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":cur": numberAV(cur.Version)}}},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":cur": numberAV(cur.Version)}, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 			{Update: s.realmCount(-1, cur.UpdatedAt)},
 		}
 	})
 	switch {
 	case err != nil:
 		return err
+	case failed(reasons, 0):
+		return changed(reasons[0].Item, sso.ErrStale)
 	case reasons != nil:
 		return sso.ErrStale
 	}
