@@ -45,7 +45,7 @@ func withIdempotentBody(d *app.Deps, verify verifier, h bodyHandler) api.Handler
 			return api.Response{}, idempotency.ErrInProgress
 		}
 		if err == nil && p.Written() {
-			if err := d.Store.CompleteIdempotency(ctx, p, res.StatusCode, res.Body, res.Headers["Content-Type"]); err != nil {
+			if err := d.Store.CompleteIdempotency(ctx, p, res.StatusCode, res.Body, res.Headers["Content-Type"], res.Headers["ETag"]); err != nil {
 				// The resource is written; a retry will be told to wait, never write twice.
 				api.Logger.Error("storing an idempotent answer failed", "request_id", r.ID, "error", err.Error())
 			}
@@ -72,8 +72,12 @@ func replay(ctx context.Context, d *app.Deps, p *idempotency.Pending) (res api.R
 		case rec.Fingerprint != p.Fingerprint:
 			return api.Response{}, true, idempotency.ErrReused
 		case rec.Done:
-			return api.Response{StatusCode: rec.Status, Body: rec.Body,
-				Headers: map[string]string{"Content-Type": rec.ContentType, "Idempotent-Replayed": "true"}}, true, nil
+			res := api.Response{StatusCode: rec.Status, Body: rec.Body,
+				Headers: map[string]string{"Content-Type": rec.ContentType, "Idempotent-Replayed": "true"}}
+			if rec.ETag != "" {
+				res.Headers["ETag"] = rec.ETag
+			}
+			return res, true, nil
 		case time.Now().After(deadline):
 			return api.Response{}, true, idempotency.ErrInProgress
 		}

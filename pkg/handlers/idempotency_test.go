@@ -38,7 +38,8 @@ func TestIdempotencyKey(t *testing.T) {
 	before := h.db.Snapshot(t)
 	again := create(keyed(bearer(h.implicit), "k-1"), "Ann", "ann@example.com")
 	expect(t, again, 201)
-	if again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" || first.Headers["Idempotent-Replayed"] != "" {
+	if again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" || first.Headers["Idempotent-Replayed"] != "" ||
+		again.Headers["ETag"] == "" || again.Headers["ETag"] != first.Headers["ETag"] {
 		t.Errorf("replay %s %v, first %s", again.Body, again.Headers, first.Body)
 	}
 	if after := h.db.Snapshot(t); len(after) != len(before) {

@@ -73,11 +73,12 @@ func From(ctx context.Context) *Pending {
 // Record is a key's record as stored.
 type Record struct {
 	Fingerprint string
-	// Done is set once the answer is stored: Status, Body and ContentType.
+	// Done is set once the answer is stored: Status, Body, ContentType and ETag.
 	Done        bool
 	Status      int
 	Body        string
 	ContentType string
+	ETag        string // the created resource's, when it has one
 	Created     time.Time
 }
 

@@ -23,6 +23,7 @@ type idempotencyItem struct {
 	Status      int    `dynamodbav:"status,omitempty"`
 	Body        string `dynamodbav:"body,omitempty"`
 	ContentType string `dynamodbav:"content_type,omitempty"`
+	ETag        string `dynamodbav:"etag,omitempty"`
 	CreatedAt   string `dynamodbav:"created_at"`
 	ExpiresAt   int64  `dynamodbav:"expires_at"`
 }
@@ -55,7 +56,7 @@ func (s *Store) IdempotencyRecord(ctx context.Context, p *idempotency.Pending) (
 		}
 		created, _ := time.Parse(time.RFC3339Nano, it.CreatedAt)
 		return &idempotency.Record{Fingerprint: it.Fingerprint, Done: it.Done, Status: it.Status, Body: it.Body,
-			ContentType: it.ContentType, Created: created}
+			ContentType: it.ContentType, ETag: it.ETag, Created: created}
 	}, errNone)
 	if errors.Is(err, errNone) {
 		return nil, nil
@@ -65,18 +66,19 @@ func (s *Store) IdempotencyRecord(ctx context.Context, p *idempotency.Pending) (
 
 // CompleteIdempotency stores the answer to p's request in its record (written by the
 // request's create), once.
-func (s *Store) CompleteIdempotency(ctx context.Context, p *idempotency.Pending, status int, body, contentType string) error {
+func (s *Store) CompleteIdempotency(ctx context.Context, p *idempotency.Pending, status int, body, contentType, etag string) error {
 	if len(body) > maxStoredAnswer {
 		return nil
 	}
 	k, _ := attributevalue.MarshalMap(idempotencyKey(p.ID()))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: k,
-		UpdateExpression:         aws.String("SET done = :t, #status = :s, body = :b, content_type = :c"),
+		UpdateExpression:         aws.String("SET done = :t, #status = :s, body = :b, content_type = :c, etag = :e"),
 		ConditionExpression:      aws.String("fingerprint = :f AND attribute_not_exists(done)"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true},
 			":s": &types.AttributeValueMemberN{Value: strconv.Itoa(status)}, ":b": &types.AttributeValueMemberS{Value: body},
-			":c": &types.AttributeValueMemberS{Value: contentType}, ":f": &types.AttributeValueMemberS{Value: p.Fingerprint}}})
+			":c": &types.AttributeValueMemberS{Value: contentType}, ":e": &types.AttributeValueMemberS{Value: etag},
+			":f": &types.AttributeValueMemberS{Value: p.Fingerprint}}})
 	if conditionFailed(err) {
 		return nil
 	}
