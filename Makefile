@@ -15,7 +15,7 @@ function_dir = ./functions/$(shell echo '$(1)' | sed -E 's/Function$$//; s/([a-z
 build-%Function:
 	GOOS=$(GOOS) GOARCH=$(GOARCH) CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap $(call function_dir,$*Function)
 
-.PHONY: deps local invoke test bench lint clean
+.PHONY: deps local invoke test bench soak chaos lint clean
 
 ## deps: install what the local runner and the tests need (Java, npm packages, Go modules)
 deps:
@@ -44,6 +44,14 @@ test: deps lint
 ## bench: handler latency next to bare DynamoDB calls, and binary sizes (prints a markdown report, also saved to .aws-sam/bench-report.md)
 bench: deps
 	go run ./cmd/samlocal exec -- go run ./cmd/bench -o .aws-sam/bench-report.md
+
+## soak: 16 clients for 60 s of mixed traffic against the local stack, then every acknowledged write reconciled against the table (report also in .aws-sam/soak-report.md; SOAK_FLAGS="-clients 32 -duration 5m" to change)
+soak: deps
+	go run ./cmd/soak -o .aws-sam/soak-report.md $(SOAK_FLAGS)
+
+## chaos: the soak with faults between the functions and DynamoDB Local (throttling, 500s, resets, latency, answers lost after the write; SOAK_FLAGS="-drop 0.05" ...; report also in .aws-sam/chaos-report.md)
+chaos: deps
+	go run ./cmd/soak -chaos -o .aws-sam/chaos-report.md $(SOAK_FLAGS)
 
 clean:
 	rm -rf .aws-sam
