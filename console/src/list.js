@@ -2,6 +2,18 @@
 // (links.next / links.prev, absolute URLs on this origin), as given.
 import { h } from './dom.js'
 
+// superseding returns start(): each call begins a new load of a list and returns its
+// signal, which aborts when the view goes away or when the next load begins. A search typed
+// while the first page is still coming must not be overwritten by that page when it comes.
+export function superseding(viewSignal) {
+  let last
+  return () => {
+    last?.abort()
+    last = new AbortController()
+    return AbortSignal.any([viewSignal, last.signal])
+  }
+}
+
 // pager renders "Previous / Page x of y / Next" for a list answer; go(link) loads a page.
 export function pager(label, answer, noun, go) {
   const { links = {}, meta = {} } = answer

@@ -5,7 +5,7 @@ import { announce, fill, focus, h, heading, loading } from '../dom.js'
 import { confirm } from '../dialog.js'
 import { addressFields, customFormFields, display } from '../fields.js'
 import { createForm } from '../form.js'
-import { pager, pagerFocus, plural } from '../list.js'
+import { pager, pagerFocus, plural, superseding } from '../list.js'
 
 const addresses = plural('address', 'addresses')
 
@@ -53,10 +53,13 @@ export function addressesSection({ customer, signal }) {
     return h('li', null, article)
   }
 
+  const start = superseding(signal)
   async function load(link = current || query(base, { 'page[limit]': settings.page_length }), rel) {
+    const ticket = start()
     list.setAttribute('aria-busy', 'true')
     try {
-      const answer = await api(link, { signal })
+      const answer = await api(link, { signal: ticket })
+      if (ticket.aborted) return
       current = link
       fill(list,
         answer.data.length ? h('ul', { class: 'cards' }, answer.data.map(card)) : h('p', { class: 'empty' }, 'No addresses yet.'),
@@ -66,7 +69,7 @@ export function addressesSection({ customer, signal }) {
       if (err.name === 'AbortError') return
       list.replaceChildren(h('div', { class: 'form-error' }, h('p', null, `The addresses could not be loaded: ${err.message}`)))
     } finally {
-      list.removeAttribute('aria-busy')
+      if (!ticket.aborted) list.removeAttribute('aria-busy')
     }
   }
 

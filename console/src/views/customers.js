@@ -4,7 +4,7 @@ import { announce, fill, h, sentence, when } from '../dom.js'
 import { customFormFields } from '../fields.js'
 import { expression, matchesFor } from '../filter.js'
 import { createForm } from '../form.js'
-import { pager, pagerFocus, plural } from '../list.js'
+import { pager, pagerFocus, plural, superseding } from '../list.js'
 
 const columns = [
   ['name', 'Name'],
@@ -105,7 +105,9 @@ export async function customersView({ root, query: q, signal }) {
     load(firstPage(), `sort:${field}`)
   }
 
+  const start = superseding(signal)
   async function load(link, focusAfter) {
+    const ticket = start()
     const key = remember()
     clearButton.hidden = !state.value
     searchError.hidden = true
@@ -114,9 +116,9 @@ export async function customersView({ root, query: q, signal }) {
     results.prepend(h('p', { class: 'loading' }, 'Loading customers…'))
     let answer
     try {
-      answer = await api(link, { signal })
+      answer = await api(link, { signal: ticket })
     } catch (err) {
-      if (err.name === 'AbortError') return
+      if (err.name === 'AbortError' || ticket.aborted) return
       results.removeAttribute('aria-busy')
       if (err instanceof ApiError && err.errors.some((e) => e.source === 'filter')) {
         // A search the API refused: the reason goes under the search.
@@ -132,6 +134,7 @@ export async function customersView({ root, query: q, signal }) {
       announce(`The customers could not be loaded: ${err.message}`, { kind: 'error' })
       return
     }
+    if (ticket.aborted) return // a later load took over
     valueInput.removeAttribute('aria-invalid')
     remembered = { key, link }
     render(answer)

@@ -3,7 +3,7 @@ import { api, ApiError, query, storeSettings } from '../api.js'
 import { definitions, fill, h, heading, loading, when } from '../dom.js'
 import { addressFields } from '../fields.js'
 import { quote } from '../filter.js'
-import { pager, pagerFocus, plural } from '../list.js'
+import { pager, pagerFocus, plural, superseding } from '../list.js'
 
 const orders = plural('order', 'orders')
 const total = (o) => o.meta?.display_price?.with_tax?.formatted ?? '—'
@@ -14,10 +14,13 @@ export function ordersSection({ customer, signal }) {
   const title = heading(2, 'Orders', { id: 'section-orders' })
   const list = h('div', { 'aria-busy': 'true' }, loading('orders'))
 
+  const start = superseding(signal)
   async function load(link, rel) {
+    const ticket = start()
     list.setAttribute('aria-busy', 'true')
     try {
-      const answer = await api(link, { signal })
+      const answer = await api(link, { signal: ticket })
+      if (ticket.aborted) return
       fill(list,
         answer.data.length ? h('table', { class: 'table orders' },
           h('caption', { class: 'visually-hidden' }, `Orders of ${customer.name}, newest first`),
@@ -35,7 +38,7 @@ export function ordersSection({ customer, signal }) {
       if (err.name === 'AbortError') return
       list.replaceChildren(h('div', { class: 'form-error' }, h('p', null, `The orders could not be loaded: ${err.message}`)))
     } finally {
-      list.removeAttribute('aria-busy')
+      if (!ticket.aborted) list.removeAttribute('aria-busy')
     }
   }
 
