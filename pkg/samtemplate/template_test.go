@@ -310,7 +310,7 @@ var secretReaders = map[string][]string{
 	"AccessTokenKeys":   {"AccessTokenFunction"},
 	"CustomerTokenKeys": {"CreateCustomerTokenFunction"},
 	"ClientSecret":      {"AccessTokenFunction"},
-	"CursorKeys":        {"ListCustomersFunction", "ListOrdersFunction"},
+	"CursorKeys":        {"ListAddressesFunction", "ListCustomersFunction", "ListOrdersFunction"},
 	"SsoKeys":           {"CreateOidcProfileFunction", "OidcCallbackFunction", "UpdateOidcProfileFunction"},
 }
 

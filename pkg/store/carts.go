@@ -179,13 +179,20 @@ func (s *Store) AddLine(ctx context.Context, cartID string, l carts.Line, now ti
 		return nil, fail("add to cart", err)
 	}
 	created, n := expression.Name(attrCreated), expression.Name(attrN)
-	u := touch(expression.Set(expression.Name(lineAttr(l.ID)), expression.Value(line)).
-		Set(expression.Name("type"), expression.Value(typeCart)).
-		Set(created, created.IfNotExists(expression.Value(timeKey(now)))).
-		Add(n, expression.Value(1)), now)
-	c := expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(carts.MaxLines))).And(live(now))
+	// A builder a call: updateCart adds the write token to the one it is given.
+	update := func() expression.UpdateBuilder {
+		return touch(expression.Set(expression.Name(lineAttr(l.ID)), expression.Value(line)).
+			Set(expression.Name("type"), expression.Value(typeCart)).
+			Set(created, created.IfNotExists(expression.Value(timeKey(now)))).
+			Add(n, expression.Value(1)), now)
+	}
+	// The line must be new: an SDK retry of this very update after a lost answer fails here
+	// instead of counting the line twice, and its write token tells it the update was its own.
+	c := expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(carts.MaxLines))).And(live(now)).
+		And(expression.AttributeNotExists(expression.Name(lineAttr(l.ID))))
+	token := newWriteToken()
 	for attempt := 1; attempt <= addAttempts; attempt++ {
-		cart, old, failed, err := s.updateCart(ctx, "add to cart", cartID, u, c, types.ReturnValuesOnConditionCheckFailureAllOld, "", now)
+		cart, old, failed, err := s.updateCart(ctx, "add to cart", cartID, update(), c, types.ReturnValuesOnConditionCheckFailureAllOld, token, now)
 		switch {
 		case err != nil:
 			return nil, err

@@ -98,7 +98,7 @@ func TestCartLayout(t *testing.T) {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	want := []string{"PK", "SK", "created_at", "expires_at", "line:" + a.ID, "line:" + b.ID, "n", "type", "updated_at", "version"}
+	want := []string{"PK", "SK", "created_at", "expires_at", "line:" + a.ID, "line:" + b.ID, "n", "type", "updated_at", "version", "write_token"}
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
 		t.Errorf("attributes %v, want %v", names, want)

@@ -7,7 +7,9 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/customers/pkg/idempotency"
@@ -84,6 +87,13 @@ func fail(op string, err error) error {
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(op, err)
+	}
+	// The connection failed (reset, refused, cut before the answer) on every attempt the SDK
+	// made: DynamoDB could not be reached, which passes; the client may retry.
+	var send *smithyhttp.RequestSendError
+	var netErr net.Error
+	if errors.As(err, &send) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return unavailable(op, err)
 	}
 	if isItemTooLarge(err) {
