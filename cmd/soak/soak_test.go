@@ -285,11 +285,10 @@ func consistent(t *testing.T, st *soak.Stack, seen map[string]bool) {
 // TestAddressPages: a customer's address book read by pages, following links.next (a
 // sealed cursor), as a storefront does once a customer has more addresses than a page.
 //
-// Defect found by make soak (commit 7e123cd): every page but the last is a 500,
+// Found by make soak at commit 7e123cd, fixed in 67446d1: every page but the last was a 500,
 // "secrets: this function has no access to that secret": sealing links.next needs the
-// CursorKeys secret, and template.yaml gives ListAddressesFunction neither CURSOR_KEYS_ARN
-// nor secretsmanager:GetSecretValue on it (ListCustomersFunction and ListOrdersFunction
-// have both).
+// CursorKeys secret, and template.yaml gave ListAddressesFunction neither CURSOR_KEYS_ARN
+// nor secretsmanager:GetSecretValue on it.
 func TestAddressPages(t *testing.T) {
 	st := stack(t, false)
 	a := newAPI(t, st)
@@ -323,10 +322,10 @@ func TestAddressPages(t *testing.T) {
 // its success and leave the table consistent (soak.Consistency): what `make chaos` does at
 // random, one write at a time.
 //
-// Defect found by make chaos (commit 7e123cd), "cart item add": store.AddLine's UpdateItem
-// (SET line:<id>, ADD n 1, ADD version 1, on condition n < 100) meets no failing condition
-// when the SDK sends it again, so it applies twice: the cart keeps its lines but counts one
-// more (n = lines + 1), and its 100-line cap comes one line early for every lost answer.
+// Found by make chaos at commit 7e123cd, fixed in 67446d1, "cart item add": store.AddLine's
+// UpdateItem (SET line:<id>, ADD n 1, ADD version 1, on condition n < 100) met no failing
+// condition when the SDK sent it again, so it applied twice: the cart kept its lines but
+// counted one more (n = lines + 1), its 100-line cap a line earlier for every lost answer.
 func TestLostAnswers(t *testing.T) {
 	st := stack(t, true)
 	a := newAPI(t, st)
@@ -443,10 +442,10 @@ func TestLostAnswers(t *testing.T) {
 // TestFaultsOutlastRetries: when every attempt the SDK makes fails (three), the answer is
 // a 503 with Retry-After whatever the fault — the client may retry — never a 500.
 //
-// Defect found by make chaos (commit 7e123cd): store.fail makes a 503 of throttling, of
-// DynamoDB's 500s and of deadlines, but a connection error that outlasts the SDK's
-// attempts ("request send failed ... connection reset by peer", a
-// smithyhttp.RequestSendError inside retry.MaxAttemptsError) stays internal: a 500.
+// Found by make chaos at commit 7e123cd, fixed in 67446d1: store.fail made a 503 of
+// throttling, of DynamoDB's 500s and of deadlines, but a connection error that outlasted
+// the SDK's attempts ("request send failed ... connection reset by peer") stayed internal:
+// a 500.
 func TestFaultsOutlastRetries(t *testing.T) {
 	st := stack(t, true)
 	a := newAPI(t, st)
