@@ -51,8 +51,9 @@ func newCatalogueWorld(t *testing.T, h *harness) *catalogueWorld {
 	return w
 }
 
-// signedAs re-signs raw's claims (changed by edit) with method and key under header.
-func signedAs(t *testing.T, raw string, method jwt.SigningMethod, key any, header map[string]any, edit func(jwt.MapClaims)) string {
+// signedAs re-signs raw's claims (changed by edit) with method and key under raw's kid and
+// header.
+func signedAs(t testing.TB, raw string, method jwt.SigningMethod, key any, header map[string]any, edit func(jwt.MapClaims)) string {
 	t.Helper()
 	claims := jwt.MapClaims{}
 	old, _, err := jwt.NewParser().ParseUnverified(raw, claims)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/acme/customers/pkg/store"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -143,24 +144,13 @@ func TestIdempotencyConcurrent(t *testing.T) {
 
 // answerLost fails the UpdateItem that stores an idempotent answer, as a process that dies
 // right after its create's transaction would never make it.
-type answerLost struct{ dynamodbAPI }
-
-type dynamodbAPI = interface {
-	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
-	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-}
+type answerLost struct{ store.API }
 
 func (a answerLost) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	if strings.HasPrefix(testenv.Str(in.Key, "PK"), "IDEMPOTENCY#") {
 		return nil, errors.New("the process died")
 	}
-	return a.dynamodbAPI.UpdateItem(ctx, in, o...)
+	return a.API.UpdateItem(ctx, in, o...)
 }
 
 // TestIdempotencyAnswerLost: when the answer could not be stored after the create (the
