@@ -59,7 +59,9 @@ func (p *Pending) MarkWritten() { p.written.Store(true) }
 type ctxKey struct{}
 
 // With returns ctx carrying p: the store adds p's record to the request's create.
-func With(ctx context.Context, p *Pending) context.Context { return context.WithValue(ctx, ctxKey{}, p) }
+func With(ctx context.Context, p *Pending) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
 
 // From returns the Pending ctx carries that no transaction has written yet, or nil.
 func From(ctx context.Context) *Pending {
