@@ -195,9 +195,10 @@ func ListCartItems(d *app.Deps) api.HandlerFunc {
 	})
 }
 
-// AddCartItem is POST /v2/carts/{cartId}/items with a custom item: 201 with the cart's items.
+// AddCartItem is POST /v2/carts/{cartId}/items with a custom item: 201 with the cart's
+// items. With an Idempotency-Key, a retried add adds once.
 func AddCartItem(d *app.Deps) api.HandlerFunc {
-	return withBody(d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
+	return withIdempotentBody(d, d.Tokens.Application, func(ctx context.Context, r *api.Request, _ auth.Caller, body api.Object) (api.Response, error) {
 		return cartItems(http.StatusCreated)(d.Carts.Add(ctx, r.Param("cartId"), body))
 	})
 }

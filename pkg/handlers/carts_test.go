@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/carts"
 	"github.com/acme/customers/pkg/id"
 )
@@ -513,4 +514,58 @@ func TestCartTotals(t *testing.T) {
 			t.Errorf("in KWD: %s", got)
 		}
 	})
+}
+
+// An add with an Idempotency-Key adds once: a retry gets the first answer again, another
+// item under the key is a 422, parallel adds with one key make one line, and an add whose
+// answer the network lost (the SDK sends the transaction again) counts once.
+func TestCartAddIdempotent(t *testing.T) {
+	h := newHarness(t)
+	add := func(handlers map[string]api.HandlerFunc, cart, key, body string) response {
+		return h.doWith(handlers, req{Route: "POST " + cartItemsRoute, Path: cartPath(cart), Headers: keyed(bearer(h.implicit), key), Body: body})
+	}
+	lines := func(cart string) int {
+		r := h.do(req{Route: "GET " + cartItemsRoute, Path: cartPath(cart), Headers: bearer(h.implicit)})
+		expect(t, r, 200)
+		return len(r.JSON["data"].([]any))
+	}
+	first := add(h.handlers, "keyed", "add-1", aCustomItem)
+	expect(t, first, 201)
+	again := add(h.handlers, "keyed", "add-1", aCustomItem)
+	expect(t, again, 201)
+	if again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" {
+		t.Errorf("the retry: %v %s, want the first answer %s", again.Headers, again.Body, first.Body)
+	}
+	expect(t, add(h.handlers, "keyed", "add-1", strings.Replace(aCustomItem, `"quantity":2`, `"quantity":3`, 1)), 422)
+	expect(t, add(h.handlers, "keyed", "add-2", aCustomItem), 201) // another key: another line
+	if n := lines("keyed"); n != 2 {
+		t.Errorf("%d lines, want 2", n)
+	}
+
+	var wg sync.WaitGroup
+	statuses := make(chan int, 10)
+	for range 10 {
+		wg.Go(func() { statuses <- add(h.handlers, "parallel", "add-p", aCustomItem).Status })
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != 201 {
+			t.Errorf("a parallel add: %d", s)
+		}
+	}
+	if n := lines("parallel"); n != 1 {
+		t.Errorf("10 parallel adds with one key: %d lines, want 1", n)
+	}
+
+	client, lost := h.db.Losing()
+	_, losing := h.on(h.cfg, client)
+	lost.Lose("TransactWriteItems", 1)
+	expect(t, add(losing, "lost", "add-l", aCustomItem), 201)
+	if lost.Lost() != 1 {
+		t.Fatalf("%d answers lost, want 1", lost.Lost())
+	}
+	if n := lines("lost"); n != 1 {
+		t.Errorf("an add whose answer was lost: %d lines, want 1", n)
+	}
 }

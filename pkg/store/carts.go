@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/acme/customers/pkg/carts"
+	"github.com/acme/customers/pkg/idempotency"
 )
 
 // A cart is one item (cartKey), so that every change to it is one conditional UpdateItem
@@ -145,6 +146,9 @@ func (s *Store) updateCart(ctx context.Context, op, cartID string, u expression.
 		return nil, nil, false, fail(op, err)
 	}
 	k, _ := attributevalue.MarshalMap(cartKey(cartID))
+	if idempotency.From(ctx) != nil {
+		return s.updateCartKeyed(ctx, op, cartID, k, expr, onFail)
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: k, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
@@ -163,6 +167,27 @@ func (s *Store) updateCart(ctx context.Context, op, cartID string, u expression.
 		return nil, nil, false, fail(op, err)
 	}
 	cart, err = cartOf(op, cartID, out.Attributes, now)
+	return cart, nil, false, err
+}
+
+// updateCartKeyed is updateCart for a request with an Idempotency-Key: the update and the
+// key's record in one transaction (written together or not at all; an SDK retry after a
+// lost answer is recognised by DynamoDB through the transaction's ClientRequestToken), then
+// the cart read back, as a transaction returns no item.
+func (s *Store) updateCartKeyed(ctx context.Context, op, cartID string, k map[string]types.AttributeValue, expr expression.Expression,
+	onFail types.ReturnValuesOnConditionCheckFailure) (cart *carts.Cart, old map[string]types.AttributeValue, failed bool, err error) {
+	reasons, err := s.transact(ctx, op, func() []types.TransactWriteItem {
+		return []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
+			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnValuesOnConditionCheckFailure: onFail}}}
+	})
+	switch {
+	case err != nil:
+		return nil, nil, false, err
+	case reasons != nil:
+		return nil, reasons[0].Item, true, nil
+	}
+	cart, err = s.Cart(ctx, cartID)
 	return cart, nil, false, err
 }
 
