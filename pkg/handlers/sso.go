@@ -271,7 +271,12 @@ func customerToken(customerID string, tok auth.Token, err error) (api.Response, 
 }
 
 // loginOIDC exchanges a single sign-on's one-time code for the customer it vouches for.
-func loginOIDC(ctx context.Context, d *app.Deps, req customers.TokenRequest) (string, auth.Token, error) {
+func loginOIDC(ctx context.Context, d *app.Deps, req customers.TokenRequest) (id string, tok auth.Token, err error) {
+	defer func() {
+		if m := sso.LoginOutcome(err); m != "" {
+			api.Count(ctx, m)
+		}
+	}()
 	g, err := d.SSO.Redeem(ctx, req.Code, req.RedirectURI, req.Verifier)
 	if err != nil {
 		return "", auth.Token{}, err

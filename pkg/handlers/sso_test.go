@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -12,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/config"
 	"github.com/acme/customers/pkg/mockidp"
 	"github.com/acme/customers/pkg/secrets"
+	"github.com/acme/customers/pkg/sso"
+	"github.com/acme/customers/pkg/telemetry"
 	"github.com/acme/customers/pkg/testenv"
 )
 
@@ -710,5 +716,36 @@ func TestSSOConcurrentReplays(t *testing.T) {
 	}
 	if emails := w.customers(t); len(emails) != 1 {
 		t.Errorf("customers %v", emails)
+	}
+}
+
+// An SSO log-in counts its outcome as a metric (EMF lines in the function's log), as a
+// password log-in does: success, and a replayed code as a failure.
+func TestSSOLogInMetrics(t *testing.T) {
+	w := newSSO(t, "allowed")
+	w.user(t, "sub-m", "metrics@example.com", true, "Em")
+	var logs bytes.Buffer
+	defer func(l *slog.Logger) { api.Logger = l }(api.Logger)
+	api.Logger = telemetry.NewLogger(&logs)
+	code := w.login(t)
+	expect(t, w.redeem(code, storefrontURI, testVerifier), 200)
+	expect(t, w.redeem(code, storefrontURI, testVerifier), 401)
+	counted := map[string]int{}
+	for line := range strings.Lines(logs.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m["_aws"] == nil {
+			continue
+		}
+		if p := telemetry.CheckEMF(m); p != nil {
+			t.Errorf("%v: %s", p, line)
+		}
+		for _, name := range []string{sso.MetricLoginSuccess, sso.MetricLoginFailure} {
+			if m[name] != nil {
+				counted[name]++
+			}
+		}
+	}
+	if counted[sso.MetricLoginSuccess] != 1 || counted[sso.MetricLoginFailure] != 1 {
+		t.Errorf("counted %v, want one success and one failure", counted)
 	}
 }

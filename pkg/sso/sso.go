@@ -160,6 +160,34 @@ type Store interface {
 	TakeGrant(ctx context.Context, key string) (*Grant, error)
 }
 
+// Metrics of log-ins through a provider (POST /v2/customers/tokens with
+// oauth_authorization_code), counted once per attempt beside the password log-ins'
+// (customers.MetricLoginSuccess …): a surge of failures is codes being replayed or forged.
+const (
+	MetricLoginSuccess = "SSOLoginSuccess" // a customer token was issued
+	// MetricLoginFailure: the code, redirect URI or verifier refused, or the identity could
+	// not be taken (no email, an email the policy may not link).
+	MetricLoginFailure = "SSOLoginFailure"
+)
+
+// LoginOutcome is the metric an SSO log-in's result counts; "" for a failure of ours or of
+// the provider (a 5xx, which the API counts as such), which says nothing of the caller.
+func LoginOutcome(err error) string {
+	l, ok := problem.Problems(err)
+	switch {
+	case err == nil:
+		return MetricLoginSuccess
+	case !ok:
+		return ""
+	}
+	for _, e := range l {
+		if e.Kind == problem.Internal || e.Kind == problem.Unavailable {
+			return ""
+		}
+	}
+	return MetricLoginFailure
+}
+
 // Errors.
 var (
 	ErrRealmNotFound    = problem.Missing("authentication realm")
