@@ -49,6 +49,17 @@ type Report struct {
 	DurationMs int64 `json:"duration_ms"`
 }
 
+// Add is the sum of two runs' counts (the first's cut-off kept), as runs that share or
+// resume the work (two at once, one after a stopped one) add up to one.
+func (r Report) Add(o Report) Report {
+	r.CustomersErased += o.CustomersErased
+	r.Skipped += o.Skipped
+	r.AddressesDeleted += o.AddressesDeleted
+	r.LinksDeleted += o.LinksDeleted
+	r.OrdersRedacted += o.OrdersRedacted
+	return r
+}
+
 // Defaults of the safety margin, of the index page a run reads at once and of how many
 // customers it erases at once (each with up to 8 DynamoDB calls in flight of its own:
 // store.EraseCustomer).

@@ -124,22 +124,13 @@ func runUntilDone(t *testing.T, c *Cleaner, runs int) Report {
 	var sum Report
 	for range runs {
 		rep, err := c.Run(context.Background(), time.Now().UTC())
-		sum = sum.add(rep)
+		sum = sum.Add(rep)
 		if err == nil && !rep.StoppedEarly {
 			return sum
 		}
 	}
 	t.Fatalf("not done after %d runs: %+v", runs, sum)
 	return sum
-}
-
-func (r Report) add(o Report) Report {
-	r.CustomersErased += o.CustomersErased
-	r.Skipped += o.Skipped
-	r.AddressesDeleted += o.AddressesDeleted
-	r.LinksDeleted += o.LinksDeleted
-	r.OrdersRedacted += o.OrdersRedacted
-	return r
 }
 
 // A run erases the customers deleted before the retention, and only them; a second run
@@ -300,7 +291,7 @@ func TestRunsAtOnce(t *testing.T) {
 			t.Errorf("run %d: %+v, %v", i, reps[i], err)
 		}
 	}
-	sum := reps[0].add(reps[1])
+	sum := reps[0].Add(reps[1])
 	if sum.CustomersErased != 40 || sum.OrdersRedacted != 80 {
 		t.Errorf("two runs erased %d customers and redacted %d orders, want 40 and 80: %+v", sum.CustomersErased, sum.OrdersRedacted, reps)
 	}

@@ -38,7 +38,7 @@ func TestRunTenThousand(t *testing.T) {
 	}
 	rest := runUntilDone(t, New(w.s, 0), 1)
 	took := time.Since(start)
-	sum := first.add(rest)
+	sum := first.Add(rest)
 	if sum.CustomersErased != n || sum.AddressesDeleted != n/10 || sum.OrdersRedacted != n/100 {
 		t.Errorf("runs %+v then %+v: want %d customers, %d addresses and %d orders", first, rest, n, n/10, n/100)
 	}

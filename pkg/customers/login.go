@@ -10,6 +10,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/problem"
+	"github.com/acme/customers/pkg/safe"
 )
 
 // ErrBadCredentials is the one answer to every failed login: unknown email, wrong
@@ -114,14 +115,10 @@ func (s *Service) verify(ctx context.Context, emailKey, address, password string
 	var (
 		cred    *Credentials
 		readErr error
-		done    = make(chan struct{})
 	)
-	go func() {
-		defer close(done)
-		cred, readErr = read(ctx)
-	}()
+	wait := safe.Go(func() { cred, readErr = read(ctx) })
 	at, err := s.store.CountLogin(ctx, emailKey, AddressKey(address), now, s.login)
-	<-done
+	wait()
 	switch {
 	case err != nil:
 		return nil, false, err

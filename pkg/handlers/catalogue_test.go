@@ -1,20 +1,29 @@
 package handlers
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"maps"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
+	"github.com/acme/customers/pkg/telemetry"
+	"github.com/acme/customers/pkg/testenv"
 )
 
 // The bad-input and fault catalogue of ../shared/reference/reliability.md §16, one row per
@@ -95,14 +104,6 @@ func catalogueRows() []catalogueRow {
 	}
 	asAccess := func(h *harness, at string) response {
 		return h.do(req{Route: "GET /v2/customers", Headers: bearer(at)})
-	}
-	statuses := func(t *testing.T, want int, rs ...response) {
-		t.Helper()
-		for i, r := range rs {
-			if r.Status != want {
-				t.Errorf("request %d: status %d, want %d: %s", i+1, r.Status, want, r.Body)
-			}
-		}
 	}
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -268,6 +269,52 @@ func catalogueRows() []catalogueRow {
 					}
 				}
 			}},
+		{id: "B19", what: "a hash stored at cost 4, then a log-in: the hash made anew at the policy's cost (and again when the policy changes), tokens unaffected",
+			writes: []string{"CUSTOMER#", "EMAIL#", "COUNT#"},
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				const email = "b19@example.com"
+				at := func(cost int) map[string]api.HandlerFunc {
+					cfg := h.cfg
+					cfg.BcryptCost = cost
+					_, handlers := h.on(cfg, h.db.Client)
+					return handlers
+				}
+				h.createCustomer("Old", email)
+				tok := h.customerToken(email)
+				// held are the items holding the hash: the customer and its email claim (what
+				// log-ins read).
+				held := func() []map[string]types.AttributeValue {
+					var its []map[string]types.AttributeValue
+					for _, it := range h.db.Items(t) {
+						if testenv.Str(it, "password_hash") != "" && (testenv.Str(it, "email") == email || strings.Contains(testenv.Str(it, "PK"), email)) {
+							its = append(its, it)
+						}
+					}
+					if len(its) != 2 {
+						t.Fatalf("%d items hold the hash, want 2 (the customer and its email claim)", len(its))
+					}
+					return its
+				}
+				// A hash made at cost 4 (the service makes none below 10: an import's, say).
+				old, _ := bcrypt.GenerateFromPassword([]byte(testPassword), 4)
+				for _, it := range held() {
+					if _, err := h.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &h.db.Table,
+						Item: withHash(it, string(old))}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, cost := range []int{h.cfg.BcryptCost, h.cfg.BcryptCost + 1, h.cfg.BcryptCost} {
+					statuses(t, 200, h.doWith(at(cost), req{Route: "POST /v2/customers/tokens", Headers: bearer(h.implicit),
+						Body: `{"data":{"type":"token","email":"` + email + `","password":"` + testPassword + `"}}`}))
+					for _, it := range held() {
+						if c, _ := bcrypt.Cost([]byte(testenv.Str(it, "password_hash"))); c != cost {
+							t.Errorf("%s: stored cost %d, want %d", testenv.Str(it, "PK"), c, cost)
+						}
+					}
+				}
+				// Making the hash anew is not a password change: the token from before still works.
+				statuses(t, 200, h.do(req{Route: "GET /v2/orders", Headers: withCustomer(h.implicit, tok)}))
+			}},
 		{id: "B20", what: "server-owned members in a create or update (id, password_hash, deleted_at, version): 422, nothing stored; meta (what the SDK sends back) is ignored",
 			writes: []string{"CUSTOMER#" /* meta's update: its version and updated_at */},
 			run: func(t *testing.T, h *harness, w *catalogueWorld) {
@@ -329,6 +376,117 @@ func catalogueRows() []catalogueRow {
 					}
 				}
 			}},
+		{id: "B25", what: "a body of 6 MB + 1 and of 10 MB + 1: 413 before it is decoded (base64 bodies: pkg/api's TestDecodeData); 10 KB of headers: served",
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				for _, n := range []int{6_000_001, 10_000_001} {
+					body := `{"data":{"type":"customer","name":"X","email":"b25@example.com","external_ref":"` + strings.Repeat("x", n) + `"}}`
+					statuses(t, 413, h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin), Body: body}))
+				}
+				// The gateway's own 413 past 10 MiB is make local's (pkg/samlocal's TestStartAPI).
+				headers := bearer(h.admin)
+				headers["X-Padding"] = strings.Repeat("p", 10<<10)
+				for i := range 100 {
+					headers[fmt.Sprintf("X-Pad-%d", i)] = strings.Repeat("q", 100)
+				}
+				statuses(t, 200, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": w.a}, Headers: headers}))
+			}},
+		{id: "B26", what: "custom data: 33-level nesting, 10,000 keys, 500 KB, members named with . # : or after keys and reserved words: 400/422 before DynamoDB, as values of a field and as fields",
+			writes: []string{"FLOWS|"},
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				flow := h.createFlow("customers")
+				note := h.createField(flow, "note", `"string"`)
+				defer func() {
+					statuses(t, 204, h.do(req{Route: "DELETE /v2/fields/{fieldId}", Path: map[string]string{"fieldId": note}, Headers: bearer(h.admin)}),
+						h.do(req{Route: "DELETE /v2/flows/{flowId}", Path: map[string]string{"flowId": flow}, Headers: bearer(h.admin)}))
+				}()
+				nested := strings.Repeat(`{"a":`, 33) + `1` + strings.Repeat(`}`, 33)
+				var many strings.Builder
+				for i := range 10_000 {
+					fmt.Fprintf(&many, `,"k%d":1`, i)
+				}
+				for _, b := range []string{`"note":` + nested, `"note":{"a":1}`, `"note":"` + strings.Repeat("x", 500<<10) + `"`,
+					many.String()[1:], `"a.b":"x","c#d":"x","e:f":"x"`, `"PK":"CUSTOMER#x","SK":"#PROFILE"`, `"password_hash":"x"`,
+					`"attribute_not_exists":"x","SELECT":"x"`} {
+					r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin), Body: `{"data":{"type":"customer","name":"X","email":"b26@example.com",` + b + `}}`})
+					if r.Status != 400 && r.Status != 422 {
+						t.Errorf("%.60s: %d %.200s", b, r.Status, r.Body)
+					}
+				}
+				// Nor can a field be named so.
+				for _, slug := range []string{"a.b", "c#d", "e:f", "PK", "id", "password", "created_at", strings.Repeat("s", 1000)} {
+					if r := h.fieldCall(flow, `"slug":"`+slug+`","field_type":"string"`); r.Status != 422 {
+						t.Errorf("field %.40q: %d %s", slug, r.Status, r.Body)
+					}
+				}
+			}},
+		{id: "B27", what: "emails: another letter case is the same customer (409); a dotless ı, a display name, a 65-octet local part, 255 characters: 422",
+			writes: []string{"CUSTOMER#", "EMAIL#", "COUNT#"},
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				statuses(t, 201, signUp(h, "Bob@Example.COM", testPassword))
+				statuses(t, 409, signUp(h, "bob@example.com", testPassword), signUp(h, "BOB@EXAMPLE.COM", testPassword))
+				statuses(t, 200, h.login("bOb@eXample.com", testPassword))
+				label := strings.Repeat("c", 61)
+				long := strings.Repeat("a", 64) + "@" + label + "." + label + "." + label + ".com" // 254 octets: the longest
+				statuses(t, 201, signUp(h, long, testPassword))
+				statuses(t, 422, signUp(h, "m\u0131ke@example.com", testPassword), signUp(h, "Bob <b27@example.com>", testPassword),
+					signUp(h, strings.Repeat("a", 65)+"@example.com", testPassword), signUp(h, "a"+long, testPassword))
+			}},
+		{id: "B28", what: "a name of 100,000 characters or with CR/LF or ANSI escapes: 422; <script> in an address line: stored as sent, escaped in JSON; no log line forged or carrying it",
+			writes: []string{"CUSTOMER#" /* the address */},
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				var logs bytes.Buffer
+				defer func(l *slog.Logger) { api.Logger = l }(api.Logger)
+				api.Logger = telemetry.NewLogger(&logs)
+				a := map[string]string{"customerId": w.a}
+				for _, name := range []string{strings.Repeat("n", 100_000), `Ron\r\n{\"level\":\"ERROR\"}`, `Ron\u001b[31mred`} {
+					statuses(t, 422, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: a, Headers: bearer(h.admin),
+						Body: `{"data":{"type":"customer","name":"` + name + `"}}`}))
+				}
+				const script = `<script>alert(1)</script>`
+				r := h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: a, Headers: bearer(h.admin),
+					Body: strings.Replace(anAddress, "1 Pawnee Way", script, 1)})
+				statuses(t, 201, r)
+				if strings.Contains(r.Body, "<script>") || data(r)["line_1"] != script {
+					t.Errorf("the answer carries %q raw, or not as sent: %s", script, r.Body)
+				}
+				for line := range strings.Lines(logs.String()) {
+					if strings.Contains(line, "script") || strings.Contains(line, "ERROR\\\"") || !strings.HasPrefix(line, "{") {
+						t.Errorf("log line %q", line)
+					}
+				}
+				if logs.Len() == 0 {
+					t.Error("nothing logged")
+				}
+			}},
+		{id: "B29", what: "external_ref of 2,049 characters: 422; the 26th address past a cap of 25: 400 (no cap unless max_addresses_per_customer is set)",
+			writes: []string{"CUSTOMER#", "EMAIL#", "COUNT#", "SETTINGS"},
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				statuses(t, 422, h.do(req{Route: "PUT /v2/customers/{customerId}", Path: map[string]string{"customerId": w.a}, Headers: bearer(h.admin),
+					Body: `{"data":{"type":"customer","external_ref":"` + strings.Repeat("x", 2049) + `"}}`}))
+				setCap := func(v string) {
+					statuses(t, 200, h.do(req{Route: "PUT /v2/settings", Headers: bearer(h.admin), Body: `{"data":{"type":"settings","max_addresses_per_customer":` + v + `}}`}))
+				}
+				setCap("25")
+				defer setCap("null")
+				c := map[string]string{"customerId": h.createCustomer("Many", "b29@example.com")}
+				for range 25 {
+					statuses(t, 201, h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: c, Headers: bearer(h.admin), Body: anAddress}))
+				}
+				statuses(t, 400, h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: c, Headers: bearer(h.admin), Body: anAddress}))
+			}},
+		{id: "B30", what: "filters on password, unknown operators, unbalanced parentheses, 11 expressions, 1,000 nested and: 400 at once; like(email,*): served",
+			run: func(t *testing.T, h *harness, w *catalogueWorld) {
+				statuses(t, 200, h.do(req{Route: "GET /v2/customers", Query: "filter=like(email,*)", Headers: bearer(h.admin)}))
+				eleven := strings.TrimSuffix(strings.Repeat("eq(name,x):", 11), ":")
+				start := time.Now()
+				for _, q := range []string{"eq(password,x)", "eq(password_hash,x)", "ne(name,x)", "eq(name,x", "eq(name,x))", eleven,
+					strings.Repeat("and(", 1000) + "eq(name,x)" + strings.Repeat(")", 1000)} {
+					statuses(t, 400, h.do(req{Route: "GET /v2/customers", Query: "filter=" + q, Headers: bearer(h.admin)}))
+				}
+				if d := time.Since(start); d > time.Second {
+					t.Errorf("took %s", d)
+				}
+			}},
 		{id: "B31", what: "page[limit] 0, -1, 1e9, abc; page[offset] 10,001; sort=password: capped or 400",
 			run: func(t *testing.T, h *harness, w *catalogueWorld) {
 				for _, q := range []string{"page[limit]=-1", "page[limit]=abc", "page[offset]=10001", "sort=password", "page[limit]=1e9"} {
@@ -353,6 +511,23 @@ func catalogueRows() []catalogueRow {
 	}
 }
 
+// withHash is a copy of item holding hash as its password_hash.
+func withHash(item map[string]types.AttributeValue, hash string) map[string]types.AttributeValue {
+	item = maps.Clone(item)
+	item["password_hash"] = &types.AttributeValueMemberS{Value: hash}
+	return item
+}
+
+// statuses checks that every answer of rs has the status want.
+func statuses(t *testing.T, want int, rs ...response) {
+	t.Helper()
+	for i, r := range rs {
+		if r.Status != want {
+			t.Errorf("request %d: status %d, want %d: %s", i+1, r.Status, want, r.Body)
+		}
+	}
+}
+
 // signUp creates a customer with the implicit token.
 func signUp(h *harness, email, password string) response {
 	return h.do(req{Route: "POST /v2/customers", Headers: bearer(h.implicit),
@@ -364,7 +539,8 @@ func signUp(h *harness, email, password string) response {
 func TestCatalogue(t *testing.T) {
 	h := newHarness(t)
 	w := newCatalogueWorld(t, h)
-	for _, row := range catalogueRows() {
+	rows := append(catalogueRows(), catalogueFaultRows()...)
+	for _, row := range append(rows, catalogueCleanupRows()...) {
 		t.Run(row.id, func(t *testing.T) {
 			ht := *h
 			ht.t = t

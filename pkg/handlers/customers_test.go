@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -397,38 +396,5 @@ func TestEmptyList(t *testing.T) {
 	expect(t, r, 200)
 	if r.Body != `{"data":[],"links":{"current":"https://api.example.test/v2/customers?page[limit]=25&page[offset]=0","first":"https://api.example.test/v2/customers?page[limit]=25&page[offset]=0","last":null,"next":null,"prev":null},"meta":{"page":{"limit":25,"offset":0,"current":1,"total":0},"results":{"total":0}}}` {
 		t.Errorf("empty list: %s", r.Body)
-	}
-}
-
-func TestConcurrentSignUpsWithOneEmail(t *testing.T) {
-	h := newHarness(t)
-	const n = 20
-	statuses := make(chan int, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			email := "race@example.com"
-			if i%2 == 1 {
-				email = "RACE@example.com"
-			}
-			r := h.do(req{Route: "POST /v2/customers", Headers: bearer(h.admin),
-				Body: `{"data":{"type":"customer","name":"Racer","email":"` + email + `"}}`})
-			statuses <- r.Status
-		}(i)
-	}
-	wg.Wait()
-	close(statuses)
-	count := map[int]int{}
-	for s := range statuses {
-		count[s]++
-	}
-	if count[201] != 1 || count[409] != n-1 {
-		t.Errorf("statuses %v, want one 201 and %d × 409", count, n-1)
-	}
-	r := h.do(req{Route: "GET /v2/customers", Headers: bearer(h.admin)})
-	if total := r.JSON["meta"].(map[string]any)["results"].(map[string]any)["total"]; total != float64(1) {
-		t.Errorf("total %v", total)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -102,44 +101,6 @@ func TestIdempotencyKey(t *testing.T) {
 	t.Run("without the header", func(t *testing.T) {
 		expect(t, create(bearer(h.implicit), "Ann", "ann@example.com"), 409)
 	})
-}
-
-// TestIdempotencyConcurrent: twenty requests at once with one key make one customer, and
-// every one of them answers the same 201 (the others wait for the first one's answer).
-func TestIdempotencyConcurrent(t *testing.T) {
-	h := newHarness(t)
-	var wg sync.WaitGroup
-	answers := make([]response, 20)
-	for i := range answers {
-		wg.Go(func() {
-			answers[i] = h.do(req{Route: "POST /v2/customers", Headers: keyed(bearer(h.implicit), "storm"),
-				Body: `{"data":{"type":"customer","name":"Storm","email":"storm@example.com"}}`})
-		})
-	}
-	wg.Wait()
-	for _, a := range answers {
-		if a.Status != 201 || a.Body != answers[0].Body {
-			t.Errorf("%d %s, want the first 201 %s", a.Status, a.Body, answers[0].Body)
-		}
-	}
-	if n := h.countItems(t, "CUSTOMER#", "#PROFILE"); n != 1 {
-		t.Errorf("%d customers, want 1", n)
-	}
-	// Checkouts: one order from a cart however often its keyed checkout is sent.
-	h.put("keyed-cart", "Eggs", 2, 150)
-	var orders []response
-	for range 3 {
-		orders = append(orders, h.do(req{Route: "POST /v2/carts/{cartId}/checkout", Path: cartPath("keyed-cart"),
-			Headers: keyed(bearer(h.implicit), "checkout-1"), Body: checkoutBody(`{"name":"Guest","email":"guest@example.com"}`)}))
-	}
-	for _, o := range orders {
-		if o.Status != 201 || o.Body != orders[0].Body {
-			t.Errorf("checkout retry %d %s", o.Status, o.Body)
-		}
-	}
-	if n := h.countItems(t, "ORDER#", "ORDER"); n != 1 {
-		t.Errorf("%d orders, want 1", n)
-	}
 }
 
 // answerLost fails the UpdateItem that stores an idempotent answer, as a process that dies

@@ -1,18 +1,13 @@
 package handlers
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/app"
 	"github.com/acme/customers/pkg/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/crypto/bcrypt"
 )
 
 func TestCustomerToken(t *testing.T) {
@@ -228,43 +223,4 @@ func TestLoginOddEmails(t *testing.T) {
 		r := h.login(email, testPassword)
 		expect(t, r, 401)
 	}
-}
-
-func TestLoginUpgradesOldHashes(t *testing.T) {
-	h := newHarness(t)
-	h.createCustomer("Ron", "ron@example.com") // hashed at cost 10
-	tok := h.customerToken("ron@example.com")
-	var ron string
-	// Raised to 11, then lowered back to 10: each time the next log-in makes the hash anew,
-	// on the customer and on its email claim (what log-ins read).
-	for _, cost := range []int{11, 10} {
-		cfg := h.cfg
-		cfg.BcryptCost = cost
-		deps, err := app.New(cfg, h.db.Client, h.secrets)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := h.doWith(map[string]api.HandlerFunc{"POST /v2/customers/tokens": CreateCustomerToken(deps)}, req{Route: "POST /v2/customers/tokens",
-			Headers: bearer(h.implicit), Body: `{"data":{"type":"token","email":"ron@example.com","password":"` + testPassword + `"}}`})
-		expect(t, r, 200)
-		ron = data(r)["customer_id"].(string)
-		out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &h.db.Table})
-		if err != nil {
-			t.Fatal(err)
-		}
-		hashes := 0
-		for _, it := range out.Items {
-			if v, ok := it["password_hash"].(*types.AttributeValueMemberS); ok {
-				hashes++
-				if c, _ := bcrypt.Cost([]byte(v.Value)); c != cost {
-					t.Errorf("stored cost %d, want %d", c, cost)
-				}
-			}
-		}
-		if hashes != 2 {
-			t.Errorf("%d stored hashes, want 2 (the customer and its email claim)", hashes)
-		}
-	}
-	// The upgrade is not a password change: tokens issued before it still work.
-	expect(t, h.do(req{Route: "GET /v2/customers/{customerId}", Path: map[string]string{"customerId": ron}, Headers: withCustomer(h.implicit, tok)}), 200)
 }

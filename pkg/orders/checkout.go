@@ -15,6 +15,7 @@ import (
 	"github.com/acme/customers/pkg/id"
 	"github.com/acme/customers/pkg/money"
 	"github.com/acme/customers/pkg/problem"
+	"github.com/acme/customers/pkg/safe"
 )
 
 // Rules are the store settings checkout obeys.
@@ -81,21 +82,17 @@ func (s *Service) Checkout(ctx context.Context, caller auth.Caller, cartID strin
 	var (
 		cart    *carts.Cart
 		cartErr error
-		done    = make(chan struct{})
 	)
-	go func() {
-		defer close(done)
-		cart, cartErr = s.store.Cart(ctx, cartID)
-	}()
+	wait := safe.Go(func() { cart, cartErr = s.store.Cart(ctx, cartID) })
 	if in.customer.ID != "" {
 		c, err := s.customers.Get(ctx, caller, in.customer.ID)
 		if err != nil {
-			<-done
+			wait()
 			return nil, err
 		}
 		in.customer.Name, in.customer.Email = c.Name, c.Email
 	}
-	<-done
+	wait()
 	switch {
 	case cartErr != nil:
 		return nil, cartErr

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/acme/customers/pkg/customers"
+	"github.com/acme/customers/pkg/safe"
 )
 
 // partitionPage is a list kept in a customer's partition next to its profile: its rows lie
@@ -114,16 +115,10 @@ func (s *Store) customerPage(ctx context.Context, p partitionPage, limit, offset
 			profile, rows = rows[0], rows[1:]
 		}
 	} else {
-		var (
-			perr error
-			done = make(chan struct{})
-		)
-		go func() {
-			defer close(done)
-			profile, perr = s.profile(ctx, p)
-		}()
+		var perr error
+		wait := safe.Go(func() { profile, perr = s.profile(ctx, p) })
 		first, err := query(start, n, skip > 0)
-		<-done
+		wait()
 		if err != nil {
 			return res, err
 		}

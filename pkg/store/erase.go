@@ -71,10 +71,13 @@ const eraseWorkers = 8
 // DeletedBefore returns up to limit ids of customers deleted before cutoff, oldest deletion
 // first: one Query of each of the 8 DELETED#<s> partitions of GSI1 (at most limit rows
 // each, in parallel), merged. after continues a previous call: it is the plain position
-// (the GSI1 sort key, deleted_at␟id) of the last id returned, which that call hands back
-// as next ("" when nothing is left). Since the shards' rows are merged in one order, that
-// one position continues every shard. The index is eventually consistent: a customer
-// deleted a moment ago may appear a little later.
+// (the GSI1 sort key, deleted_at␟id) up to which a call read: its last id's, or where a
+// shard's read stopped, which that call hands back as next ("" when nothing is left; a
+// page may be empty and still have a next). Since the shards' rows are merged in one order, that
+// one position continues every shard: the merge stops where the first shard with more to
+// read stopped (its LastEvaluatedKey), so a shard's page cut short (DynamoDB's 1 MB page:
+// fewer rows than the Limit, or none, with a LastEvaluatedKey) skips none of its rows. The
+// index is eventually consistent: a customer deleted a moment ago may appear a little later.
 func (s *Store) DeletedBefore(ctx context.Context, cutoff time.Time, limit int, after string) ([]string, string, error) {
 	const op = "list deleted customers"
 	if limit <= 0 {
@@ -89,7 +92,7 @@ func (s *Store) DeletedBefore(ctx context.Context, cutoff time.Time, limit int, 
 		values[":from"] = &types.AttributeValueMemberS{Value: after + "\x00"}
 	}
 	rows := make([][]string, shards)
-	more := make([]bool, shards)
+	ends := make([]string, shards) // where a shard with more to read stopped: its LastEvaluatedKey's sort key
 	errs := make([]error, shards)
 	var wg sync.WaitGroup
 	for n := range shards {
@@ -107,32 +110,36 @@ func (s *Store) DeletedBefore(ctx context.Context, cutoff time.Time, limit int, 
 			for _, it := range out.Items {
 				rows[n] = append(rows[n], attrString(it, "GSI1SK"))
 			}
-			more[n] = out.LastEvaluatedKey != nil
+			if out.LastEvaluatedKey != nil {
+				ends[n] = attrString(out.LastEvaluatedKey, "GSI1SK")
+			}
 		}()
 	}
 	wg.Wait()
 	var all []string
-	anyMore := false
+	next := "" // the smallest place a shard stopped with more to read: nothing beyond it is known yet
 	for n := range shards {
 		if errs[n] != nil {
 			return nil, "", errs[n]
 		}
 		all = append(all, rows[n]...)
-		anyMore = anyMore || more[n]
+		if ends[n] != "" && (next == "" || ends[n] < next) {
+			next = ends[n]
+		}
 	}
 	sort.Strings(all)
+	if next != "" {
+		all = all[:sort.SearchStrings(all, next+"\x00")] // the rows up to next; the rest are read again
+	}
 	if len(all) > limit {
-		all, anyMore = all[:limit], true
+		all = all[:limit]
+		next = all[limit-1]
 	}
 	ids := make([]string, 0, len(all))
 	for _, sk := range all {
 		if _, id, ok := strings.Cut(sk, sep); ok {
 			ids = append(ids, id)
 		}
-	}
-	next := ""
-	if anyMore && len(all) > 0 {
-		next = all[len(all)-1]
 	}
 	return ids, next, nil
 }

@@ -42,8 +42,11 @@ func (s *Store) withIdempotency(ctx context.Context, items []types.TransactWrite
 	}
 	item, _ := attributevalue.MarshalMap(idempotencyItem{key: idempotencyKey(p.ID()), Fingerprint: p.Fingerprint,
 		CreatedAt: timeKey(p.Created), ExpiresAt: p.Created.Add(idempotency.TTL).Unix()})
+	// A record past its expiry is gone for IdempotencyRecord, but TTL deletes it only days
+	// later: it must not hold the key meanwhile, so the new record may replace it.
 	return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(PK)")}}), p
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expires_at <= :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": numberAV(p.Created.Unix())}}}), p
 }
 
 // IdempotencyRecord reads p's record (consistent); nil when there is none, or when it

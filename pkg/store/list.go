@@ -19,6 +19,7 @@ import (
 
 	"github.com/acme/customers/pkg/filter"
 	"github.com/acme/customers/pkg/problem"
+	"github.com/acme/customers/pkg/safe"
 )
 
 // The list engine: how a filtered, sorted, paged list of a resource is read from the table,
@@ -371,15 +372,14 @@ func (d *listSpec[T]) listPoints(ctx context.Context, s *Store, q listQuery, rea
 	var (
 		mu      sync.Mutex
 		found   = map[string]T{}
-		wg      sync.WaitGroup
+		waits   []func()
 		errOnce error
 		limit   = make(chan struct{}, 16)
 	)
 	for _, rd := range reads {
-		wg.Add(1)
 		limit <- struct{}{}
-		go func() {
-			defer func() { <-limit; wg.Done() }()
+		waits = append(waits, safe.Go(func() {
+			defer func() { <-limit }()
 			values, err := d.read(ctx, s, rd)
 			mu.Lock()
 			defer mu.Unlock()
@@ -392,9 +392,11 @@ func (d *listSpec[T]) listPoints(ctx context.Context, s *Store, q listQuery, rea
 					found[d.id(v)] = v
 				}
 			}
-		}()
+		}))
 	}
-	wg.Wait()
+	for _, wait := range waits {
+		wait()
+	}
 	if errOnce != nil {
 		return listPage[T]{}, errOnce
 	}
@@ -500,12 +502,13 @@ func (d *listSpec[T]) listStream(ctx context.Context, s *Store, q listQuery, r k
 		err error
 	}
 	var counted chan count
+	waitCount := func() {}
 	if unfiltered {
 		counted = make(chan count, 1)
-		go func() {
+		waitCount = safe.Go(func() {
 			n, err := s.countTotal(ctx, d.counter)
 			counted <- count{n, err}
-		}()
+		})
 	}
 	matched := 0 // rows matched so far, skipped ones included
 	for len(res.items) < q.limit {
@@ -533,6 +536,7 @@ func (d *listSpec[T]) listStream(ctx context.Context, s *Store, q listQuery, r k
 		}
 	}
 	if unfiltered {
+		waitCount()
 		c := <-counted
 		res.total, res.exact = c.n, true
 		return res, c.err
@@ -647,15 +651,13 @@ func (m *merger) next(ctx context.Context) (map[string]types.AttributeValue, boo
 	}
 	if len(dry) > 0 {
 		errs := make([]error, len(dry))
-		var wg sync.WaitGroup
+		waits := make([]func(), len(dry))
 		for i, st := range dry {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = m.s.fetch(ctx, m.op, m.r, st, m.desc, m.batch)
-			}()
+			waits[i] = safe.Go(func() { errs[i] = m.s.fetch(ctx, m.op, m.r, st, m.desc, m.batch) })
 		}
-		wg.Wait()
+		for _, wait := range waits {
+			wait()
+		}
 		for i, st := range dry {
 			if errs[i] != nil {
 				return nil, false, errs[i]
