@@ -9,6 +9,7 @@ import (
 	"github.com/acme/customers/pkg/api"
 	"github.com/acme/customers/pkg/auth"
 	"github.com/acme/customers/pkg/flows"
+	"github.com/acme/customers/pkg/password"
 	"github.com/acme/customers/pkg/problem"
 )
 
@@ -173,7 +174,9 @@ func EmailKey(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// CheckPassword enforces the length limits in bytes; the password is otherwise taken
+// CheckPassword enforces the length limits in bytes and refuses a common password (sign-up
+// and every password change come through here; a log-in does not, so a customer whose
+// password became common can still log in and change it). The password is otherwise taken
 // exactly as sent (no trimming, no normalisation).
 func CheckPassword(p, source string) *problem.Error {
 	switch {
@@ -181,6 +184,8 @@ func CheckPassword(p, source string) *problem.Error {
 		return problem.Invalid(source, "The "+source+" field must be at least 8 bytes.")
 	case len(p) > auth.MaxPasswordLen:
 		return problem.Invalid(source, "The "+source+" field must be at most 72 bytes.")
+	case password.Common(p):
+		return problem.Invalid(source, "The "+source+" field is a commonly used password; choose another.")
 	}
 	return nil
 }

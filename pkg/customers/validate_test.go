@@ -118,7 +118,9 @@ func TestParseInput(t *testing.T) {
 
 		// Passwords: bytes, not characters; never truncated.
 		{"password of 7 bytes", cust(base + `,"password":"1234567"`), true, "", []string{"data.password"}, nil},
-		{"password of 8 bytes", cust(base + `,"password":"12345678"`), true, "", nil, nil},
+		{"password of 8 bytes", cust(base + `,"password":"zq8!vk2m"`), true, "", nil, nil},
+		{"a common password", cust(base + `,"password":"Password123"`), true, "", []string{"data.password"}, nil},
+		{"a common password on update", cust(`"password":"qwertyuiop"`), false, validatePathID, []string{"data.password"}, nil},
 		{"password of 72 bytes", cust(base + `,"password":` + q(strings.Repeat("a", 72))), true, "", nil, nil},
 		{"password of 73 bytes", cust(base + `,"password":` + q(strings.Repeat("a", 73))), true, "", []string{"data.password"}, nil},
 		{"password of 24 CJK characters (72 bytes)", cust(base + `,"password":` + q(strings.Repeat("密", 24))), true, "", nil, nil},
@@ -336,7 +338,9 @@ func TestCheckPassword(t *testing.T) {
 	}{
 		{"", false},
 		{"1234567", false},
-		{"12345678", true},
+		{"zq8!vk2m", true},
+		{"12345678", false}, // 8 bytes, but common
+		{"PASSWORD123", false},
 		{strings.Repeat("x", 72), true},
 		{strings.Repeat("x", 73), false},
 		{strings.Repeat("密", 24), true},
@@ -352,6 +356,18 @@ func TestCheckPassword(t *testing.T) {
 		if err != nil && (err.Source != "data.password" || err.Kind != problem.Unprocessable) {
 			t.Errorf("problem = %+v", err)
 		}
+	}
+}
+
+// TestCheckPasswordCommon: a common password is refused in any case, saying why, after
+// the length limits (a 7-byte common password is told its length).
+func TestCheckPasswordCommon(t *testing.T) {
+	err := customers.CheckPassword("Password123", "data.password")
+	if err == nil || err.Detail != "The data.password field is a commonly used password; choose another." {
+		t.Errorf("CheckPassword(Password123) = %+v", err)
+	}
+	if err := customers.CheckPassword("1234567", "data.password"); err == nil || !strings.Contains(err.Detail, "at least 8 bytes") {
+		t.Errorf("CheckPassword(1234567) = %+v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -581,7 +582,7 @@ func (c *client) shop() {
 	base := "/v2/carts/" + cart
 	var items []itemDoc
 	for i := range 1 + c.rng.IntN(3) {
-		r := request{route: "POST /v2/carts/{cartId}/items", method: http.MethodPost, path: base + "/items", bearer: c.implicit,
+		r := request{route: "POST /v2/carts/{cartId}/items", method: http.MethodPost, path: base + "/items", bearer: c.implicit, key: newKey(),
 			body: data(map[string]any{"type": "custom_item", "name": fmt.Sprintf("Soak item %d", i), "sku": fmt.Sprintf("soak-%d", i),
 				"quantity": 1 + c.rng.IntN(3), "price": map[string]any{"amount": 100 + c.rng.IntN(9900)}}),
 			ok: []int{http.StatusCreated}}
@@ -592,6 +593,15 @@ func (c *client) shop() {
 			return
 		}
 		items = d.Data
+		if c.rng.IntN(10) == 0 {
+			// Sent again with its key, as by a client whose answer was lost: the first
+			// answer, byte for byte, and no second line.
+			again := c.api.send(r)
+			if again.definite() && (again.status != http.StatusCreated || !bytes.Equal(again.body, res.body) || again.header.Get("Idempotent-Replayed") != "true") {
+				c.an.add("idempotency", "%s %s sent again with its key: %d (Idempotent-Replayed %q), not the first answer",
+					r.method, r.path, again.status, again.header.Get("Idempotent-Replayed"))
+			}
+		}
 	}
 	if len(items) > 0 && c.rng.IntN(4) == 0 {
 		it := items[0]
