@@ -3,6 +3,7 @@ package etag
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/acme/customers/pkg/problem"
@@ -34,6 +35,11 @@ func TestParse(t *testing.T) {
 		{"leading zero", `"3f1c:04"`, true, []int64{}},
 		{"version alone", `"4"`, true, []int64{}},
 		{"obs-text", "\"3f1c:4\xff\"", true, []int64{}},
+		{"the lowest and highest first digits", `"3f1c:0", "3f1c:9"`, true, []int64{0, 9}},
+		{"next to the digits", `"3f1c:/", "3f1c::"`, true, []int64{}},
+		{"an empty tag", `""`, true, []int64{}},
+		{"the lowest tag character", `"!"`, true, []int64{}},
+		{"as many tags as allowed", strings.Repeat(`"a:1",`, MaxTags), true, []int64{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := Parse(tc.header)
