@@ -3,7 +3,8 @@
 // mixed workload of concurrent clients, then reconciles every acknowledged write against
 // the table, and prints a markdown report (also written to -o). With -chaos, a
 // fault-injecting proxy sits between the functions and DynamoDB Local (pkg/chaos).
-// It exits 1 when the reconciliation or the answers fail.
+// It exits 1 when the reconciliation, the answers or the scheduled cleanup (invoked
+// during the run and after it) fail.
 //
 //	go run ./cmd/soak                      # make soak
 //	go run ./cmd/soak -chaos               # make chaos

@@ -114,18 +114,31 @@ func checkRun(t *testing.T, res *soak.Result, title string) {
 	if v := res.Violations(); len(v) > 0 {
 		t.Errorf("%s failed:\n- %s\n\n%s", title, strings.Join(v, "\n- "), b.String())
 	}
-	for _, k := range []string{"customer", "address", "order"} {
+	for _, k := range []string{"customer", "address", "order", "customer delete"} {
 		if res.Writes[k] == 0 {
 			t.Errorf("%s: no %s write was acknowledged: the run proves nothing\n\n%s", title, k, b.String())
 		}
 	}
+	erased := 0
+	for _, c := range res.Cleanups {
+		erased += c.Report.CustomersErased
+	}
+	if erased == 0 {
+		t.Errorf("%s: no cleanup invocation erased a customer: the run proves nothing of the erasure\n\n%s", title, b.String())
+	}
+	t.Logf("%s\n", b.String())
 }
 
-// TestSoak is `make soak`, short: a few clients for a few seconds, then the
-// reconciliation: 0 lost, 0 duplicated, counts consistent, 0 5xx.
+// shortWeights make customer deletes common enough (about one step in eight instead of one
+// in 45) that a short run of a few dozen steps has some for the cleanup to erase.
+var shortWeights = map[string]int{"delete customer": 12}
+
+// TestSoak is `make soak`, short: a few clients for a few seconds (customer deletes made
+// common: shortWeights) with the scheduled cleanup invoked meanwhile and after, then the
+// reconciliation: 0 lost, 0 duplicated, deleted customers erased, counts consistent, 0 5xx.
 func TestSoak(t *testing.T) {
 	st := stack(t, false)
-	res, err := soak.Run(context.Background(), st, soak.Config{Clients: 4, Duration: 8 * time.Second})
+	res, err := soak.Run(context.Background(), st, soak.Config{Clients: 4, Duration: 8 * time.Second, Weights: shortWeights})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +146,12 @@ func TestSoak(t *testing.T) {
 }
 
 // TestChaos is `make chaos`, short: the same with every kind of fault at make chaos's
-// rates; 503s with Retry-After are allowed, nothing else of the 5xx.
+// rates; 503s with Retry-After are allowed, nothing else of the 5xx, and a cleanup run
+// during the workload may end on an error (the next resumes).
 func TestChaos(t *testing.T) {
 	st := stack(t, true)
 	f := chaos.DefaultFaults
-	res, err := soak.Run(context.Background(), st, soak.Config{Clients: 4, Duration: 8 * time.Second, Faults: &f})
+	res, err := soak.Run(context.Background(), st, soak.Config{Clients: 4, Duration: 8 * time.Second, Faults: &f, Weights: shortWeights})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,6 +429,9 @@ func TestLostAnswers(t *testing.T) {
 				return a.do("PUT", "/v2/orders/"+orderID, "staff", false, "", map[string]any{"type": "order", "payment": "paid"})
 			},
 			status: 200},
+		{name: "customer delete", op: "TransactWriteItems", // last: the test's customer is gone after it
+			send:   func() answer { return a.do("DELETE", "/v2/customers/"+a.customerID, "implicit", true, "", nil) },
+			status: 204},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

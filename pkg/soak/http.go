@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,8 +31,9 @@ type request struct {
 	// ok are the statuses that answer the call as the workload expects; anything else
 	// (after the retries) is an unexpected answer.
 	ok []int
-	// goneOK: a 404 on a retry means the first attempt did it (a delete).
-	goneOK bool
+	// gone are the statuses that, on a retry, mean the first attempt did it (a delete's
+	// 404): the call is answered as its first attempt would have been, ok[0].
+	gone []int
 }
 
 // response is the call's final answer.
@@ -62,6 +64,9 @@ type api struct {
 	stats       *stats
 	maxAttempts int
 	anomalies   *anomalies
+	// refusal is the answer to a wrong password, once a client has seen it: a deleted
+	// customer's log-in must get the same.
+	refusal atomic.Pointer[[]byte]
 }
 
 // send sends r and retries it as a careful client does: on no answer (connection error,
@@ -79,7 +84,7 @@ func (a *api) send(r request) response {
 		}
 		time.Sleep(backoff(res, attempt))
 	}
-	if r.goneOK && res.status == http.StatusNotFound && res.attempts > 1 {
+	if res.attempts > 1 && slices.Contains(r.gone, res.status) {
 		res.status = r.ok[0] // the first attempt's, whose answer did not come
 	}
 	switch {

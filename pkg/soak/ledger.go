@@ -32,6 +32,13 @@ type customerRec struct {
 	// whose answer never came (any of them may be what the table holds).
 	Acked customerValues
 	Maybe []customerValues
+	// Sent are all the values it was ever sent, answered or not: once it is erased, none
+	// may be left in the table (its personal data).
+	Sent []customerValues
+	// Deleted: a delete was acknowledged (it must be erased by the final cleanup).
+	// DeleteUnsure: one went unanswered (it is live and untouched, or erased). Either way
+	// no later step picks it.
+	Deleted, DeleteUnsure bool
 	// token is the client's current customer token for it ("" until a log-in).
 	token string
 
@@ -47,6 +54,25 @@ type customerRec struct {
 // possible are the values the table may hold for c.
 func (c *customerRec) possible() []customerValues {
 	return append([]customerValues{c.Acked}, c.Maybe...)
+}
+
+// live reports whether c is the workload's to use: no delete of it was sent.
+func (c *customerRec) live() bool { return !c.Deleted && !c.DeleteUnsure }
+
+// marks are c's personal values (every name, email and external_ref it was sent, and its
+// addresses' markers): what its erasure must leave nowhere.
+func (c *customerRec) marks() []string {
+	var m []string
+	for _, v := range c.Sent {
+		m = append(m, v.Name, v.Email)
+		if v.ExternalRef != nil {
+			m = append(m, *v.ExternalRef)
+		}
+	}
+	for _, a := range c.Addresses {
+		m = append(m, a.Marker)
+	}
+	return m
 }
 
 // liveAddresses counts the acknowledged addresses not deleted.

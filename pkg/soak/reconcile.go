@@ -45,6 +45,7 @@ type table struct {
 	carts     map[string]item            // cart id -> cart item
 	counts    map[string]int64           // "customers", "orders": the shards' sum
 	keys      []item                     // idempotency records
+	all       []item                     // every item
 	items     int
 }
 
@@ -84,6 +85,7 @@ func scan(ctx context.Context, db *dynamodb.Client, name string) (*table, error)
 
 func (t *table) add(it item) {
 	t.items++
+	t.all = append(t.all, it)
 	pk, sk := it.str("PK"), it.str("SK")
 	sub := func(m map[string]map[string]item, k string) map[string]item {
 		if m[k] == nil {
@@ -140,11 +142,15 @@ func reconcile(ctx context.Context, db *dynamodb.Client, tableName string, a *ap
 	var checks []*Check
 	add := func(c ...*Check) { checks = append(checks, c...) }
 
-	// Customers: every acknowledged one is there, live, with its last acknowledged values.
-	known := map[string]*customerRec{}
+	// Customers: every acknowledged one is there, live, with its last acknowledged values,
+	// but those deleted (their erasure is checked below).
+	known, gone := map[string]*customerRec{}, erasedCustomers(t, led)
 	lost := &Check{Name: "acknowledged customers present, with their last acknowledged values (0 lost)"}
 	for _, cu := range led.Customers {
 		known[cu.ID] = cu
+		if gone[cu.ID] {
+			continue
+		}
 		lost.Checked++
 		it, ok := t.customers[cu.ID]
 		switch {
@@ -191,8 +197,9 @@ func reconcile(ctx context.Context, db *dynamodb.Client, tableName string, a *ap
 		total.fail("the API reports %d customers, the table has %d", list.Meta.Results.Total, len(t.customers))
 	}
 	add(total)
-	add(reconcileAddresses(t, a, staff, led, known))
+	add(reconcileAddresses(t, a, staff, led, known, gone))
 	add(reconcileOrders(t, led, known))
+	add(reconcileErasure(t, led, gone)...)
 	add(Consistency(t)...)
 
 	stuck := &Check{Name: "idempotency records whose answer was never stored (a retry with their key gets 409 until they expire)", Info: true}
@@ -261,8 +268,14 @@ func Consistency(t *table) []*Check {
 		if _, ok := t.lines[id]; !ok {
 			orders.fail("order %s has no lines item", id)
 		}
-		if cid := it.str("customer_id"); cid != "" && t.links[cid][id] == nil {
+		// The erasure redacts a customer's orders, then deletes the links to them: a redacted
+		// order has none, and is no live customer's.
+		cid, redacted := it.str("customer_id"), it.str("redacted_at") != ""
+		switch {
+		case cid != "" && !redacted && t.links[cid][id] == nil:
 			orders.fail("order %s of %s is not in its customer's history", id, cid)
+		case redacted && t.customers[cid] != nil:
+			orders.fail("order %s of live customer %s is redacted", id, cid)
 		}
 	}
 	for cart, ids := range byCart {
@@ -302,9 +315,15 @@ func Consistency(t *table) []*Check {
 
 // reconcileAddresses checks every acknowledged address, duplicates by marker, and the API's
 // list totals against the table and the ledger.
-func reconcileAddresses(t *table, a *api, staff string, led *ledger, known map[string]*customerRec) *Check {
+func reconcileAddresses(t *table, a *api, staff string, led *ledger, known map[string]*customerRec, gone map[string]bool) *Check {
 	c := &Check{Name: "addresses: acknowledged ones present with their values, deleted ones gone, no duplicates; API total = table = acknowledged"}
+	var live []*customerRec // erased customers' addresses are reconcileErasure's
 	for _, cu := range led.Customers {
+		if !gone[cu.ID] {
+			live = append(live, cu)
+		}
+	}
+	for _, cu := range live {
 		for _, ad := range cu.Addresses {
 			c.Checked++
 			it, ok := t.addresses[cu.ID][ad.ID]
@@ -337,11 +356,11 @@ func reconcileAddresses(t *table, a *api, staff string, led *ledger, known map[s
 			}
 		}
 	}
-	// The API's totals, for every customer of the ledger.
+	// The API's totals, for every live customer of the ledger.
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for _, cu := range led.Customers {
+	for _, cu := range live {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

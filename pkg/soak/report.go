@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/acme/customers/pkg/chaos"
+	"github.com/acme/customers/pkg/cleanup"
 )
 
 // Report writes the result as markdown: what ran where, throughput and latency per
@@ -75,6 +76,8 @@ func (r *Result) Report(w io.Writer, title, about string) {
 	p("\nLatency is per HTTP attempt, as the client measured it (a retried call counts each attempt). ")
 	p("Other 5xx counts answers that were no 503, and attempts without an answer.\n\n")
 
+	r.cleanupTable(p)
+
 	p("| reconciliation | checked | result |\n|---|--:|---|\n")
 	for _, c := range r.Checks {
 		result := "✓ 0"
@@ -98,7 +101,7 @@ func (r *Result) Report(w io.Writer, title, about string) {
 		p("\n")
 	}
 	if v := r.Violations(); len(v) == 0 {
-		p("**Result: pass.** 0 lost, 0 duplicated, counts consistent, %s.\n\n", map[bool]string{true: "no 5xx but 503s with Retry-After", false: "0 5xx"}[r.Config.Faults != nil])
+		p("**Result: pass.** 0 lost, 0 duplicated, deleted customers erased, counts consistent, %s.\n\n", map[bool]string{true: "no 5xx but 503s with Retry-After", false: "0 5xx"}[r.Config.Faults != nil])
 	} else {
 		sort.Strings(v)
 		p("**Result: FAIL.**\n\n")
@@ -116,6 +119,11 @@ func (r *Result) Report(w io.Writer, title, about string) {
 	for _, a := range r.Anomalies {
 		details = append(details, a.kind+": "+a.detail)
 	}
+	for _, c := range r.Cleanups {
+		if c.Err != "" {
+			details = append(details, "cleanup "+c.Phase+": "+c.Err)
+		}
+	}
 	if len(details) > 0 {
 		p("<details><summary>Details (%d, at most %d of each kind of answer)</summary>\n\n", len(details), keep)
 		for _, d := range details {
@@ -123,6 +131,39 @@ func (r *Result) Report(w io.Writer, title, about string) {
 		}
 		p("\n</details>\n\n")
 	}
+}
+
+// cleanupTable sums the cleanup's invocations by phase (CleanupRun).
+func (r *Result) cleanupTable(p func(string, ...any)) {
+	p("| scheduled cleanup (retention 0) | invocations | customers erased | orders redacted | skipped | stopped early | errors |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|\n")
+	row := func(name string, runs []CleanupRun) {
+		var sum cleanup.Report
+		stopped, failed := 0, 0
+		for _, c := range runs {
+			sum = sum.Add(c.Report)
+			if c.Report.StoppedEarly {
+				stopped++
+			}
+			if c.Err != "" {
+				failed++
+			}
+		}
+		p("| %s | %d | %d | %d | %d | %d | %d |\n", name, len(runs), sum.CustomersErased, sum.OrdersRedacted, sum.Skipped, stopped, failed)
+	}
+	for _, phase := range cleanupPhases {
+		var runs []CleanupRun
+		for _, c := range r.Cleanups {
+			if c.Phase == phase {
+				runs = append(runs, c)
+			}
+		}
+		if len(runs) > 0 {
+			row(phase, runs)
+		}
+	}
+	row("all", r.Cleanups)
+	p("\nA run that ends on an error reports nothing but its error (its log line has its counts); the next run resumes.\n\n")
 }
 
 func (r *Result) faultTable(p func(string, ...any)) {

@@ -28,6 +28,12 @@ type Config struct {
 	// Timeout bounds one HTTP attempt (30 s); MaxAttempts one call's attempts (8).
 	Timeout     time.Duration
 	MaxAttempts int
+	// CleanupEvery is how often the scheduled cleanup is invoked while the clients run
+	// (10 s, and at least 4 times a run: a quarter of Duration when that is shorter).
+	CleanupEvery time.Duration
+	// Weights override the mix's weights by step name ("delete customer": 12): a short run
+	// makes a rare step common enough to happen.
+	Weights map[string]int
 	// Seed makes the clients' choices repeatable (0: random).
 	Seed uint64
 	// Progress receives a line every few seconds; nil for none.
@@ -46,6 +52,7 @@ type Result struct {
 	// Anomalies are the answers and reads the clients did not expect, by kind.
 	Anomalies     []anomaly
 	AnomalyCounts map[string]int
+	Cleanups      []CleanupRun                    // the cleanup's invocations
 	Faults        map[string]map[chaos.Kind]int64 // injected, by DynamoDB operation
 	UpstreamError string                          // the proxy's last failure to reach DynamoDB
 	Items         int                             // items in the table at the end
@@ -72,10 +79,17 @@ func (r *Result) WriteLedger(w io.Writer) error {
 var failing = map[string]bool{"unexpected answer": true, "no answer": true, "stale read": true, "stale count": true,
 	"idempotency": true, "malformed answer": true}
 
-// Violations lists why the run failed: each failing check and anomaly kind, and the 5xx
-// the clients saw (with faults, 503s with Retry-After are allowed and nothing else).
+// Violations lists why the run failed: each failing check and anomaly kind, the 5xx the
+// clients saw (with faults, 503s with Retry-After are allowed and nothing else), and the
+// cleanup's invocations that ended on an error (with faults, only the final one counts: a
+// failed run is what the next one resumes from).
 func (r *Result) Violations() []string {
 	var v []string
+	for _, c := range r.Cleanups {
+		if c.Err != "" && (r.Config.Faults == nil || c.Phase == cleanupFinal) {
+			v = append(v, fmt.Sprintf("cleanup %s: %s", c.Phase, c.Err))
+		}
+	}
 	for _, c := range r.Checks {
 		if !c.OK() {
 			v = append(v, fmt.Sprintf("%s: %d violations", c.Name, len(c.Violations)))
@@ -116,6 +130,9 @@ func Run(ctx context.Context, st *Stack, cfg Config) (*Result, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 8
 	}
+	if cfg.CleanupEvery <= 0 {
+		cfg.CleanupEvery = min(10*time.Second, cfg.Duration/4)
+	}
 	if cfg.Seed == 0 {
 		cfg.Seed = mrand.Uint64()
 	}
@@ -128,7 +145,7 @@ func Run(ctx context.Context, st *Stack, cfg Config) (*Result, error) {
 	run := fmt.Sprintf("%x", cfg.Seed&0xffffff)
 	clients := make([]*client, cfg.Clients)
 	for i := range clients {
-		c := &client{n: i, run: run, api: a, an: an, led: newLedger(), rng: mrand.New(mrand.NewPCG(cfg.Seed, uint64(i)))}
+		c := &client{n: i, run: run, api: a, an: an, led: newLedger(), rng: mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))), weights: cfg.Weights}
 		c.creds.id, c.creds.secret = st.ClientID, st.ClientSecret
 		clients[i] = c
 	}
@@ -163,6 +180,9 @@ func Run(ctx context.Context, st *Stack, cfg Config) (*Result, error) {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	cl := &cleanups{st: st}
+	scheduled := make(chan struct{})
+	go func() { cl.schedule(ctx, cfg.CleanupEvery, done); close(scheduled) }()
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 wait:
@@ -179,6 +199,7 @@ wait:
 		}
 	}
 	res.Elapsed = time.Since(res.Start)
+	<-scheduled // the invocation under way when the clients stopped, under the same faults
 	if cfg.Faults != nil {
 		res.Faults = st.Proxy.Counts()
 		if err := st.Proxy.UpstreamError(); err != nil {
@@ -196,6 +217,8 @@ wait:
 		led.merge(c.led)
 	}
 	res.Writes, res.Customer, res.ledger = led.Writes, len(led.Customers), led
+	cl.final(ctx)
+	res.Cleanups = cl.runs
 	a.stats.mu.Lock()
 	res.Routes = a.stats.routes
 	a.stats.routes = map[string]*routeStats{}

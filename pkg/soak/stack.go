@@ -1,13 +1,15 @@
 // Package soak drives the service as `make local` runs it with a storefront's and a back
 // office's mixed workload from many concurrent clients, records every write the clients
 // were told succeeded, and then reconciles that record against the table: nothing lost,
-// nothing duplicated, counts that agree. With a chaos.Proxy between the functions and
+// nothing duplicated, counts that agree, and the customers it deleted erased by the
+// scheduled cleanup, which runs meanwhile. With a chaos.Proxy between the functions and
 // DynamoDB (Config.Faults) it does the same while DynamoDB throttles, fails, resets
 // connections and loses answers of writes it applied.
 package soak
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,19 +22,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/acme/customers/pkg/chaos"
+	"github.com/acme/customers/pkg/cleanup"
 	"github.com/acme/customers/pkg/dynamolocal"
 	"github.com/acme/customers/pkg/samlocal"
 	"github.com/acme/customers/pkg/samtemplate"
 )
 
-// Functions are the template's functions the workload calls: only these are built.
+// Functions are the template's functions the workload calls, and the scheduled cleanup
+// the runner invokes (CleanupFunction): only these are built.
 var Functions = []string{
 	"AccessTokenFunction",
-	"CreateCustomerFunction", "CreateCustomerTokenFunction", "GetCustomerFunction", "UpdateCustomerFunction", "ListCustomersFunction",
+	"CreateCustomerFunction", "CreateCustomerTokenFunction", "GetCustomerFunction", "UpdateCustomerFunction", "DeleteCustomerFunction",
+	"ListCustomersFunction",
 	"CreateAddressFunction", "GetAddressFunction", "UpdateAddressFunction", "DeleteAddressFunction", "ListAddressesFunction",
 	"AddCartItemFunction", "UpdateCartItemFunction", "DeleteCartItemFunction", "ListCartItemsFunction",
 	"CheckoutFunction", "GetOrderFunction", "GetOrderItemsFunction", "ListOrdersFunction", "UpdateOrderFunction",
+	CleanupFunction,
 }
+
+// CleanupFunction is the scheduled erasure of deleted customers (pkg/cleanup); cleanupEvent
+// is the schedule's event it is invoked with, as `make invoke` does.
+const (
+	CleanupFunction = "CleanupDeletedCustomersFunction"
+	cleanupEvent    = "events/cleanup-deleted-customers.json"
+)
 
 // StackConfig says where and how to start the service.
 type StackConfig struct {
@@ -70,9 +83,10 @@ type Stack struct {
 	Proxy        *chaos.Proxy     // nil without chaos
 	Template     *samtemplate.Template
 
-	runner  *samlocal.Runner
-	srv     *http.Server
-	cleanup []func()
+	runner       *samlocal.Runner
+	srv          *http.Server
+	cleanup      []func()
+	cleanupEvent []byte
 }
 
 // Start builds Functions and starts the stack. Close stops it.
@@ -130,10 +144,17 @@ func Start(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 		cfg.SecretsDir = dir
 		s.cleanup = append(s.cleanup, func() { os.RemoveAll(dir) })
 	}
+	if s.cleanupEvent, err = os.ReadFile(filepath.Join(cfg.Root, cleanupEvent)); err != nil {
+		return nil, err
+	}
+	params := samlocal.ParametersFromEnv()
+	// No retention: every customer deleted before a cleanup run is due at that run, so the
+	// run's final cleanup leaves none behind (a deployment's grace period changes only when).
+	params["CleanupRetentionDays"] = "0"
 	s.runner, err = samlocal.New(ctx, samlocal.Config{
 		Root: cfg.Root, Template: s.Template, BuildDir: cfg.BuildDir, SecretsDir: cfg.SecretsDir,
 		DynamoDBEndpoint: functionsDB, TableName: cfg.Table, Concurrency: cfg.Concurrency, Log: cfg.Log,
-		Parameters: samlocal.ParametersFromEnv(),
+		Parameters: params,
 	})
 	if err != nil {
 		return nil, err
@@ -164,6 +185,20 @@ func Start(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	go s.srv.Serve(ln)
 	s.URL = "http://" + ln.Addr().String()
 	return s, nil
+}
+
+// Cleanup invokes CleanupFunction once, as its schedule does, and returns its report (the
+// function's answer); a run that ends on an error returns the error alone.
+func (s *Stack) Cleanup(ctx context.Context) (cleanup.Report, error) {
+	var rep cleanup.Report
+	out, err := s.runner.Invoke(ctx, CleanupFunction, s.cleanupEvent)
+	if err != nil {
+		return rep, err
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return rep, fmt.Errorf("soak: the cleanup's answer %q: %w", out, err)
+	}
+	return rep, nil
 }
 
 // Build builds Functions into buildDir for this machine, as Start does, for stacks started

@@ -29,6 +29,7 @@ type client struct {
 	// implicit is the storefront's token, staff the back office's (client_credentials).
 	implicit, staff string
 	tokensAt        time.Time
+	weights         map[string]int // Config.Weights
 }
 
 // op is one kind of step of the workload, with its share of the mix.
@@ -56,22 +57,31 @@ var mix = []op{
 	{"read order", 5, (*client).readOrder},
 	{"list own orders", 4, (*client).listOwnOrders},
 	{"staff orders", 4, (*client).staffOrders},
+	{"delete customer", 2, (*client).deleteCustomer},
 }
 
 // step runs one step of the mix, chosen at random by weight.
 func (c *client) step() {
 	total := 0
 	for _, o := range mix {
-		total += o.weight
+		total += c.weight(o)
 	}
 	r := c.rng.IntN(total)
 	for _, o := range mix {
-		if r < o.weight {
+		if r < c.weight(o) {
 			o.do(c)
 			return
 		}
-		r -= o.weight
+		r -= c.weight(o)
 	}
+}
+
+// weight is o's share of the mix: its own, unless the run's Config.Weights names it.
+func (c *client) weight(o op) int {
+	if w, ok := c.weights[o.name]; ok {
+		return w
+	}
+	return o.weight
 }
 
 func newKey() string {
@@ -142,12 +152,19 @@ type listMeta struct {
 	} `json:"display_price"`
 }
 
-// pick returns one of the client's customers at random, nil when it has none.
+// pick returns one of the client's live customers at random, nil when it has none: a
+// customer it sent a delete is never used again.
 func (c *client) pick() *customerRec {
-	if len(c.led.Customers) == 0 {
+	var live []*customerRec
+	for _, cu := range c.led.Customers {
+		if cu.live() {
+			live = append(live, cu)
+		}
+	}
+	if len(live) == 0 {
 		return nil
 	}
-	return c.led.Customers[c.rng.IntN(len(c.led.Customers))]
+	return live[c.rng.IntN(len(live))]
 }
 
 // customer returns a customer to work on: one of the client's, or a new one.
@@ -178,6 +195,7 @@ func (c *client) signUp() {
 	}
 	rec := &customerRec{ID: d.Data.ID, Password: password, Acked: customerValues{Name: name, Email: email},
 		Addresses: map[string]*addressRec{}}
+	rec.Sent = []customerValues{rec.Acked}
 	if !d.Data.values().equal(rec.Acked) {
 		c.an.add("stale read", "sign-up %s answered %+v, sent %+v", d.Data.ID, d.Data.values(), rec.Acked)
 	}
@@ -219,13 +237,13 @@ func (c *client) logInAs(cu *customerRec, wrong bool) bool {
 	if len(cu.Maybe) > 0 {
 		return false // its email may have changed unseen
 	}
-	password, ok := cu.Password, []int{http.StatusOK}
 	if wrong {
-		password, ok = "not-the-password", []int{http.StatusUnauthorized}
+		if res := c.api.send(c.logInRequest(cu.Acked.Email, "not-the-password", http.StatusUnauthorized)); res.status == http.StatusUnauthorized {
+			c.api.refusal.CompareAndSwap(nil, &res.body)
+		}
+		return false
 	}
-	r := request{route: "POST /v2/customers/tokens", method: http.MethodPost, path: "/v2/customers/tokens", bearer: c.implicit,
-		body: data(map[string]any{"type": "token", "email": cu.Acked.Email, "password": password, "authentication_mechanism": "password"}),
-		ok:   ok}
+	r := c.logInRequest(cu.Acked.Email, cu.Password, http.StatusOK)
 	res := c.api.send(r)
 	var d struct {
 		Data struct {
@@ -233,7 +251,7 @@ func (c *client) logInAs(cu *customerRec, wrong bool) bool {
 			CustomerID string `json:"customer_id"`
 		}
 	}
-	if wrong || res.status != http.StatusOK || !c.api.decode(r, res, &d) {
+	if res.status != http.StatusOK || !c.api.decode(r, res, &d) {
 		return false
 	}
 	if d.Data.CustomerID != cu.ID {
@@ -242,6 +260,13 @@ func (c *client) logInAs(cu *customerRec, wrong bool) bool {
 	}
 	cu.token = d.Data.Token
 	return true
+}
+
+// logInRequest is a password log-in expecting the status ok.
+func (c *client) logInRequest(email, password string, ok int) request {
+	return request{route: "POST /v2/customers/tokens", method: http.MethodPost, path: "/v2/customers/tokens", bearer: c.implicit,
+		body: data(map[string]any{"type": "token", "email": email, "password": password, "authentication_mechanism": "password"}),
+		ok:   []int{ok}}
 }
 
 // as returns the headers of a request for cu: its own customer token (after a log-in when
@@ -292,10 +317,11 @@ func (c *client) updateCustomer() {
 		next.Email = fmt.Sprintf("soak-%s-c%02d-%d-moved@example.com", c.run, c.n, c.seq)
 		body["email"] = next.Email
 	} else {
-		ref := fmt.Sprintf("crm-%s-%d", c.run, c.seq)
+		ref := fmt.Sprintf("crm-%s-c%02d-%d", c.run, c.n, c.seq) // unique to the run, a mark of its customer
 		next.Name, next.ExternalRef = fmt.Sprintf("Soak Shopper %02d-%d renamed", c.n, c.seq), &ref
 		body["name"], body["external_ref"] = next.Name, ref
 	}
+	cu.Sent = append(cu.Sent, next)
 	bearer, customer := c.as(cu, staff)
 	r := request{route: "PUT /v2/customers/{customerId}", method: http.MethodPut, path: "/v2/customers/" + cu.ID,
 		bearer: bearer, customer: customer, body: data(body), ok: []int{http.StatusOK}}
@@ -430,7 +456,7 @@ func (c *client) deleteAddress() {
 	bearer, customer := c.as(cu, c.rng.IntN(10) < 4)
 	r := request{route: "DELETE /v2/customers/{customerId}/addresses/{addressId}", method: http.MethodDelete,
 		path: "/v2/customers/" + cu.ID + "/addresses/" + a.ID, bearer: bearer, customer: customer,
-		ok: []int{http.StatusNoContent}, goneOK: true}
+		ok: []int{http.StatusNoContent}, gone: []int{http.StatusNotFound}}
 	res := c.api.send(r)
 	switch {
 	case res.status == http.StatusNoContent:
@@ -614,7 +640,7 @@ func (c *client) shop() {
 	}
 	if len(items) > 1 && c.rng.IntN(6) == 0 {
 		r := request{route: "DELETE /v2/carts/{cartId}/items/{itemId}", method: http.MethodDelete, path: base + "/items/" + items[len(items)-1].ID,
-			bearer: c.implicit, ok: []int{http.StatusOK}, goneOK: true}
+			bearer: c.implicit, ok: []int{http.StatusOK}, gone: []int{http.StatusNotFound}}
 		if res := c.api.send(r); res.status != http.StatusOK {
 			c.led.Carts[cart] = -1
 			return
@@ -677,11 +703,17 @@ func (c *client) shop() {
 	}
 }
 
-// order returns one of the client's registered customers' orders at random.
+// order returns one of the client's live customers' orders at random.
 func (c *client) order() (*customerRec, *orderRec) {
+	live := map[string]*customerRec{}
+	for _, cu := range c.led.Customers {
+		if cu.live() {
+			live[cu.ID] = cu
+		}
+	}
 	var mine []*orderRec
 	for _, o := range c.led.Orders {
-		if o.CustomerID != "" {
+		if live[o.CustomerID] != nil {
 			mine = append(mine, o)
 		}
 	}
@@ -689,12 +721,7 @@ func (c *client) order() (*customerRec, *orderRec) {
 		return nil, nil
 	}
 	o := mine[c.rng.IntN(len(mine))]
-	for _, cu := range c.led.Customers {
-		if cu.ID == o.CustomerID {
-			return cu, o
-		}
-	}
-	return nil, nil
+	return live[o.CustomerID], o
 }
 
 // readOrder reads one of the client's orders with its customer's token (and sometimes its
@@ -785,5 +812,43 @@ func (c *client) staffOrders() {
 		}
 	case !res.definite():
 		o.PaidUnsure = true
+	}
+}
+
+// deleteCustomer deletes one of the client's customers, with its own token (a shopper
+// closing the account) or as staff, and checks what the 204 promises at once.
+func (c *client) deleteCustomer() {
+	cu := c.pick()
+	if cu == nil {
+		return
+	}
+	// A retry after a first attempt that did it finds the customer gone: a 404 as staff,
+	// and with the customer's token a 403 (a deleted customer's token is refused).
+	gone := []int{http.StatusNotFound}
+	bearer, customer := c.as(cu, c.rng.IntN(2) == 0)
+	if customer != "" {
+		gone = append(gone, http.StatusForbidden)
+	}
+	r := request{route: "DELETE /v2/customers/{customerId}", method: http.MethodDelete, path: "/v2/customers/" + cu.ID,
+		bearer: bearer, customer: customer, ok: []int{http.StatusNoContent}, gone: gone}
+	res := c.api.send(r)
+	switch {
+	case res.status == http.StatusNoContent:
+		cu.Deleted = true
+		c.led.Writes["customer delete"]++
+		c.checkGone(cu)
+	case !res.definite():
+		cu.DeleteUnsure = true
+	}
+}
+
+// checkGone: a deleted customer reads as 404, and a log-in with its password is refused
+// as a wrong password is (401, the same answer: nothing tells that the account existed).
+func (c *client) checkGone(cu *customerRec) {
+	c.api.send(request{route: "GET /v2/customers/{customerId}", method: http.MethodGet, path: "/v2/customers/" + cu.ID,
+		bearer: c.staff, ok: []int{http.StatusNotFound}})
+	res := c.api.send(c.logInRequest(cu.Acked.Email, cu.Password, http.StatusUnauthorized))
+	if want := c.api.refusal.Load(); res.status == http.StatusUnauthorized && want != nil && !bytes.Equal(res.body, *want) {
+		c.an.add("unexpected answer", "log-in as deleted customer %s: %s, a wrong password's answer is %s", cu.ID, snippet(res.body), snippet(*want))
 	}
 }
