@@ -43,7 +43,7 @@ func cleanupEpoch(n int) time.Time { return time.Date(2050-n, 1, 1, 0, 0, 0, 0, 
 
 // cleanupWrites is what a cleanup row may change: its customers (partitions, email
 // claims, the count) and their orders, redacted.
-var cleanupWrites = []string{"CUSTOMER#", "EMAIL#", "COUNT#", "ORDER#"}
+var cleanupWrites = []string{"CUSTOMER#", "EMAIL#", "COUNT#", "ORDER#", "IDEMPOTENCY#"}
 
 // cleanupFunction is the cleanup as the function builds it from h's deps, or from deps on
 // client when client is not nil (the cleanup's own calls then go through it).
@@ -459,14 +459,21 @@ func catalogueCleanupRows() []catalogueRow {
 					t.Errorf("%d redacted orders, want %d", got, n/20)
 				}
 			}},
-		{id: "F48", what: "after the erasure: the same email signs up again (201) with a password of its own, the old address id is 404 " +
+		{id: "F48", what: "after the erasure (the stored answers of its keyed sign-up and address gone with it): the same email signs up again (201) with a password of its own, the old address id is 404 " +
 			"(under the old and the new customer), the old customer token is refused (403, as every bad customer token on a customer route), the old password logs nothing in (401)",
 			writes: cleanupWrites,
 			run: func(t *testing.T, h *harness, w *catalogueWorld) {
 				at := cleanupEpoch(48)
 				const email = "cat.fortyeight@example.com"
-				old := h.createCustomer("Cat Fortyeight", email)
-				addr := h.createAddress(old)
+				// Both keyed: the stored answers hold the customer's data, and go with it.
+				r := h.do(req{Route: "POST /v2/customers", Headers: keyed(bearer(h.implicit), "f48-signup"),
+					Body: `{"data":{"type":"customer","name":"Cat Fortyeight","email":"` + email + `","password":"` + testPassword + `"}}`})
+				expect(t, r, 201)
+				old := data(r)["id"].(string)
+				r = h.do(req{Route: "POST /v2/customers/{customerId}/addresses", Path: map[string]string{"customerId": old},
+					Headers: keyed(bearer(h.admin), "f48-address"), Body: strings.Replace(anAddress, "Ron", "Fortyeight", 1)})
+				expect(t, r, 201)
+				addr := data(r)["id"].(string)
 				token := h.customerToken(email)
 				deleteAt(t, h, old, at)
 				erasure := testenv.Erasure{Erased: map[string]bool{old: true}, Before: h.db.Snapshot(t), Marks: []string{"Fortyeight"}, Redacted: store.Redacted}

@@ -146,7 +146,7 @@ func TestErasure(t *testing.T) {
 		}, `holds "gone shopper 2 renamed"`, ""},
 		{"a mark in a stored answer", func(its []item) []item {
 			return append(its, item{"PK": "IDEMPOTENCY#k", "SK": "IDEMPOTENCY", "body": `{"data":{"external_ref":"CRM-2"}}`})
-		}, "", `holds "crm-2"`},
+		}, `holds "crm-2"`, ""},
 		{"a longer value is no mark", func(its []item) []item {
 			return append(its, item{"PK": "CART#k9", "SK": "CART", "name": "Gone Shopper 20", "n": 0.0})
 		}, "", ""},

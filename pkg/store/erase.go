@@ -22,8 +22,9 @@ import (
 //
 // DeletedBefore finds tombstones on GSI1 (DELETED#<s> / deleted_at␟id, one Query a shard,
 // never a Scan); EraseCustomer erases one of them: it redacts the personal data copied into
-// the customer's orders (the orders stay), then deletes its addresses and order-history
-// links by BatchWriteItem, and the tombstone last, so that a run that stops half-way leaves
+// the customer's orders (the orders stay), then deletes its addresses, order-history links
+// and the Idempotency-Key records of its keyed requests (found by their links: their stored
+// answers hold its data) by BatchWriteItem, and the tombstone last, so that a run that stops half-way leaves
 // the tombstone for the next run to find. Every step is safe to repeat and to run twice at
 // once. Email claims are never touched: the claim was released by the delete itself, and
 // one that exists now is a new customer's.
@@ -54,6 +55,9 @@ type Erased struct {
 	// not say whether an item was still there: two runs at once may both count one).
 	Addresses int
 	Links     int
+	// Keys counts the Idempotency-Key records (with their links) this run sent deletes for:
+	// the answers of the customer's keyed requests, which hold its data.
+	Keys int
 	// Orders counts the orders this run redacted (never one twice, across runs).
 	Orders int
 	// Tombstone reports that this run deleted the tombstone.
@@ -164,15 +168,15 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.T
 		res.NotDeleted = true
 		return res, nil
 	}
-	// The whole partition but the profile: order links (#ORDER#...) sort below it, addresses
-	// above. Rows are deleted as the Query goes, which a later page's start key survives.
+	// The whole partition but the profile: Idempotency-Key links (#KEY#...) and order links
+	// (#ORDER#...) sort below it, addresses above. Rows are deleted as the Query goes, which a later page's start key survives.
 	var start map[string]types.AttributeValue
 	for {
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
 			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk":   &types.AttributeValueMemberS{Value: profile.PK},
-				":from": &types.AttributeValueMemberS{Value: prefixOrderLink},
+				":from": &types.AttributeValueMemberS{Value: prefixKeyLink},
 				":to":   &types.AttributeValueMemberS{Value: addressesEnd}},
 			ProjectionExpression: aws.String("PK, SK, id, billing_address, shipping_address"), ConsistentRead: aws.Bool(true),
 			Limit: aws.Int32(erasePage), ExclusiveStartKey: start})
@@ -193,6 +197,10 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, now time.T
 				res.Links++
 			case strings.HasPrefix(k.SK, prefixAddress):
 				res.Addresses++
+			case strings.HasPrefix(k.SK, prefixKeyLink):
+				// The Idempotency-Key record its answer is kept in, then the link.
+				rows = append(rows, idempotencyKey(strings.TrimPrefix(k.SK, prefixKeyLink)))
+				res.Keys++
 			default:
 				continue // the profile
 			}

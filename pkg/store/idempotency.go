@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,8 @@ import (
 type idempotencyItem struct {
 	key
 	Fingerprint string `dynamodbav:"fingerprint"`
+	// CustomerID is the customer whose data the answer holds (partitionOwner), if any.
+	CustomerID  string `dynamodbav:"customer_id,omitempty"`
 	Done        bool   `dynamodbav:"done,omitempty"`
 	Status      int    `dynamodbav:"status,omitempty"`
 	Body        string `dynamodbav:"body,omitempty"`
@@ -40,13 +43,48 @@ func (s *Store) withIdempotency(ctx context.Context, items []types.TransactWrite
 	if p == nil {
 		return items, nil
 	}
+	expires := p.Created.Add(idempotency.TTL).Unix()
+	// The answer will hold the data of the customer whose partition the transaction writes
+	// (a sign-up, an address, a customer's checkout): a link in that partition lets the
+	// erasure of the customer find the record and delete it with the rest.
+	owner := partitionOwner(items)
 	item, _ := attributevalue.MarshalMap(idempotencyItem{key: idempotencyKey(p.ID()), Fingerprint: p.Fingerprint,
-		CreatedAt: timeKey(p.Created), ExpiresAt: p.Created.Add(idempotency.TTL).Unix()})
+		CustomerID: owner, CreatedAt: timeKey(p.Created), ExpiresAt: expires})
+	if owner != "" {
+		link, _ := attributevalue.MarshalMap(keyLinkItem{key: keyLinkKey(owner, p.ID()), ExpiresAt: expires})
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: link}})
+	}
 	// A record past its expiry is gone for IdempotencyRecord, but TTL deletes it only days
-	// later: it must not hold the key meanwhile, so the new record may replace it.
+	// later: it must not hold the key meanwhile, so the new record may replace it. The record
+	// stays last: transact tells its condition's failure by its place.
 	return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expires_at <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": numberAV(p.Created.Unix())}}}), p
+}
+
+// keyLinkItem is a customer's link to an Idempotency-Key record (keyLinkKey).
+type keyLinkItem struct {
+	key
+	ExpiresAt int64 `dynamodbav:"expires_at"`
+}
+
+// partitionOwner is the customer whose partition one of items writes, "" for none.
+func partitionOwner(items []types.TransactWriteItem) string {
+	for _, it := range items {
+		var k map[string]types.AttributeValue
+		switch {
+		case it.Put != nil:
+			k = it.Put.Item
+		case it.Update != nil:
+			k = it.Update.Key
+		case it.Delete != nil:
+			k = it.Delete.Key
+		}
+		if id, ok := strings.CutPrefix(attrString(k, attrPK), "CUSTOMER#"); ok {
+			return id
+		}
+	}
+	return ""
 }
 
 // IdempotencyRecord reads p's record (consistent); nil when there is none, or when it

@@ -42,6 +42,10 @@ import (
 //	                                                    verified with, published by its signer)
 //	idempotency key IDEMPOTENCY#<sha256(scope, key)>  IDEMPOTENCY  -  (a create's key: written in
 //	                                                    its transaction; expires by TTL, 24 hours)
+//	key link        CUSTOMER#<cid>     #KEY#<sha256(scope, key)>  -  (the customer whose partition
+//	                                                    that transaction wrote: its answer holds
+//	                                                    the customer's data; the erasure deletes
+//	                                                    both; expires with the record)
 //
 // A customer's partition holds its profile (#PROFILE) and its addresses (ADDRESS#...), in that
 // order, and nothing sorts between them: one Query from #PROFILE reads both.
@@ -71,6 +75,11 @@ const (
 	prefixOrderLink = "#ORDER#"
 	// addressesEnd is just past every ADDRESS# key.
 	addressesEnd = "ADDRESS$"
+	// prefixKeyLink starts the key of a customer's pointer to an Idempotency-Key record
+	// whose answer holds its personal data (#KEY#<record id>): the erasure finds the records
+	// through them. It sorts below prefixOrderLink, outside every other range of the
+	// partition that is read.
+	prefixKeyLink = "#KEY#"
 
 	partCustomers = "C#"
 	partOrders    = "O#"
@@ -167,6 +176,11 @@ func tokenKeysKey(kind string) key { return key{"TOKENKEYS#" + kind, "KEYS"} }
 
 // idempotencyKey is the record of an Idempotency-Key (id: a hash of the caller and the key).
 func idempotencyKey(id string) key { return key{"IDEMPOTENCY#" + id, "IDEMPOTENCY"} }
+
+// keyLinkKey is customer customerID's pointer to the Idempotency-Key record id.
+func keyLinkKey(customerID, id string) key {
+	return key{"CUSTOMER#" + customerID, prefixKeyLink + id}
+}
 
 // lineAttr is the attribute of a cart's item that holds the line itemID.
 func lineAttr(itemID string) string { return prefixLine + itemID }
