@@ -402,12 +402,16 @@ func catalogueCleanupRows() []catalogueRow {
 						left++
 					}
 				}
-				if err == nil || !first.StoppedEarly || left == 0 || first.CustomersErased+left != k {
+				// The deadline may also cut a call whose write DynamoDB had applied (another
+				// customer's last delete, an order's redaction): done, but not counted by the run
+				// it ended, nor by the next, which finds it done. So the counts may fall short of
+				// k; never past it, and the table (erasure.Check) holds every one.
+				if err == nil || !first.StoppedEarly || left == 0 || first.CustomersErased+left > k {
 					t.Errorf("a run cut by its deadline: %+v, %v, %d customers left: want an error and some left", first, err, left)
 				}
 				rest, _ = untilDone(cleanupFunction(t, h, nil), start.Add(time.Hour))
-				if rest.CustomersErased != left || first.OrdersRedacted+rest.OrdersRedacted != k*orders {
-					t.Errorf("deadline: %+v then %+v: want the %d left erased and %d orders redacted once", first, rest, left, k*orders)
+				if rest.CustomersErased != left || first.OrdersRedacted+rest.OrdersRedacted > k*orders {
+					t.Errorf("deadline: %+v then %+v: want the %d left erased and at most %d orders redacted", first, rest, left, k*orders)
 				}
 				if got := erasure.Check(t, h.db); got != k*orders {
 					t.Errorf("deadline: %d redacted orders, want %d", got, k*orders)

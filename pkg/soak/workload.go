@@ -818,7 +818,7 @@ func (c *client) staffOrders() {
 // deleteCustomer deletes one of the client's customers, with its own token (a shopper
 // closing the account) or as staff, and checks what the 204 promises at once.
 func (c *client) deleteCustomer() {
-	cu := c.pick()
+	cu := c.customer()
 	if cu == nil {
 		return
 	}
