@@ -123,13 +123,8 @@ func (sr *scaleReport) runCleanup(ctx context.Context, root string, tpl *samtemp
 			return nil, fmt.Errorf("cleanup run %d: %w", len(run.reports)+1, err)
 		}
 		run.reports = append(run.reports, rep)
-		t := &run.total
-		t.CustomersErased += rep.CustomersErased
-		t.Skipped += rep.Skipped
-		t.AddressesDeleted += rep.AddressesDeleted
-		t.LinksDeleted += rep.LinksDeleted
-		t.OrdersRedacted += rep.OrdersRedacted
-		t.DurationMs += rep.DurationMs
+		run.total = run.total.Add(rep)
+		run.total.DurationMs += rep.DurationMs // Add keeps the counts; here the runs' time adds up too
 		if !rep.StoppedEarly || rep.CustomersErased == 0 {
 			break
 		}
