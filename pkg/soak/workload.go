@@ -30,6 +30,7 @@ type client struct {
 	implicit, staff string
 	tokensAt        time.Time
 	weights         map[string]int // Config.Weights
+	steps           int            // steps taken
 }
 
 // op is one kind of step of the workload, with its share of the mix.
@@ -60,8 +61,13 @@ var mix = []op{
 	{"delete customer", 2, (*client).deleteCustomer},
 }
 
-// step runs one step of the mix, chosen at random by weight.
+// step runs one step of the mix, chosen at random by weight; a client's third step is a
+// customer delete, so that every run, however short, gives the cleanup work.
 func (c *client) step() {
+	if c.steps++; c.steps == 3 {
+		c.deleteCustomer()
+		return
+	}
 	total := 0
 	for _, o := range mix {
 		total += c.weight(o)
@@ -818,8 +824,22 @@ func (c *client) staffOrders() {
 // deleteCustomer deletes one of the client's customers, with its own token (a shopper
 // closing the account) or as staff, and checks what the 204 promises at once.
 func (c *client) deleteCustomer() {
-	cu := c.customer()
-	if cu == nil {
+	// A client keeps at least two customers to work with: below three it signs a new one up
+	// and deletes that one, so deletes never starve the other steps.
+	live := 0
+	for _, cu := range c.led.Customers {
+		if cu.live() {
+			live++
+		}
+	}
+	if live < 3 {
+		c.signUp()
+	}
+	cu := c.pick()
+	if live < 3 && len(c.led.Customers) > 0 {
+		cu = c.led.Customers[len(c.led.Customers)-1]
+	}
+	if cu == nil || !cu.live() {
 		return
 	}
 	// A retry after a first attempt that did it finds the customer gone: a 404 as staff,
